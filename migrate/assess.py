@@ -1,0 +1,135 @@
+"""`assess`: inventory and dependencies in, the plan (a dict matching plan.schema.json) out.
+
+Pure apart from reading its input files; `cli.py` writes the results.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import graph as g
+from .decide import Decision, Finding, decide, estate_facts
+from .dependencies import Resolver, edges_from_guests, read_dependency_csv
+from .images import OS_BUILDS
+from .inventory import read_estate
+from .model import VM
+from .plan import build_plan
+from .rules import RULES
+from .waves import Unit, environment_class, plan_waves
+
+# Rules whose workloads are shared infrastructure: everything depends on them, they stay VMs
+# and they stay out of move groups and waves.
+INFRASTRUCTURE_RULES = {"block.domain-controller", "block.infrastructure-role", "block.file-server"}
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    host_os: str = "ltsc2025"
+    tenancy: str = "dedicated"
+    min_wave_size: int = 1
+    max_wave_size: int = 50
+    chatty_connections: int = g.CHATTY_CONNECTIONS
+
+
+class Progress:
+    """Stage lines on stderr with elapsed time, so long runs show where they are."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.started = time.perf_counter()
+        self.timings: dict[str, float] = {}
+        self._last = self.started
+
+    def step(self, name: str, message: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = now - self._last
+        self._last = now
+        if self.enabled:
+            print(f"hyperdock: {message} ({now - self.started:.1f} s)", file=sys.stderr, flush=True)
+
+
+def assess(inventories: list[Path], dependency_csvs: list[Path], options: Options,
+           progress: Progress | None = None) -> dict:
+    """Return the plan for the estate in `inventories`, with dependencies from guests and CSVs."""
+    progress = progress or Progress(enabled=False)
+    estate = read_estate(inventories)
+    progress.step("read", f"read {len(estate.vms)} VMs on {len(estate.hosts)} hosts from {len(inventories)} file(s)")
+
+    resolver = Resolver(estate.vms)
+    edges = edges_from_guests(estate.vms, resolver)
+    rows = sum(read_dependency_csv(path, resolver, edges) for path in dependency_csvs)
+    progress.step("dependencies", f"aggregated {rows} dependency rows and guest connections into {len(edges)} edges")
+
+    facts = estate_facts(estate, options.host_os, options.tenancy)
+    extra = _merge_findings(estate.merge_notes, estate.vms)
+    decisions = {vm.vm_id: decide(vm, facts, extra.get(vm.vm_id, [])) for vm in estate.vms}
+    progress.step("rules", f"decided {len(decisions)} workloads: {_summary(decisions)}")
+
+    graph = g.build_graph((vm.vm_id for vm in estate.vms), edges.values())
+    infrastructure = {vid for vid, d in decisions.items() if {f.rule for f in d.findings} & INFRASTRUCTURE_RULES}
+    internal = graph.subgraph(n for n in graph if not graph.nodes[n]["external"] and n not in infrastructure).copy()
+    by_id = {vm.vm_id: vm for vm in estate.vms}
+    groups = g.move_groups(internal, lambda n: _application_key(by_id[n]), options.chatty_connections)
+    group_ids = {f"mg-{i:04d}": members for i, (members, _) in enumerate(groups, start=1)}
+    migrating = {vid for vid, d in decisions.items() if d.target != "vm"}
+    units = [
+        Unit(id=gid, members=[m for m in members if m in migrating],
+             environment=_unit_environment([by_id[m] for m in members if m in migrating]),
+             late=any(_is_late(by_id[m], decisions[m]) for m in members if m in migrating), groups=[gid])
+        for gid, members in group_ids.items() if any(m in migrating for m in members)
+    ]
+    waves = plan_waves(units, internal.subgraph(migrating), options.min_wave_size, options.max_wave_size)
+    progress.step("graph", f"{len(groups)} move groups, {len(waves)} waves, {len(infrastructure)} shared infrastructure")
+
+    plan = build_plan(
+        estate=estate, decisions=decisions, graph=graph, groups=list(zip(group_ids, groups)), waves=waves,
+        infrastructure=infrastructure, options=options, host_build=OS_BUILDS[options.host_os],
+        rules=RULES,
+    )
+    progress.step("plan", "built the plan")
+    return plan
+
+
+def _merge_findings(notes: list[tuple[str, str]], vms: list[VM]) -> dict[str, list[Finding]]:
+    """Return extra per-VM findings from reading: duplicate VMIds merged, duplicate names."""
+    extra: dict[str, list[Finding]] = {}
+    for vm_id, text in notes:
+        extra.setdefault(vm_id, []).append(Finding(
+            "data.duplicate-vmid", "info", text, "Check for a stale record on the other host."))
+    names = Counter(vm.name.lower() for vm in vms)
+    for vm in vms:
+        if names[vm.name.lower()] > 1:
+            extra.setdefault(vm.vm_id, []).append(Finding(
+                "data.duplicate-name", "info", f"{names[vm.name.lower()]} VMs are named {vm.name}; they are told apart by VMId",
+                "Rename one of them, or expect generated names with a suffix."))
+    return extra
+
+
+def _application_key(vm: VM) -> str | None:
+    """Return the application a VM belongs to: its `app` tag within its environment class.
+
+    The dev and prod instances of one application are different deployments: keying by class keeps
+    wave condition 5 (never mix) from fighting condition 2 (one application together).
+    """
+    app = vm.tag("app")
+    return f"{app}/{environment_class(vm.tag('env'))}" if app else None
+
+
+def _unit_environment(vms: list[VM]) -> str:
+    classes = {environment_class(vm.tag("env")) for vm in vms}
+    return "production" if "production" in classes else "non-production"
+
+
+def _is_late(vm: VM, decision: Decision) -> bool:
+    """High criticality, or high complexity (three or more conditions to address)."""
+    warnings = sum(1 for f in decision.findings if f.severity == "warning")
+    return vm.tag("criticality") == "high" or warnings >= 3
+
+
+def _summary(decisions: dict[str, Decision]) -> str:
+    counts = Counter(d.target for d in decisions.values())
+    return ", ".join(f"{counts[t]} {t}" for t in ("process", "hyperv", "vm"))

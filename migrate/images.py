@@ -1,0 +1,121 @@
+"""Windows builds, host/image compatibility and base images (shared docs/windows-containers.md §1–§3).
+
+Pure functions; no I/O. Rule letters (R1–R4) refer to §2.2 of the reference.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# §1: container tag family → build.
+OS_BUILDS = {"ltsc2016": 14393, "ltsc2019": 17763, "ltsc2022": 20348, "ltsc2025": 26100}
+HOST_OS_CHOICES = ("ltsc2025", "ltsc2022", "ltsc2019")
+LTSC_BUILDS = (20348, 26100)  # R4's LTSC list for hosts at or above 20348
+
+_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+
+
+def os_for_build(build: int) -> str | None:
+    """Return the tag family (`ltsc2019`, …) of a Windows Server build, or None if none matches."""
+    for name, value in OS_BUILDS.items():
+        if value == build:
+            return name
+    return None
+
+
+def parse_build(version: str) -> tuple[int, int, int] | None:
+    """Return (major, minor, build) from a version like "10.0.17763" or "10.0.17763.1234"."""
+    match = _VERSION.search(version or "")
+    return tuple(int(part) for part in match.groups()) if match else None  # type: ignore[return-value]
+
+
+def guest_build_from_name(os_name: str) -> int | None:
+    """Return the build a Windows Server product name implies ("Windows Server 2019 …" → 17763)."""
+    match = re.search(r"Windows Server (\d{4})", os_name or "")
+    if match:
+        return OS_BUILDS.get(f"ltsc{match.group(1)}")
+    return None
+
+
+def process_isolation_possible(host_build: int, image_build: int) -> bool:
+    """True when a process-isolated container of `image_build` runs on `host_build` (R1, R4).
+
+    Below 20348 the builds must be equal; from 20348 on, the image build must lie in
+    [floor, host] where floor is the highest LTSC strictly below the host (hcsshim's rule,
+    the stricter of the two runtimes in the reference), or 20348.
+    """
+    if host_build < 20348:
+        return image_build == host_build
+    below = [b for b in LTSC_BUILDS if b < host_build]
+    floor = max(below) if below else 20348
+    return floor <= image_build <= host_build
+
+
+def hyperv_isolation_possible(host_build: int, image_build: int) -> bool:
+    """True when a Hyper-V isolated container runs: the image is not newer than the host (R3)."""
+    return image_build <= host_build
+
+
+@dataclass(frozen=True, slots=True)
+class ImageChoice:
+    """A pinned base image and why it was chosen."""
+
+    image: str
+    reason: str
+
+
+def _framework_tag(image_os: str) -> str:
+    # §3.6: 4.8.1 images exist for ltsc2022/2025; ltsc2019 and ltsc2016 stop at 4.8.
+    version = "4.8.1" if OS_BUILDS[image_os] >= 20348 else "4.8"
+    return f"{version}-windowsservercore-{image_os}"
+
+
+def _nanoserver_tag(image_os: str) -> str:
+    return "1809" if image_os == "ltsc2019" else image_os  # §3.1: no ltsc2019 Nano tag
+
+
+def dotnet_core_image(major: int, image_os: str, nano: bool) -> str | None:
+    """Return the `dotnet/aspnet` image for .NET `major` on `image_os`, or None if none is published.
+
+    §3.6: 8.0, 9.0 and 10.0 publish ltsc2022/ltsc2025 tags; 8.0 and 9.0 also `nanoserver-1809`
+    and `windowsservercore-ltsc2019`; 10.0 has no 2019 tags. Nothing for ltsc2016.
+    """
+    if major not in (8, 9, 10) or image_os == "ltsc2016":
+        return None
+    if image_os == "ltsc2019" and major == 10:
+        return None
+    flavour = f"nanoserver-{_nanoserver_tag(image_os)}" if nano else f"windowsservercore-{image_os}"
+    return f"mcr.microsoft.com/dotnet/aspnet:{major}.0-{flavour}"
+
+
+def choose_base_image(
+    image_os: str,
+    *,
+    has_iis: bool,
+    managed_framework: bool,
+    dotnet_core_major: int | None,
+    needs_full_api: bool,
+    needs_windows_powershell: bool,
+) -> ImageChoice:
+    """Return the base image for a workload, following the reference's ladder (§3.5, §3.6, §8.3).
+
+    `needs_full_api`: GDI, fonts or printing → `windows/server` (2022+) or `windows` (1809).
+    `needs_windows_powershell`: features to install, 32-bit code or WMI → not Nano Server.
+    """
+    if needs_full_api:
+        if OS_BUILDS[image_os] >= 20348:
+            return ImageChoice(f"mcr.microsoft.com/windows/server:{image_os}", "full Windows API (GDI, printing or fonts)")
+        return ImageChoice("mcr.microsoft.com/windows:1809", "full Windows API (GDI, printing or fonts); no Server image before 2022")
+    if managed_framework and has_iis:
+        return ImageChoice(f"mcr.microsoft.com/dotnet/framework/aspnet:{_framework_tag(image_os)}", "ASP.NET on .NET Framework under IIS")
+    if managed_framework:
+        return ImageChoice(f"mcr.microsoft.com/dotnet/framework/runtime:{_framework_tag(image_os)}", ".NET Framework application")
+    if dotnet_core_major is not None and not has_iis:
+        image = dotnet_core_image(dotnet_core_major, image_os, nano=not needs_windows_powershell)
+        if image:
+            return ImageChoice(image, f".NET {dotnet_core_major} application")
+    if has_iis:
+        # §3.6: the IIS image; its ltsc2025 tag is inferred from the published Dockerfile [I].
+        return ImageChoice(f"mcr.microsoft.com/windows/servercore/iis:windowsservercore-{image_os}", "IIS site without .NET Framework")
+    return ImageChoice(f"mcr.microsoft.com/windows/servercore:{image_os}", "Windows application on Server Core")

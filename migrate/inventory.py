@@ -1,0 +1,269 @@
+"""Reader for `hyperdock/inventory@1` (contract: shared docs/inventory-format.md).
+
+`read_estate(paths)` returns one merged `Estate`; any contract breach raises `InputError`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable
+
+from .errors import InputError
+from .model import (
+    VM, AppPool, Connection, ConnectionString, Driver, Estate, Guest, HardDrive, Host, IISApplication,
+    IISSite, Listener, NetworkAdapter, ScheduledTask, Service, Software, PLANNING_TAGS,
+)
+from .tolerant import Record, load_document, parse_timestamp, type_name
+
+SCHEMA_ID = "hyperdock/inventory@1"
+
+# Microsoft.HyperV.PowerShell.VMState: the contract names 2, 3, 6 and 9; the others are the
+# enum's remaining common members, from the cmdlet's type (not in the shared reference) [U].
+VM_STATES = {
+    1: "Other", 2: "Running", 3: "Off", 4: "Stopping", 6: "Saved", 9: "Paused", 10: "Starting",
+    11: "Reset", 32773: "Saving", 32776: "Pausing", 32777: "Resuming", 32779: "FastSaved",
+    32780: "FastSaving",
+}
+VHD_TYPES = {2: "Fixed", 3: "Dynamic", 4: "Differencing"}
+# Microsoft.Web.Administration.ProcessModelIdentityType
+APP_POOL_IDENTITIES = {
+    0: "LocalSystem", 1: "LocalService", 2: "NetworkService", 3: "SpecificUser", 4: "ApplicationPoolIdentity",
+}
+# Win32_Service.StartMode and .State are strings in WMI; integers appear when ServiceController
+# objects are serialised instead (ServiceStartMode / ServiceControllerStatus).
+START_MODES = {0: "Boot", 1: "System", 2: "Auto", 3: "Manual", 4: "Disabled"}
+SERVICE_STATES = {
+    1: "Stopped", 2: "Start Pending", 3: "Stop Pending", 4: "Running", 5: "Continue Pending",
+    6: "Pause Pending", 7: "Paused",
+}
+
+_NOTE_PAIR = re.compile(r"([A-Za-z][\w-]*)\s*=\s*([^;,\n]+)")
+_TAG_KEYS = {key.lower(): key for key in PLANNING_TAGS}
+
+
+def read_estate(paths: Iterable[Path]) -> Estate:
+    """Return the estate described by all inventory files, merged; VMs keep the file they came from."""
+    estate = Estate()
+    by_id: dict[str, VM] = {}
+    collected: dict[str, str] = {}
+    for path in paths:
+        document = load_document(path)
+        where = str(path)
+        root = Record(document, where, "")
+        schema = root.raw("schema")
+        if schema != SCHEMA_ID:
+            shown = "missing" if schema is None else repr(schema)
+            raise InputError(where, f"schema is {shown}; expected {SCHEMA_ID!r}", "schema")
+        collected_at = ""
+        if root.raw("collectedAt") is not None:
+            collected_at = parse_timestamp(root.raw("collectedAt"), where, "collectedAt")
+        hosts = root.records("hosts")
+        if hosts is None:
+            raise root.fail("hosts", "required field is missing")
+        estate.sources.append(where)
+        for host_record in hosts:
+            host = _host(host_record)
+            estate.hosts.append(host)
+            for vm_record in host_record.records("vms") or []:
+                vm = _vm(vm_record, host)
+                previous = by_id.get(vm.vm_id)
+                if previous is None:
+                    by_id[vm.vm_id] = vm
+                    collected[vm.vm_id] = collected_at
+                    continue
+                keep, drop = _newer(previous, collected[vm.vm_id], vm, collected_at)
+                by_id[vm.vm_id] = keep
+                collected[vm.vm_id] = collected_at if keep is vm else collected[vm.vm_id]
+                estate.merge_notes.append((
+                    vm.vm_id,
+                    f"VMId {vm.vm_id} appears twice ({drop.source}, host {drop.host}; and {keep.source}, "
+                    f"host {keep.host}); kept the record from host {keep.host}",
+                ))
+    estate.vms = list(by_id.values())
+    return estate
+
+
+def _newer(a: VM, a_when: str, b: VM, b_when: str) -> tuple[VM, VM]:
+    """Pick which of two records of one VM to keep: the later collection, then the running one."""
+    key_a = (a_when, a.state == "Running")
+    key_b = (b_when, b.state == "Running")
+    return (b, a) if key_b > key_a else (a, b)
+
+
+def _host(record: Record) -> Host:
+    return Host(
+        name=record.string("ComputerName", required=True),
+        os_version=record.string("OSVersion"),
+        logical_processors=record.integer("LogicalProcessorCount", minimum=1),
+        memory_capacity=record.integer("MemoryCapacity", minimum=0),
+        cluster=record.string("ClusterName"),
+    )
+
+
+def _vm(record: Record, host: Host) -> VM:
+    notes = record.string("Notes")
+    vm = VM(
+        name=record.string("Name", required=True),
+        vm_id=record.string("VMId", required=True).strip().lower(),
+        host=host.name,
+        cluster=host.cluster,
+        source=record.where,
+        generation=record.integer("Generation", minimum=1),
+        state=record.enum("State", VM_STATES),
+        processor_count=record.integer("ProcessorCount", minimum=1),
+        memory_startup=record.integer("MemoryStartup", minimum=0),
+        memory_assigned=record.integer("MemoryAssigned", minimum=0),
+        dynamic_memory=bool(record.boolean("DynamicMemoryEnabled")),
+        notes=notes,
+        tags=_tags(record, notes),
+    )
+    if vm.generation not in (None, 1, 2):
+        raise record.fail("Generation", f"expected 1 or 2, got {vm.generation}")
+    vm.network_adapters = [_adapter(r) for r in record.records("NetworkAdapters") or []]
+    vm.hard_drives = [_hard_drive(r) for r in record.records("HardDrives") or []]
+    guest = record.raw("Guest")
+    if guest is not None:
+        vm.guest = _guest(Record(guest, record.where, record.field("Guest")))
+    return vm
+
+
+def _tags(record: Record, notes: str) -> dict[str, str]:
+    """Return planning tags: `key=value` pairs in Notes, overridden by the Tags object."""
+    tags: dict[str, str] = {}
+    for key, value in _NOTE_PAIR.findall(notes):
+        tags[_TAG_KEYS.get(key.lower(), key)] = value.strip()
+    raw = record.raw("Tags")
+    if raw is not None:
+        if not isinstance(raw, dict):
+            raise record.fail("Tags", f"expected an object of key: value, got {type_name(raw)}")
+        for key, value in raw.items():
+            if isinstance(value, (dict, list)):
+                raise InputError(record.where, f"expected a string, got {type_name(value)}", f"{record.field('Tags')}.{key}")
+            tags[_TAG_KEYS.get(str(key).lower(), str(key))] = "" if value is None else str(value)
+    return tags
+
+
+def _adapter(record: Record) -> NetworkAdapter:
+    return NetworkAdapter(
+        name=record.string("Name"),
+        switch_name=record.string("SwitchName"),
+        mac_address=record.string("MacAddress"),
+        ip_addresses=record.strings("IPAddresses") or [],
+        vlan_id=record.integer("VlanId", minimum=0),
+    )
+
+
+def _hard_drive(record: Record) -> HardDrive:
+    return HardDrive(
+        path=record.string("Path"),
+        vhd_type=record.enum("VhdType", VHD_TYPES),
+        size=record.integer("Size", minimum=0),
+        file_size=record.integer("FileSize", minimum=0),
+    )
+
+
+def _guest(record: Record) -> Guest:
+    return Guest(
+        os_name=record.string("OSName"),
+        os_version=record.string("OSVersion"),
+        fqdn=record.string("FullyQualifiedDomainName"),
+        part_of_domain=record.boolean("PartOfDomain"),
+        features=_features(record),
+        services=_each(record, "Services", lambda r: Service(
+            name=r.string("Name", required=True),
+            display_name=r.string("DisplayName"),
+            start_mode=r.enum("StartMode", START_MODES),
+            state=r.enum("State", SERVICE_STATES),
+            path_name=r.string("PathName"),
+            start_name=r.string("StartName"),
+        )),
+        drivers=_each(record, "Drivers", lambda r: Driver(
+            name=r.string("Name", required=True),
+            path_name=r.string("PathName"),
+            service_type=r.string("ServiceType"),
+            state=r.string("State"),
+        )),
+        software=_each(record, "Software", lambda r: Software(
+            display_name=r.string("DisplayName", required=True),
+            display_version=r.string("DisplayVersion"),
+            publisher=r.string("Publisher"),
+        )),
+        dotnet_framework_release=record.integer("DotNetFrameworkRelease", minimum=0),
+        dotnet_runtimes=record.strings("DotNetRuntimes"),
+        iis_sites=_each(record, "IISSites", _site),
+        app_pools=_each(record, "AppPools", lambda r: AppPool(
+            name=r.string("Name", required=True),
+            managed_runtime_version=r.string("ManagedRuntimeVersion"),
+            enable_32bit=bool(r.boolean("Enable32BitAppOnWin64")),
+            identity_type=r.enum("IdentityType", APP_POOL_IDENTITIES, default="ApplicationPoolIdentity"),
+            user_name=r.string("UserName"),
+        )),
+        listeners=_each(record, "Listeners", lambda r: Listener(
+            local_address=r.string("LocalAddress"),
+            local_port=_port(r, "LocalPort"),
+            process_name=r.string("ProcessName"),
+        )),
+        connections=_each(record, "Connections", lambda r: Connection(
+            remote_address=r.string("RemoteAddress", required=True),
+            remote_port=_port(r, "RemotePort"),
+            process_name=r.string("ProcessName"),
+        )),
+        connection_strings=_each(record, "ConnectionStrings", lambda r: ConnectionString(
+            file=r.string("File"), name=r.string("Name", required=True), provider=r.string("Provider"),
+        )),
+        scheduled_tasks=_each(record, "ScheduledTasks", lambda r: ScheduledTask(
+            task_name=r.string("TaskName", required=True), execute=r.string("Execute"), run_as=r.string("RunAs"),
+        )),
+    )
+
+
+def _each(record: Record, name: str, build) -> list | None:
+    items = record.records(name)
+    return None if items is None else [build(item) for item in items]
+
+
+def _port(record: Record, name: str) -> int:
+    port = record.integer(name, required=True, minimum=0)
+    if port > 65535:
+        raise record.fail(name, f"expected a port from 0 to 65535, got {port}")
+    return port
+
+
+def _site(record: Record) -> IISSite:
+    return IISSite(
+        name=record.string("Name", required=True),
+        bindings=record.strings("Bindings") or [],
+        physical_path=record.string("PhysicalPath"),
+        application_pool=record.string("ApplicationPool"),
+        applications=[
+            IISApplication(
+                path=r.string("Path", required=True),
+                physical_path=r.string("PhysicalPath"),
+                application_pool=r.string("ApplicationPool"),
+            )
+            for r in record.records("Applications") or []
+        ],
+        windows_authentication=bool(record.boolean("WindowsAuthentication")),
+    )
+
+
+def _features(record: Record) -> list[str] | None:
+    """Return installed feature names from names or full Get-WindowsFeature objects (Installed: true)."""
+    raw = record.raw("Features")
+    if raw is None:
+        return None
+    items = raw if isinstance(raw, list) else [raw]
+    names: list[str] = []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            names.append(item)
+            continue
+        feature = Record(item, record.where, f"{record.field('Features')}[{i}]")
+        installed = feature.boolean("Installed")
+        if installed is None:
+            # InstallState 1 = Installed (Microsoft.Windows.ServerManager.Commands.InstallState)
+            installed = feature.integer("InstallState") == 1
+        if installed:
+            names.append(feature.string("Name", required=True))
+    return sorted(set(names), key=str.lower)

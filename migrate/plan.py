@@ -1,0 +1,188 @@
+"""Assemble `plan.json` (schema `hyperdock/plan@1`, migrate/schemas/plan.schema.json).
+
+Everything is sorted so the same input gives byte-identical output.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable
+
+import networkx as nx
+
+from . import __version__
+from . import graph as g
+from .decide import Decision
+from .facts import SYSTEM_PORTS, drive_of, is_domain_account, is_windows_component
+from .model import VM, PLANNING_TAGS, Estate
+from .rules import FIT_ORDER, Rule
+from .waves import Wave
+
+PLAN_SCHEMA_ID = "hyperdock/plan@1"
+MIB = 1024 * 1024
+
+
+def build_plan(*, estate: Estate, decisions: dict[str, Decision], graph: nx.DiGraph,
+               groups: list[tuple[str, tuple[list[str], list[str]]]], waves: list[Wave],
+               infrastructure: set[str], options, host_build: int, rules: Iterable[Rule]) -> dict:
+    """Return the plan document as plain JSON-ready data."""
+    by_id = {vm.vm_id: vm for vm in estate.vms}
+    wave_of = {m: w.number for w in waves for m in w.members}
+    group_of = {m: gid for gid, (members, _) in groups for m in members}
+    workloads = [
+        _workload(by_id[vid], decisions[vid], graph, by_id, wave_of.get(vid), group_of.get(vid), vid in infrastructure)
+        for vid in sorted(by_id, key=lambda v: (by_id[v].name.lower(), v))
+    ]
+    name = lambda vid: by_id[vid].name  # noqa: E731
+    return {
+        "schema": PLAN_SCHEMA_ID,
+        "generator": f"hyperdock {__version__}",
+        "hostOS": options.host_os,
+        "hostBuild": f"10.0.{host_build}",
+        "options": {
+            "tenancy": options.tenancy, "minWaveSize": options.min_wave_size,
+            "maxWaveSize": options.max_wave_size, "chattyConnections": options.chatty_connections,
+        },
+        "inputs": list(estate.sources),
+        "summary": _summary(decisions),
+        "workloads": workloads,
+        "waves": [
+            {"wave": w.number, "environment": w.environment, "workloads": sorted(name(m) for m in w.members),
+             "moveGroups": sorted(set(w.groups)), "notes": w.notes}
+            for w in waves
+        ],
+        "moveGroups": [
+            {"id": gid, "workloads": sorted(name(m) for m in members),
+             "applications": sorted({by_id[m].tag("app") for m in members if by_id[m].tag("app")}),
+             "reasons": reasons, "waves": sorted({wave_of[m] for m in members if m in wave_of})}
+            for gid, (members, reasons) in groups
+        ],
+        "sharedInfrastructure": sorted(name(v) for v in infrastructure),
+        "graph": {
+            "mostDependedOn": [{"name": name(n), "vmId": n, "dependants": k} for n, k in g.most_depended_on(graph)],
+            "cycles": [[name(n) for n in c] for c in g.cycles(g.internal_subgraph(graph))],
+            "external": [{"address": a, "dependants": sorted(name(n) for n in deps if n in by_id)}
+                         for a, deps in g.external_dependencies(graph)],
+        },
+        "rules": [
+            {"id": r.id, "severity": r.severity, "title": r.title, "remediation": r.remediation, "source": r.source}
+            for r in sorted(rules, key=lambda r: r.id)
+        ],
+    }
+
+
+def _summary(decisions: dict[str, Decision]) -> dict:
+    targets = Counter(d.target for d in decisions.values())
+    fits = Counter(d.fit for d in decisions.values())
+    return {
+        "workloads": len(decisions),
+        "byTarget": {t: targets[t] for t in ("process", "hyperv", "vm")},
+        "byFit": {f: fits[f] for f in reversed(FIT_ORDER)},
+    }
+
+
+def _workload(vm: VM, d: Decision, graph: nx.DiGraph, by_id: dict[str, VM], wave: int | None,
+              group: str | None, infrastructure: bool) -> dict:
+    depends = []
+    external = []
+    for target in sorted(graph.successors(vm.vm_id), key=lambda t: (by_id[t].name.lower() if t in by_id else t, t)):
+        data = graph.edges[vm.vm_id, target]
+        if target in by_id:
+            depends.append({"name": by_id[target].name, "vmId": target, "ports": data["ports"],
+                            "connections": data["connections"]})
+        else:
+            external.append(target.removeprefix(g.EXTERNAL_PREFIX))
+    entry = {
+        "name": vm.name,
+        "vmId": vm.vm_id,
+        "host": vm.host,
+        "cluster": vm.cluster or None,
+        "target": d.target,
+        "fit": d.fit,
+        "confidence": d.confidence,
+        "baseImage": d.base_image.image if d.base_image else None,
+        "baseImageReason": d.base_image.reason if d.base_image else None,
+        "imageOS": d.image_os,
+        "wave": wave,
+        "moveGroup": group,
+        "sharedInfrastructure": infrastructure,
+        "tags": {k: vm.tags[k] for k in PLANNING_TAGS if vm.tags.get(k)},
+        "resources": _resources(vm),
+        "dependsOn": depends,
+        "externalDependencies": external,
+        "container": _container(vm, d) if d.target != "vm" else None,
+        "findings": [
+            {"rule": f.rule, "severity": f.severity, "message": f.message, "remediation": f.remediation}
+            for f in d.findings
+        ],
+        "rules": sorted({f.rule for f in d.findings}),
+    }
+    return entry
+
+
+def _resources(vm: VM) -> dict:
+    """CPU and memory as configured, and as the inventory saw them used (dynamic memory)."""
+    return {
+        "cpus": vm.processor_count,
+        "memoryMiB": vm.memory_startup // MIB if vm.memory_startup is not None else None,
+        "memoryAssignedMiB": vm.memory_assigned // MIB if vm.memory_assigned else None,
+        "dynamicMemory": vm.dynamic_memory,
+    }
+
+
+def _container(vm: VM, d: Decision) -> dict:
+    """What a container definition needs from the guest (issue: generate). Never secret values."""
+    guest = vm.guest
+    machine = {vm.name.lower(), guest.fqdn.split(".")[0].lower()}
+    ports = {l.local_port for l in guest.listeners or [] if l.local_port not in SYSTEM_PORTS}
+    for site in guest.iis_sites or []:
+        for binding in site.bindings:
+            port = _binding_port(binding)
+            if port is not None:
+                ports.add(port)
+    identities = sorted(
+        {p.user_name for p in guest.app_pools or [] if p.identity_type == "SpecificUser" and is_domain_account(p.user_name, machine)}
+        | {s.start_name for s in guest.services or [] if is_domain_account(s.start_name, machine)}
+        | {t.run_as for t in guest.scheduled_tasks or [] if is_domain_account(t.run_as, machine)},
+        key=str.lower,
+    )
+    app_services = [s for s in guest.services or [] if not is_windows_component(s)]
+    data_paths = [s.physical_path for s in guest.iis_sites or []] + [s.path_name.strip('"') for s in app_services]
+    return {
+        "windowsFeatures": d.windows_features,
+        "ports": sorted(ports),
+        "iisSites": [
+            {"name": s.name, "bindings": s.bindings, "physicalPath": s.physical_path,
+             "applicationPool": s.application_pool, "windowsAuthentication": s.windows_authentication,
+             "applications": [{"path": a.path, "physicalPath": a.physical_path, "applicationPool": a.application_pool}
+                              for a in s.applications]}
+            for s in guest.iis_sites or []
+        ],
+        "appPools": [
+            {"name": p.name, "managedRuntimeVersion": p.managed_runtime_version, "enable32Bit": p.enable_32bit,
+             "identityType": p.identity_type, "userName": p.user_name}
+            for p in guest.app_pools or []
+        ],
+        "services": [
+            {"name": s.name, "displayName": s.display_name, "pathName": s.path_name, "startMode": s.start_mode,
+             "startName": s.start_name}
+            for s in app_services
+        ],
+        "scheduledTasks": [{"taskName": t.task_name, "execute": t.execute, "runAs": t.run_as}
+                           for t in guest.scheduled_tasks or []],
+        "parameters": [{"name": c.name, "file": c.file, "provider": c.provider} for c in guest.connection_strings or []],
+        "domainIdentities": identities,
+        "dataDrives": sorted({drv for drv in map(drive_of, data_paths) if drv and drv != "C"}),
+        "gmsa": bool(identities) or any(s.windows_authentication for s in guest.iis_sites or []),
+    }
+
+
+def _binding_port(binding: str) -> int | None:
+    """Return the port of an IIS binding like "http/*:80:host" or "net.tcp/808:*"."""
+    protocol, _, info = binding.partition("/")
+    if protocol.lower() in ("http", "https"):
+        parts = info.split(":")
+        candidate = parts[1] if len(parts) >= 2 else ""
+    else:
+        candidate = info.split(":")[0]
+    return int(candidate) if candidate.isdigit() and 0 < int(candidate) < 65536 else None

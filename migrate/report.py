@@ -1,0 +1,141 @@
+"""`report.md`: what a person acts on, rendered from the plan alone (GitHub renders the Mermaid)."""
+
+from __future__ import annotations
+
+import re
+
+_MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 ._:/-]")
+TARGET_LABEL = {"process": "container, process isolation", "hyperv": "container, Hyper-V isolation", "vm": "stays a VM"}
+MAX_DIAGRAM_NODES = 60  # GitHub's renderer gives up on much larger diagrams
+
+
+def render_report(plan: dict) -> str:
+    """Return the Markdown report for `plan`."""
+    lines: list[str] = []
+    out = lines.append
+    summary = plan["summary"]
+    out("# hyperdock assessment")
+    out("")
+    out(f"{summary['workloads']} workloads assessed for **{plan['hostOS']}** container hosts "
+        f"(build {plan['hostBuild']}), tenancy `{plan['options']['tenancy']}`.")
+    out("")
+    out("| target | workloads |")
+    out("|---|---:|")
+    for target, count in summary["byTarget"].items():
+        out(f"| {TARGET_LABEL[target]} | {count} |")
+    out("")
+    out("| fit | workloads |")
+    out("|---|---:|")
+    for fit, count in summary["byFit"].items():
+        out(f"| {fit} | {count} |")
+    out("")
+    _waves(plan, out)
+    _shared(plan, out)
+    _graph(plan, out)
+    _groups(plan, out)
+    _workloads(plan, out)
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _waves(plan: dict, out) -> None:
+    by_name = {}
+    for w in plan["workloads"]:
+        by_name.setdefault(w["name"], w)
+    out("## Waves")
+    out("")
+    if not plan["waves"]:
+        out("No workload migrates.")
+        out("")
+    for wave in plan["waves"]:
+        out(f"### Wave {wave['wave']} ({wave['environment']})")
+        out("")
+        for note in wave["notes"]:
+            out(f"> {note}")
+            out("")
+        out("| workload | target | fit | base image | move group | application |")
+        out("|---|---|---|---|---|---|")
+        for name in wave["workloads"]:
+            w = by_name[name]
+            out(f"| {_cell(name)} | {w['target']} | {w['fit']} | `{w['baseImage']}` | {w['moveGroup']} | "
+                f"{_cell(w['tags'].get('app', ''))} |")
+        out("")
+
+
+def _shared(plan: dict, out) -> None:
+    out("## Shared infrastructure (stays out of waves)")
+    out("")
+    out(", ".join(_cell(n) for n in plan["sharedInfrastructure"]) or "None found.")
+    out("")
+
+
+def _graph(plan: dict, out) -> None:
+    graph = plan["graph"]
+    out("## Dependencies")
+    out("")
+    out("Most depended-on workloads: " + (", ".join(
+        f"{_cell(d['name'])} ({d['dependants']})" for d in graph["mostDependedOn"]) or "none") + ".")
+    out("")
+    out(f"Cycles: {len(graph['cycles'])}." + "".join(
+        f"\n- {' ↔ '.join(_cell(n) for n in cycle)}" for cycle in graph["cycles"][:20]))
+    out("")
+    out(f"External dependencies: {len(graph['external'])}." + "".join(
+        f"\n- `{_cell(e['address'])}` from {', '.join(_cell(n) for n in e['dependants'])}" for e in graph["external"][:50]))
+    out("")
+
+
+def _groups(plan: dict, out) -> None:
+    by_name = {}
+    for w in plan["workloads"]:
+        by_name.setdefault(w["name"], w)
+    out("## Move groups")
+    out("")
+    for group in plan["moveGroups"]:
+        waves = ", ".join(str(n) for n in group["waves"]) or "none (stays VM)"
+        reasons = ", ".join(group["reasons"]) or "alone"
+        out(f"### {group['id']}: {', '.join(_cell(n) for n in group['workloads'][:8])}"
+            f"{' …' if len(group['workloads']) > 8 else ''}")
+        out("")
+        out(f"Wave {waves}; held together by: {reasons}.")
+        out("")
+        members = group["workloads"]
+        if 1 < len(members) <= MAX_DIAGRAM_NODES:
+            out("```mermaid")
+            out("flowchart LR")
+            ids = {name: f"n{i}" for i, name in enumerate(members)}
+            for name in members:
+                w = by_name[name]
+                out(f'  {ids[name]}["{_mermaid(name)}<br/>{w["target"]}"]')
+            for name in members:
+                for dep in by_name[name]["dependsOn"]:
+                    if dep["name"] in ids:
+                        ports = ",".join(str(p) for p in dep["ports"][:4])
+                        out(f"  {ids[name]} -->|{ports}| {ids[dep['name']]}")
+            out("```")
+            out("")
+
+
+def _mermaid(text: str) -> str:
+    return _MERMAID_UNSAFE.sub("_", text)
+
+
+def _workloads(plan: dict, out) -> None:
+    out("## Findings per workload")
+    out("")
+    for w in plan["workloads"]:
+        wave = f"wave {w['wave']}" if w["wave"] else "no wave"
+        out(f"### {_cell(w['name'])}: {TARGET_LABEL[w['target']]} ({w['fit']}, {wave})")
+        out("")
+        if w["baseImage"]:
+            out(f"Base image `{w['baseImage']}` ({w['baseImageReason']}). Host {_cell(w['host'])}; confidence {w['confidence']}.")
+        else:
+            out(f"Host {_cell(w['host'])}; confidence {w['confidence']}.")
+        out("")
+        out("| rule | severity | finding | remediation |")
+        out("|---|---|---|---|")
+        for f in w["findings"]:
+            out(f"| `{f['rule']}` | {f['severity']} | {_cell(f['message'])} | {_cell(f['remediation'])} |")
+        out("")

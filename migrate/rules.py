@@ -1,0 +1,359 @@
+"""The assessment rules: one function each, with an ID, severity, fit effect and remediation.
+
+Sources are keys of shared docs/windows-containers.md (S#, §) and migration-tools.md (§4).
+A rule returns None when it does not fire, or the message that explains this workload's case.
+Rules marked `isolation="hyperv"` also require Hyper-V isolation when they fire.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from .facts import SYSTEM_PORTS, WorkloadFacts, drive_of, is_domain_account
+from .images import OS_BUILDS, hyperv_isolation_possible, os_for_build, process_isolation_possible
+
+BLOCKER, WARNING, INFO = "blocker", "warning", "info"
+# Fit levels, worst first (Azure Migrate's readiness classes, migration-tools.md §1.2).
+NOT_READY, UNKNOWN, CONDITIONS, READY = "not-ready", "unknown", "ready-with-conditions", "ready"
+FIT_ORDER = (NOT_READY, UNKNOWN, CONDITIONS, READY)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    severity: str
+    fit: str
+    title: str
+    remediation: str
+    source: str
+    check: Callable[[WorkloadFacts], str | None]
+    isolation: str | None = None
+
+
+RULES: list[Rule] = []
+
+
+def rule(id: str, severity: str, title: str, remediation: str, source: str, isolation: str | None = None):
+    """Register a check function as a rule; the fit effect follows from the severity."""
+    fit = {BLOCKER: NOT_READY, WARNING: CONDITIONS, INFO: READY}[severity]
+
+    def register(check: Callable[[WorkloadFacts], str | None]) -> Callable[[WorkloadFacts], str | None]:
+        RULES.append(Rule(id, severity, fit, title, remediation, source, check, isolation))
+        return check
+
+    return register
+
+
+def _names(items) -> str:
+    items = sorted(set(items), key=str.lower)
+    shown = ", ".join(items[:6])
+    return shown + (f" and {len(items) - 6} more" if len(items) > 6 else "")
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+@rule("data.no-guest", WARNING, "Guest not inventoried",
+      "Run Get-HyperdockInventory.ps1 with -GuestCredential (PowerShell Direct) so the guest is read.",
+      "inventory-format.md")
+def no_guest(f: WorkloadFacts) -> str | None:
+    if f.guest is None:
+        return "the guest could not be read, so its applications are unknown; it stays a VM until assessed"
+    return None
+
+
+@rule("data.partial-guest", INFO, "Guest sections missing",
+      "Re-run the collector with guest access; decisions on missing sections are less certain.",
+      "inventory-format.md")
+def partial_guest(f: WorkloadFacts) -> str | None:
+    missing = f.guest.missing_sections() if f.guest else []
+    return f"guest sections missing: {', '.join(missing)}; confidence is lower" if missing else None
+
+
+# --- blockers: stays a VM -------------------------------------------------------------------------
+
+@rule("block.non-windows-guest", BLOCKER, "Not a Windows guest",
+      "Keep it a VM, or assess it with a Linux container tool; hyperdock plans Windows containers.",
+      "windows-containers.md §4 (S5)")
+def non_windows(f: WorkloadFacts) -> str | None:
+    os_name = f.guest.os_name if f.guest else ""
+    if os_name and "windows" not in os_name.lower():
+        return f"guest OS is {os_name!r}, not Windows"
+    return None
+
+
+@rule("block.domain-controller", BLOCKER, "Active Directory domain controller",
+      "Keep domain controllers as VMs; containers cannot be domain controllers or domain-joined.",
+      "windows-containers.md §4 (S5, S26)")
+def domain_controller(f: WorkloadFacts) -> str | None:
+    if f.has_feature("AD-Domain-Services") or "ntds" in f.service_names:
+        return "AD DS runs here (feature AD-Domain-Services or service NTDS)"
+    return None
+
+
+_INFRA_FEATURES = {
+    "DHCP": "DHCP Server", "DNS": "DNS Server (a gray area that may work but is not intended)",
+    "UpdateServices": "WSUS", "AD-Certificate": "AD Certificate Services", "NPAS": "Network Policy Server",
+    "Hyper-V": "Hyper-V", "Failover-Clustering": "Failover Clustering", "ADFS-Federation": "AD FS",
+    "WDS": "Windows Deployment Services",
+}
+
+
+@rule("block.infrastructure-role", BLOCKER, "Infrastructure role",
+      "Keep infrastructure roles on VMs; the roles are removed from container base images.",
+      "windows-containers.md §4, §8.4 (S5); WSUS, clustering, Hyper-V [U]")
+def infrastructure_role(f: WorkloadFacts) -> str | None:
+    found = [label for feature, label in _INFRA_FEATURES.items() if f.has_feature(feature)]
+    return f"infrastructure roles installed: {', '.join(found)}" if found else None
+
+
+@rule("block.file-server", BLOCKER, "File server",
+      "Move shares to a file service (SMB share, Azure Files) and keep or retire the VM.",
+      "windows-containers.md §4 (S5)")
+def file_server(f: WorkloadFacts) -> str | None:
+    if not f.has_feature("FS-FileServer"):
+        return None
+    if f.has_feature("FS-DFS-Namespace", "FS-DFS-Replication", "FS-Resource-Manager"):
+        return "File Server role with DFS or FSRM"
+    if not f.guest.iis_sites and not f.app_services:
+        return "File Server role and no application besides it"
+    return None
+
+
+_DATABASES = re.compile(r"^(mssqlserver|mssql\$.+|mysql\d*|postgresql.*|mongodb|oracleservice.+|redis|cassandra|elasticsearch.*)$")
+_DB_PROCESSES = {"sqlservr", "mysqld", "postgres", "mongod", "oracle", "redis-server", "elasticsearch"}
+
+
+@rule("block.database-engine", BLOCKER, "Database engine in the guest",
+      "Keep the database on a VM or move it to a managed database; containerize the application tier.",
+      "windows-containers.md §4 (S26: SQL Server not supported in Windows containers); migration-tools.md §4.10")
+def database_engine(f: WorkloadFacts) -> str | None:
+    services = sorted(n for n in f.service_names if _DATABASES.match(n))
+    processes = sorted(f.listener_processes & _DB_PROCESSES)
+    if services or processes:
+        return f"database engine found: {_names(services + processes)}"
+    return None
+
+
+@rule("block.remote-desktop", BLOCKER, "Remote Desktop Services or desktop use",
+      "Keep RDS hosts as VMs (or move to a VDI service); containers have no interactive desktop.",
+      "windows-containers.md §4 (S5)")
+def remote_desktop(f: WorkloadFacts) -> str | None:
+    rds = sorted(name for name in f.features if name.startswith("rds-") or name == "remote-desktop-services")
+    return f"Remote Desktop Services installed ({_names(rds)})" if rds else None
+
+
+_KERNEL_TYPES = ("kernel", "file system")
+
+
+@rule("block.kernel-driver", BLOCKER, "Third-party kernel driver",
+      "Find a user-mode alternative or keep it a VM; drivers cannot be installed in containers.",
+      "windows-containers.md §4 (S12)")
+def kernel_driver(f: WorkloadFacts) -> str | None:
+    drivers = [d.name for d in (f.guest.drivers or [] if f.guest else []) if d.service_type.lower().startswith(_KERNEL_TYPES)]
+    return f"non-Microsoft kernel drivers: {_names(drivers)}" if drivers else None
+
+
+@rule("block.dotnet-1x", BLOCKER, ".NET Framework 1.x",
+      "Port the application to .NET Framework 4.8 or later before containerizing it.",
+      "windows-containers.md §3.6 (S5: Framework < 2.0 unsupported)")
+def dotnet_1x(f: WorkloadFacts) -> str | None:
+    pools = [p.name for p in (f.guest.app_pools or [] if f.guest else []) if p.managed_runtime_version.lower().startswith("v1.")]
+    return f"app pools on .NET Framework 1.x: {_names(pools)}" if pools else None
+
+
+_PRODUCTS = re.compile(r"microsoft exchange|sharepoint server|microsoft office|configuration manager|system center")
+
+
+@rule("block.unsupported-product", BLOCKER, "Product without container support",
+      "Keep the VM; Microsoft states no container support for this product.",
+      "windows-containers.md §4 (Office [V]; Exchange, SharePoint, System Center [U])")
+def unsupported_product(f: WorkloadFacts) -> str | None:
+    found = sorted({name for name in f.software if _PRODUCTS.search(name)})
+    return f"installed: {_names(found)}" if found else None
+
+
+@rule("block.image-newer-than-host", BLOCKER, "Image OS newer than the hosts",
+      "Plan hosts of at least the pinned OS (--host-os), or re-certify the application on an older image.",
+      "windows-containers.md §2.2 R3 (S1, S11)")
+def image_newer_than_host(f: WorkloadFacts) -> str | None:
+    if not hyperv_isolation_possible(f.estate.host_build, OS_BUILDS[f.image_os]):
+        return f"osPin {f.image_os} is newer than host OS {f.estate.host_os}: it cannot run in either isolation mode"
+    return None
+
+
+# --- conditions: ready once addressed --------------------------------------------------------------
+
+@rule("cond.legacy-guest-os", WARNING, "Guest OS older than any container image",
+      "Test the application on the target image before the wave; Windows Server < 2016 is not a container OS.",
+      "windows-containers.md §4 (S5)")
+def legacy_guest_os(f: WorkloadFacts) -> str | None:
+    name = f.guest.os_name if f.guest else ""
+    if f.guest_build is not None and f.guest_build < OS_BUILDS["ltsc2016"]:
+        return f"guest runs {name or f'build {f.guest_build}'}; the application moves to a {f.image_os} image"
+    if f.guest_build is None and re.search(r"Server (2003|2008|2012)", name):
+        return f"guest runs {name}; the application moves to a {f.image_os} image"
+    return None
+
+
+@rule("cond.writable-state", WARNING, "Writable state on the VM",
+      "Mount the data paths as volumes (or move them to a file or blob service).",
+      "migration-tools.md §4.9 (MS-LS)")
+def writable_state(f: WorkloadFacts) -> str | None:
+    reasons = []
+    if len(f.vm.hard_drives) > 1:
+        reasons.append(f"{len(f.vm.hard_drives)} virtual disks")
+    paths = [s.physical_path for s in (f.guest.iis_sites or [] if f.guest else [])] + [s.path_name for s in f.app_services]
+    drives = sorted({d for d in map(drive_of, paths) if d and d != "C"})
+    if drives:
+        reasons.append(f"application paths on drive {', '.join(d + ':' for d in drives)}")
+    return "; ".join(reasons) if reasons else None
+
+
+@rule("cond.connection-strings", WARNING, "Connection strings in config files",
+      "Pass them as runtime parameters (secrets); hyperdock never copies their values.",
+      "migration-tools.md §4.18 (AWS-PS, AZ-AC)")
+def connection_strings(f: WorkloadFacts) -> str | None:
+    names = [c.name for c in (f.guest.connection_strings or [] if f.guest else [])]
+    return f"connection strings become secrets: {_names(names)}" if names else None
+
+
+@rule("cond.domain-identity", WARNING, "Domain identity (needs gMSA)",
+      "Create a gMSA and a credential spec; containers cannot join a domain.",
+      "windows-containers.md §4 (S13); migration-tools.md §4.19 (GCP-WIN)")
+def domain_identity(f: WorkloadFacts) -> str | None:
+    if f.guest is None:
+        return None
+    machine = {f.vm.name.lower(), f.guest.fqdn.split(".")[0].lower()}
+    reasons = [f"site {s.name} uses Windows authentication" for s in f.guest.iis_sites or [] if s.windows_authentication]
+    reasons += [f"app pool {p.name} runs as {p.user_name}" for p in f.guest.app_pools or []
+                if p.identity_type == "SpecificUser" and is_domain_account(p.user_name, machine)]
+    reasons += [f"service {s.name} runs as {s.start_name}" for s in f.guest.services or [] if is_domain_account(s.start_name, machine)]
+    reasons += [f"task {t.task_name} runs as {t.run_as}" for t in f.guest.scheduled_tasks or [] if is_domain_account(t.run_as, machine)]
+    return "; ".join(reasons[:4]) + (f" (+{len(reasons) - 4} more)" if len(reasons) > 4 else "") if reasons else None
+
+
+_NON_HTTP = ("net.tcp", "net.pipe", "net.msmq", "msmq.formatname")
+
+
+@rule("cond.non-http-binding", WARNING, "Non-HTTP IIS bindings",
+      "Expose the extra ports and install WAS activation in the image; net.pipe does not cross containers.",
+      "migration-tools.md §4.13 (ASMA)")
+def non_http_binding(f: WorkloadFacts) -> str | None:
+    found = sorted({b.split("/", 1)[0] for b in f.bindings if b.lower().startswith(_NON_HTTP)})
+    return f"bindings: {', '.join(found)}" if found else None
+
+
+@rule("cond.https-certificate", WARNING, "HTTPS bindings need a certificate",
+      "Provide the certificate at run time (secret or host store); it is not in the image.",
+      "migration-tools.md §4.13 (ASMA)")
+def https_certificate(f: WorkloadFacts) -> str | None:
+    https = [b for b in f.bindings if b.lower().startswith("https/")]
+    return f"{len(https)} HTTPS binding(s)" if https else None
+
+
+@rule("cond.no-listener", WARNING, "No application port found",
+      "Confirm how clients reach it; a container without a port suits batch work only.",
+      "migration-tools.md §4.14 (A2C AppHasNoPorts)")
+def no_listener(f: WorkloadFacts) -> str | None:
+    if f.guest is None or f.guest.listeners is None:
+        return None
+    return None if f.app_ports or f.bindings else "no listening port besides Windows' own"
+
+
+@rule("cond.specific-ip-listener", WARNING, "Listener bound to one IP",
+      "Rebind to all addresses; a container has one network interface.",
+      "migration-tools.md §4.11 (A*L-NET-1)")
+def specific_ip_listener(f: WorkloadFacts) -> str | None:
+    bound = sorted({f"{l.local_address}:{l.local_port}" for l in (f.guest.listeners or [] if f.guest else [])
+                    if l.local_port not in SYSTEM_PORTS and l.local_address not in ("0.0.0.0", "::", "", "*", "127.0.0.1", "::1")})
+    return f"listening on {_names(bound)}" if bound else None
+
+
+@rule("cond.background-service", WARNING, "Windows services need a foreground entry point",
+      "Start the service under ServiceMonitor or LogMonitor as the container's entry point.",
+      "windows-containers.md §4 (S5); migration-tools.md §4.15")
+def background_service(f: WorkloadFacts) -> str | None:
+    services = [s.name for s in f.app_services if s.start_mode == "Auto" and not _DATABASES.match(s.name.lower())]
+    return f"services: {_names(services)}" if services else None
+
+
+@rule("cond.scheduled-task", WARNING, "Scheduled tasks",
+      "Run them as scheduled jobs of the orchestrator, or inside the container with a foreground process.",
+      "migration-tools.md §4.15")
+def scheduled_task(f: WorkloadFacts) -> str | None:
+    tasks = [t.task_name for t in (f.guest.scheduled_tasks or [] if f.guest else [])]
+    return f"tasks: {_names(tasks)}" if tasks else None
+
+
+@rule("cond.legacy-dotnet", WARNING, ".NET Framework 2.x/3.x",
+      "Test on the 4.8.x image first; if it fails, install NetFx3 (3.5 images were removed).",
+      "windows-containers.md §3.6 (S5, S19)")
+def legacy_dotnet(f: WorkloadFacts) -> str | None:
+    pools = [p.name for p in (f.guest.app_pools or [] if f.guest else []) if p.managed_runtime_version.lower().startswith("v2.")]
+    if f.has_feature("NET-Framework-Core", "NET-Framework-Features"):
+        pools.append("feature NET-Framework-Core (3.5)")
+    return f".NET 2.0/3.5: {_names(pools)}" if pools else None
+
+
+@rule("cond.msmq", WARNING, "MSMQ",
+      "Only private or public queues without AD authentication are supported; use WS2019 or later images.",
+      "windows-containers.md §4 (S5)")
+def msmq(f: WorkloadFacts) -> str | None:
+    return "MSMQ is installed" if f.has_feature("MSMQ", "MSMQ-Server", "MSMQ-Services") else None
+
+
+@rule("cond.printing", WARNING, "Printing",
+      "Use the windows/server image; printer drivers cannot be installed in a container.",
+      "windows-containers.md §4 (S12)", isolation="hyperv")
+def printing(f: WorkloadFacts) -> str | None:
+    if f.has_feature("Print-Services", "Print-Server"):
+        return "Print Server role installed; Hyper-V isolation avoids sharing the host's spooler"
+    return None
+
+
+@rule("cond.container-runtime-in-vm", WARNING, "Container runtime inside the VM",
+      "Move the containers it runs onto the container hosts instead; nesting runtimes is unsupported.",
+      "migration-tools.md §4.12 (A*L-APP-3)")
+def container_runtime(f: WorkloadFacts) -> str | None:
+    found = sorted(n for n in f.service_names if n in ("docker", "containerd", "com.docker.service"))
+    return f"runtime services: {', '.join(found)}" if found else None
+
+
+# --- isolation ---------------------------------------------------------------------------------------
+
+@rule("iso.untrusted", INFO, "Untrusted code", "None: Hyper-V isolation is the security boundary.",
+      "windows-containers.md §5.1 (S4, S7)", isolation="hyperv")
+def untrusted(f: WorkloadFacts) -> str | None:
+    return "tagged trust=untrusted: runs in its own utility VM" if f.vm.tag("trust") == "untrusted" else None
+
+
+@rule("iso.shared-tenancy", INFO, "Tenants or trust zones may share a host",
+      "None; or run with --tenancy dedicated if every tenant and zone gets hosts of its own.",
+      "windows-containers.md §5.1 (S4)", isolation="hyperv")
+def shared_tenancy(f: WorkloadFacts) -> str | None:
+    e = f.estate
+    if e.tenancy == "shared" and (len(e.tenants) > 1 or len(e.zones) > 1):
+        return f"{len(e.tenants)} tenants and {len(e.zones)} zones may share hosts; the kernel is no boundary"
+    return None
+
+
+@rule("iso.internet-facing-multitenant", INFO, "Internet-facing in a multi-tenant estate",
+      "None: Hyper-V isolation contains a compromise to one utility VM.",
+      "windows-containers.md §5.1 (S4, S7)", isolation="hyperv")
+def internet_facing(f: WorkloadFacts) -> str | None:
+    exposed = f.vm.tag("exposure") == "internet" or (f.vm.tag("zone") == "dmz" and f.vm.tag("exposure") != "internal")
+    if exposed and f.estate.multi_tenant:
+        return f"internet-facing ({'exposure=internet' if f.vm.tag('exposure') == 'internet' else 'zone=dmz'}) among {len(f.estate.tenants)} tenants"
+    return None
+
+
+@rule("iso.image-older-than-host", INFO, "Image older than the host",
+      "None; or re-certify the application on the host's OS to allow process isolation.",
+      "windows-containers.md §2.2 R1, R3, R4 (S1, S15)", isolation="hyperv")
+def image_older(f: WorkloadFacts) -> str | None:
+    host, image = f.estate.host_build, OS_BUILDS[f.image_os]
+    if image < host and not process_isolation_possible(host, image):
+        return f"osPin {f.image_os} ({image}) cannot run process-isolated on {os_for_build(host)} ({host})"
+    return None
