@@ -19,7 +19,7 @@ from .inventory import read_estate
 from .model import VM
 from .plan import build_plan
 from .rules import RULES
-from .waves import Unit, environment_class, plan_waves
+from .waves import MIXED, Unit, environment_class, plan_waves
 
 # Rules whose workloads are shared infrastructure: everything depends on them, they stay VMs
 # and they stay out of move groups and waves.
@@ -121,7 +121,7 @@ def _application_key(vm: VM) -> str | None:
 
 def _unit_environment(vms: list[VM]) -> str:
     classes = {environment_class(vm.tag("env")) for vm in vms}
-    return "production" if "production" in classes else "non-production"
+    return classes.pop() if len(classes) == 1 else MIXED
 
 
 def _is_late(vm: VM, decision: Decision) -> bool:

@@ -2,7 +2,8 @@
 
 1 and 2 (two-way dependencies, one application together) hold because a move group never splits.
 3: a dependency target moves in the same wave or an earlier one. 4 and 5: dev/test waves come
-before production where dependencies allow, and a wave never mixes them. 6 and 7: high
+before production where dependencies allow, and a wave never mixes them, unless a move group itself
+does (a cycle between dev and prod): that wave is marked "mixed" with a note. 6 and 7: high
 criticality or high complexity is not in wave 1. 8: waves stay within --min/--max-wave-size,
 except a move group larger than the maximum, which gets a wave of its own.
 """
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-NONPROD, PROD = "non-production", "production"
+NONPROD, PROD, MIXED = "non-production", "production", "mixed"
+MIXED_NOTE = ("production and dev/test workloads together: a cycle or chatty pair binds them, and wave "
+              "conditions 1-2 outrank 5; split the dependency to separate them")
 _NONPROD_ENVS = {"dev", "development", "test", "testing", "qa", "uat", "staging", "stage", "sandbox"}
 
 
@@ -65,7 +68,7 @@ def merge_cyclic_units(units: list[Unit], graph: nx.DiGraph) -> tuple[list[Unit]
         merged.append(Unit(
             id=parts[0].id,
             members=sorted(m for p in parts for m in p.members),
-            environment=PROD if PROD in environments else NONPROD,
+            environment=environments.pop() if len(environments) == 1 else MIXED,
             late=any(p.late for p in parts),
             groups=sorted(g for p in parts for g in p.groups),
         ))
@@ -94,6 +97,8 @@ def plan_waves(units: list[Unit], depends: nx.DiGraph, min_size: int = 1, max_si
         if not fits:
             current = Wave(number=len(waves) + 1, environment=unit.environment)
             waves.append(current)
+            if unit.environment == MIXED:
+                current.notes.append(MIXED_NOTE)
             if unit.late and current.number == 1:
                 current.notes.append("only high-criticality or high-complexity work was ready for wave 1")
         if len(unit.members) > max_size:

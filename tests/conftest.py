@@ -24,7 +24,6 @@ def guest(**overrides) -> dict:
     base = {
         "OSName": "Windows Server 2022 Datacenter",
         "OSVersion": "10.0.20348",
-        "FullyQualifiedDomainName": "app.corp.local",
         "PartOfDomain": True,
         "Features": ["NET-Framework-45-Core"],
         "Services": [],
@@ -56,9 +55,9 @@ def vm(name: str, ip: str | None = None, tags: dict | None = None, guest_data: d
         "HardDrives": [{"Path": f"C:\\VMs\\{name}.vhdx", "VhdType": "Dynamic", "Size": 100 * GIB}],
     }
     if guest_data is True:
-        record["Guest"] = guest()
-    elif isinstance(guest_data, dict):
-        record["Guest"] = guest_data
+        guest_data = guest()
+    if isinstance(guest_data, dict):
+        record["Guest"] = {"FullyQualifiedDomainName": f"{name.lower()}.corp.local", **guest_data}
     record.update(extra)
     return record
 
