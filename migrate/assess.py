@@ -71,7 +71,8 @@ def assess(inventories: list[Path], dependency_csvs: list[Path], options: Option
 
     graph = g.build_graph((vm.vm_id for vm in estate.vms), edges.values())
     infrastructure = {vid for vid, d in decisions.items() if {f.rule for f in d.findings} & INFRASTRUCTURE_RULES}
-    internal = graph.subgraph(n for n in graph if not graph.nodes[n]["external"] and n not in infrastructure).copy()
+    vm_graph = g.vm_subgraph(graph)
+    internal = g.vm_subgraph(vm_graph, exclude=infrastructure)
     by_id = {vm.vm_id: vm for vm in estate.vms}
     groups = g.move_groups(internal, lambda n: _application_key(by_id[n]), options.chatty_connections)
     group_ids = {f"mg-{i:04d}": members for i, (members, _) in enumerate(groups, start=1)}
@@ -82,11 +83,12 @@ def assess(inventories: list[Path], dependency_csvs: list[Path], options: Option
              late=any(_is_late(by_id[m], decisions[m]) for m in members if m in migrating), groups=[gid])
         for gid, members in group_ids.items() if any(m in migrating for m in members)
     ]
-    waves = plan_waves(units, internal.subgraph(migrating), options.min_wave_size, options.max_wave_size)
+    waves = plan_waves(units, internal, options.min_wave_size, options.max_wave_size)
     progress.step("graph", f"{len(groups)} move groups, {len(waves)} waves, {len(infrastructure)} shared infrastructure")
 
     plan = build_plan(
-        estate=estate, decisions=decisions, graph=graph, groups=list(zip(group_ids, groups)), waves=waves,
+        estate=estate, decisions=decisions, graph=graph, cycles=g.cycles(vm_graph),
+        groups=list(zip(group_ids, groups)), waves=waves,
         infrastructure=infrastructure, options=options, host_build=OS_BUILDS[options.host_os],
         rules=RULES,
     )

@@ -29,10 +29,15 @@ def build_graph(vm_ids: Iterable[str], edges: Iterable[Edge]) -> nx.DiGraph:
     return graph
 
 
-def internal_subgraph(graph: nx.DiGraph, exclude: Iterable[str] = ()) -> nx.DiGraph:
-    """Return the view of `graph` without external nodes and without the `exclude` nodes."""
-    excluded = set(exclude)
-    return nx.subgraph_view(graph, filter_node=lambda n: not graph.nodes[n]["external"] and n not in excluded)
+def vm_subgraph(graph: nx.DiGraph, exclude: Iterable[str] = ()) -> nx.DiGraph:
+    """Return a copy of `graph` without external nodes and without the `exclude` nodes.
+
+    A copy, not a view: the algorithms that follow walk it many times, and views filter each step.
+    """
+    result = graph.copy()
+    result.remove_nodes_from([n for n, external in graph.nodes(data="external") if external])
+    result.remove_nodes_from(exclude)
+    return result
 
 
 def cycles(graph: nx.DiGraph) -> list[list[str]]:

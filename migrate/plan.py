@@ -22,7 +22,7 @@ PLAN_SCHEMA_ID = "hyperdock/plan@1"
 MIB = 1024 * 1024
 
 
-def build_plan(*, estate: Estate, decisions: dict[str, Decision], graph: nx.DiGraph,
+def build_plan(*, estate: Estate, decisions: dict[str, Decision], graph: nx.DiGraph, cycles: list[list[str]],
                groups: list[tuple[str, tuple[list[str], list[str]]]], waves: list[Wave],
                infrastructure: set[str], options, host_build: int, rules: Iterable[Rule]) -> dict:
     """Return the plan document as plain JSON-ready data."""
@@ -60,7 +60,7 @@ def build_plan(*, estate: Estate, decisions: dict[str, Decision], graph: nx.DiGr
         "sharedInfrastructure": sorted(name(v) for v in infrastructure),
         "graph": {
             "mostDependedOn": [{"name": name(n), "vmId": n, "dependants": k} for n, k in g.most_depended_on(graph)],
-            "cycles": [[name(n) for n in c] for c in g.cycles(g.internal_subgraph(graph))],
+            "cycles": [[name(n) for n in c] for c in cycles],
             "external": [{"address": a, "dependants": sorted(name(n) for n in deps if n in by_id)}
                          for a, deps in g.external_dependencies(graph)],
         },

@@ -75,3 +75,13 @@ def test_utf16_csv_with_bom(tmp_path):
     edges: dict = {}
     assert read_dependency_csv(path, Resolver(estate.vms), edges) == 1
     assert len(edges) == 1
+
+
+def test_utf8_csv_with_bom(tmp_path):
+    estate = estate_of(tmp_path, vm("A", ip="10.0.0.1"), vm("B", ip="10.0.0.2"))
+    path = tmp_path / "deps.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + "t,A,,,,B,10.0.0.2,,,80\n").encode("utf-8"))
+    edges: dict = {}
+    assert read_dependency_csv(path, Resolver(estate.vms), edges) == 1
+    ids = {v.name: v.vm_id for v in estate.vms}
+    assert list(edges) == [(ids["A"], ids["B"])]
