@@ -70,11 +70,13 @@ def assess(inventories: list[Path], dependency_csvs: list[Path], options: Option
     progress.step("rules", f"decided {len(decisions)} workloads: {_summary(decisions)}")
 
     graph = g.build_graph((vm.vm_id for vm in estate.vms), edges.values())
+    cycles, hubs = g.cycles(graph), g.most_depended_on(graph)
+    # Shared infrastructure leaves the graph: everything depends on it, so it would chain every
+    # application into one move group.
     infrastructure = {vid for vid, d in decisions.items() if {f.rule for f in d.findings} & INFRASTRUCTURE_RULES}
-    vm_graph = g.vm_subgraph(graph)
-    internal = g.vm_subgraph(vm_graph, exclude=infrastructure)
+    graph.remove_nodes_from(infrastructure)
     by_id = {vm.vm_id: vm for vm in estate.vms}
-    groups = g.move_groups(internal, lambda n: _application_key(by_id[n]), options.chatty_connections)
+    groups = g.move_groups(graph, lambda n: _application_key(by_id[n]), options.chatty_connections)
     group_ids = {f"mg-{i:04d}": members for i, (members, _) in enumerate(groups, start=1)}
     migrating = {vid for vid, d in decisions.items() if d.target != "vm"}
     units = [
@@ -83,11 +85,11 @@ def assess(inventories: list[Path], dependency_csvs: list[Path], options: Option
              late=any(_is_late(by_id[m], decisions[m]) for m in members if m in migrating), groups=[gid])
         for gid, members in group_ids.items() if any(m in migrating for m in members)
     ]
-    waves = plan_waves(units, internal, options.min_wave_size, options.max_wave_size)
+    waves = plan_waves(units, graph, options.min_wave_size, options.max_wave_size)
     progress.step("graph", f"{len(groups)} move groups, {len(waves)} waves, {len(infrastructure)} shared infrastructure")
 
     plan = build_plan(
-        estate=estate, decisions=decisions, graph=graph, cycles=g.cycles(vm_graph),
+        estate=estate, decisions=decisions, edges=list(edges.values()), cycles=cycles, hubs=hubs,
         groups=list(zip(group_ids, groups)), waves=waves,
         infrastructure=infrastructure, options=options, host_build=OS_BUILDS[options.host_os],
         rules=RULES,

@@ -1,7 +1,7 @@
 """The dependency graph and what it says: move groups, cycles, hubs, external dependencies.
 
-An edge u → v means u depends on v (u opened connections to v). Internal nodes are VM ids;
-external nodes start with `external:` and carry `external=True`.
+An edge u → v means u depends on v (u opened connections to v). Nodes are VM ids; destinations
+no VM owns (`external:…`) appear only in `external_dependencies`.
 """
 
 from __future__ import annotations
@@ -17,27 +17,19 @@ CHATTY_CONNECTIONS = 1000  # observations of one pair that tie it as tightly as 
 
 
 def build_graph(vm_ids: Iterable[str], edges: Iterable[Edge]) -> nx.DiGraph:
-    """Return a DiGraph of every VM and every edge, with `connections`, `ports` and `processes`."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(vm_ids, external=False)
-    for edge in edges:
-        for node in (edge.source, edge.target):
-            if node not in graph:
-                graph.add_node(node, external=node.startswith(EXTERNAL_PREFIX))
-        graph.add_edge(edge.source, edge.target, connections=edge.connections,
-                       ports=sorted(edge.ports), processes=sorted(edge.processes))
-    return graph
+    """Return a DiGraph of every VM and the edges between VMs, weighted by `connections`.
 
-
-def vm_subgraph(graph: nx.DiGraph, exclude: Iterable[str] = ()) -> nx.DiGraph:
-    """Return a copy of `graph` without external nodes and without the `exclude` nodes.
-
-    A copy, not a view: the algorithms that follow walk it many times, and views filter each step.
+    External destinations stay out: they never move, so no algorithm here needs them; the
+    edges themselves keep ports and processes for the plan.
     """
-    result = graph.copy()
-    result.remove_nodes_from([n for n, external in graph.nodes(data="external") if external])
-    result.remove_nodes_from(exclude)
-    return result
+    graph = nx.DiGraph()
+    graph.add_nodes_from(vm_ids)
+    graph.add_weighted_edges_from(
+        ((e.source, e.target, e.connections) for e in edges
+         if not e.source.startswith(EXTERNAL_PREFIX) and not e.target.startswith(EXTERNAL_PREFIX)),
+        weight="connections",
+    )
+    return graph
 
 
 def cycles(graph: nx.DiGraph) -> list[list[str]]:
@@ -91,15 +83,15 @@ def move_groups(
 
 
 def most_depended_on(graph: nx.DiGraph, limit: int = 10) -> list[tuple[str, int]]:
-    """Return up to `limit` internal nodes with the most distinct dependants, as (node, count)."""
-    ranked = [(n, graph.in_degree(n)) for n in graph if not graph.nodes[n]["external"] and graph.in_degree(n) > 0]
+    """Return up to `limit` nodes with the most distinct dependants, as (node, count)."""
+    ranked = [(n, k) for n, k in graph.in_degree() if k > 0]
     return sorted(ranked, key=lambda item: (-item[1], item[0]))[:limit]
 
 
-def external_dependencies(graph: nx.DiGraph) -> list[tuple[str, list[str]]]:
-    """Return each external node with the sorted internal nodes that depend on it."""
-    result = []
-    for node, data in graph.nodes(data=True):
-        if data["external"]:
-            result.append((node.removeprefix(EXTERNAL_PREFIX), sorted(graph.predecessors(node))))
-    return sorted(result)
+def external_dependencies(edges: Iterable[Edge]) -> list[tuple[str, list[str]]]:
+    """Return each external destination with the sorted nodes that depend on it."""
+    dependants: dict[str, set[str]] = {}
+    for e in edges:
+        if e.target.startswith(EXTERNAL_PREFIX) and not e.source.startswith(EXTERNAL_PREFIX):
+            dependants.setdefault(e.target.removeprefix(EXTERNAL_PREFIX), set()).add(e.source)
+    return sorted((address, sorted(nodes)) for address, nodes in dependants.items())

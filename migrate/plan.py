@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-import networkx as nx
-
 from . import __version__
 from . import graph as g
 from .decide import Decision
+from .dependencies import Edge
 from .facts import SYSTEM_PORTS, drive_of, is_domain_account, is_windows_component
 from .model import VM, PLANNING_TAGS, Estate
 from .rules import FIT_ORDER, Rule
@@ -22,15 +21,20 @@ PLAN_SCHEMA_ID = "hyperdock/plan@1"
 MIB = 1024 * 1024
 
 
-def build_plan(*, estate: Estate, decisions: dict[str, Decision], graph: nx.DiGraph, cycles: list[list[str]],
+def build_plan(*, estate: Estate, decisions: dict[str, Decision], edges: list[Edge], cycles: list[list[str]],
+               hubs: list[tuple[str, int]],
                groups: list[tuple[str, tuple[list[str], list[str]]]], waves: list[Wave],
                infrastructure: set[str], options, host_build: int, rules: Iterable[Rule]) -> dict:
     """Return the plan document as plain JSON-ready data."""
     by_id = {vm.vm_id: vm for vm in estate.vms}
     wave_of = {m: w.number for w in waves for m in w.members}
     group_of = {m: gid for gid, (members, _) in groups for m in members}
+    outgoing: dict[str, list[Edge]] = {}
+    for edge in edges:
+        outgoing.setdefault(edge.source, []).append(edge)
     workloads = [
-        _workload(by_id[vid], decisions[vid], graph, by_id, wave_of.get(vid), group_of.get(vid), vid in infrastructure)
+        _workload(by_id[vid], decisions[vid], outgoing.get(vid, []), by_id, wave_of.get(vid), group_of.get(vid),
+                  vid in infrastructure)
         for vid in sorted(by_id, key=lambda v: (by_id[v].name.lower(), v))
     ]
     name = lambda vid: by_id[vid].name  # noqa: E731
@@ -59,10 +63,10 @@ def build_plan(*, estate: Estate, decisions: dict[str, Decision], graph: nx.DiGr
         ],
         "sharedInfrastructure": sorted(name(v) for v in infrastructure),
         "graph": {
-            "mostDependedOn": [{"name": name(n), "vmId": n, "dependants": k} for n, k in g.most_depended_on(graph)],
+            "mostDependedOn": [{"name": name(n), "vmId": n, "dependants": k} for n, k in hubs],
             "cycles": [[name(n) for n in c] for c in cycles],
             "external": [{"address": a, "dependants": sorted(name(n) for n in deps if n in by_id)}
-                         for a, deps in g.external_dependencies(graph)],
+                         for a, deps in g.external_dependencies(edges)],
         },
         "rules": [
             {"id": r.id, "severity": r.severity, "title": r.title, "remediation": r.remediation, "source": r.source}
@@ -81,17 +85,16 @@ def _summary(decisions: dict[str, Decision]) -> dict:
     }
 
 
-def _workload(vm: VM, d: Decision, graph: nx.DiGraph, by_id: dict[str, VM], wave: int | None,
+def _workload(vm: VM, d: Decision, outgoing: list[Edge], by_id: dict[str, VM], wave: int | None,
               group: str | None, infrastructure: bool) -> dict:
     depends = []
     external = []
-    for target in sorted(graph.successors(vm.vm_id), key=lambda t: (by_id[t].name.lower() if t in by_id else t, t)):
-        data = graph.edges[vm.vm_id, target]
-        if target in by_id:
-            depends.append({"name": by_id[target].name, "vmId": target, "ports": data["ports"],
-                            "connections": data["connections"]})
+    for edge in sorted(outgoing, key=lambda e: (by_id[e.target].name.lower() if e.target in by_id else e.target, e.target)):
+        if edge.target in by_id:
+            depends.append({"name": by_id[edge.target].name, "vmId": edge.target, "ports": sorted(edge.ports),
+                            "connections": edge.connections})
         else:
-            external.append(target.removeprefix(g.EXTERNAL_PREFIX))
+            external.append(edge.target.removeprefix(g.EXTERNAL_PREFIX))
     entry = {
         "name": vm.name,
         "vmId": vm.vm_id,

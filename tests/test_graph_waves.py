@@ -23,10 +23,13 @@ def test_cycles_chatty_pairs_and_applications_form_move_groups():
 
 
 def test_cycles_most_depended_on_and_external():
-    graph = graph_of("abcd", [("a", "b"), ("b", "c"), ("c", "a"), ("d", "a"), ("b", "a"), ("a", "external:1.2.3.4")])
-    assert g.cycles(g.vm_subgraph(graph)) == [["a", "b", "c"]]
+    edges = [Edge(a, b, 1, {80}, set()) for a, b in
+             [("a", "b"), ("b", "c"), ("c", "a"), ("d", "a"), ("b", "a"), ("a", "external:1.2.3.4"), ("d", "external:1.2.3.4")]]
+    graph = g.build_graph("abcd", edges)
+    assert "external:1.2.3.4" not in graph
+    assert g.cycles(graph) == [["a", "b", "c"]]
     assert g.most_depended_on(graph, 1) == [("a", 3)]
-    assert g.external_dependencies(graph) == [("1.2.3.4", ["a"])]
+    assert g.external_dependencies(edges) == [("1.2.3.4", ["a", "d"])]
 
 
 def unit(uid, members, env=PROD, late=False):
