@@ -5,9 +5,11 @@ Pure apart from reading its input files; `cli.py` writes the results.
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,23 @@ class Options:
     min_wave_size: int = 1
     max_wave_size: int = 50
     chatty_connections: int = g.CHATTY_CONNECTIONS
+
+
+@contextmanager
+def cyclic_gc_paused():
+    """Pause the cyclic garbage collector for a batch run.
+
+    An assessment builds millions of small acyclic objects; every generation-2 pass rescans all of
+    them, which more than doubles the time to read a 50k-VM inventory. Reference counting still
+    frees memory as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Progress:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .assess import Options, Progress, assess
+from .assess import Options, Progress, assess, cyclic_gc_paused
 from .errors import InputError
 from .images import HOST_OS_CHOICES
 from .output import to_json, write_files
@@ -72,8 +72,9 @@ def _assess(args: argparse.Namespace) -> int:
     options = Options(host_os=args.host_os, tenancy=args.tenancy, min_wave_size=args.min_wave_size,
                       max_wave_size=args.max_wave_size, chatty_connections=args.chatty_connections)
     progress = Progress(enabled=not args.quiet)
-    plan = assess(args.inventory, args.dependencies, options, progress)
-    files = {"plan.json": to_json(plan), "report.md": render_report(plan)}
+    with cyclic_gc_paused():
+        plan = assess(args.inventory, args.dependencies, options, progress)
+        files = {"plan.json": to_json(plan), "report.md": render_report(plan)}
     write_files(args.out, files)
     progress.step("write", f"wrote {args.out / 'plan.json'} and {args.out / 'report.md'}")
     return 0
