@@ -41,10 +41,16 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _waves(plan: dict, out) -> None:
-    by_name = {}
+def _by_name(plan: dict) -> dict[str, dict]:
+    """Workloads by name; with duplicate names the first (by vmId) stands for them in tables."""
+    by_name: dict[str, dict] = {}
     for w in plan["workloads"]:
         by_name.setdefault(w["name"], w)
+    return by_name
+
+
+def _waves(plan: dict, out) -> None:
+    by_name = _by_name(plan)
     out("## Waves")
     out("")
     if not plan["waves"]:
@@ -88,9 +94,7 @@ def _graph(plan: dict, out) -> None:
 
 
 def _groups(plan: dict, out) -> None:
-    by_name = {}
-    for w in plan["workloads"]:
-        by_name.setdefault(w["name"], w)
+    by_name = _by_name(plan)
     out("## Move groups")
     out("")
     for group in plan["moveGroups"]:

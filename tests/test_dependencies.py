@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import DATA, guest, inventory, vm, write_json
 from migrate.dependencies import Resolver, edges_from_guests, read_dependency_csv
 from migrate.inventory import read_estate
@@ -68,19 +70,11 @@ def test_ambiguous_ip_does_not_resolve(tmp_path):
     assert Resolver(estate.vms).node("", "10.0.0.9") == "external:10.0.0.9"
 
 
-def test_utf16_csv_with_bom(tmp_path):
+@pytest.mark.parametrize("bom, encoding", [(b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"), (b"\xef\xbb\xbf", "utf-8")])
+def test_csv_with_bom(tmp_path, bom, encoding):
     estate = estate_of(tmp_path, vm("A", ip="10.0.0.1"), vm("B", ip="10.0.0.2"))
     path = tmp_path / "deps.csv"
-    path.write_bytes(b"\xff\xfe" + (HEADER + "t,A,,,,B,10.0.0.2,,,80\n").encode("utf-16-le"))
-    edges: dict = {}
-    assert read_dependency_csv(path, Resolver(estate.vms), edges) == 1
-    assert len(edges) == 1
-
-
-def test_utf8_csv_with_bom(tmp_path):
-    estate = estate_of(tmp_path, vm("A", ip="10.0.0.1"), vm("B", ip="10.0.0.2"))
-    path = tmp_path / "deps.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + "t,A,,,,B,10.0.0.2,,,80\n").encode("utf-8"))
+    path.write_bytes(bom + (HEADER + "t,A,,,,B,10.0.0.2,,,80\n").encode(encoding))
     edges: dict = {}
     assert read_dependency_csv(path, Resolver(estate.vms), edges) == 1
     ids = {v.name: v.vm_id for v in estate.vms}
