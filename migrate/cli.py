@@ -11,6 +11,9 @@ from .assess import Options, Progress, assess, cyclic_gc_paused
 from .errors import InputError
 from .images import HOST_OS_CHOICES
 from .output import to_json, write_files
+from .generate.capacity import AZURE_SIZES, CapacityOptions, HostSize
+from .generate.files import GenerateOptions, generate
+from .plan_reader import read_plan
 from .report import render_report
 
 EXIT_BAD_INPUT = 2
@@ -50,7 +53,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="connection count at which a one-way pair moves together")
     a.add_argument("--out", required=True, type=Path, help="output directory")
     a.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    a.add_argument("--generate", action="store_true", help="also write container definitions and hosts.yaml")
+    _generate_options(a)
+
+    gen = commands.add_parser("generate", help="write Dockerfiles, compose, Kubernetes and hosts.yaml from a plan")
+    gen.add_argument("plan_dir", type=Path, help="folder holding plan.json (from assess)")
+    gen.add_argument("--out", type=Path, help="output directory (default: the plan's folder)")
+    _generate_options(gen)
     return parser
+
+
+def _generate_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("container definitions and capacity plan")
+    g.add_argument("--experimental-k8s-hyperv", action="store_true",
+                   help="give Hyper-V isolated workloads Kubernetes manifests with RuntimeClass runhcs-wcow-hypervisor "
+                        "(not supported by Kubernetes or AKS)")
+    g.add_argument("--platform", choices=("azure", "onprem"), default="azure", help="where the container hosts run")
+    g.add_argument("--host-size", default="Standard_D16s_v5",
+                   help=f"Azure size of a host ({', '.join(AZURE_SIZES)}); with --platform onprem use --host-vcpus/--host-memory-gib")
+    g.add_argument("--host-vcpus", type=_positive, help="vCPUs of an on-premises host")
+    g.add_argument("--host-memory-gib", type=_positive, help="memory of an on-premises host, GiB")
+    g.add_argument("--edition", choices=("datacenter", "standard"), default="datacenter",
+                   help="Windows Server edition of the hosts (Standard: 2 Hyper-V isolated containers per host)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "assess":
             return _assess(args)
+        if args.command == "generate":
+            return _generate(args)
     except InputError as exc:
         print(f"hyperdock: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -72,9 +98,41 @@ def _assess(args: argparse.Namespace) -> int:
     options = Options(host_os=args.host_os, tenancy=args.tenancy, min_wave_size=args.min_wave_size,
                       max_wave_size=args.max_wave_size, chatty_connections=args.chatty_connections)
     progress = Progress(enabled=not args.quiet)
+    generate_options = _generate_settings(args) if args.generate else None
     with cyclic_gc_paused():
         plan = assess(args.inventory, args.dependencies, options, progress)
-        files = {"plan.json": to_json(plan), "report.md": render_report(plan)}
+        files = {"plan.json": to_json(plan)}
+        generated = None
+        if generate_options is not None:
+            definitions, generated = generate(plan, generate_options)
+            files.update(definitions)
+        files["report.md"] = render_report(plan, generated)
     write_files(args.out, files)
-    progress.step("write", f"wrote {args.out / 'plan.json'} and {args.out / 'report.md'}")
+    progress.step("write", f"wrote {len(files)} files under {args.out}")
     return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    options = _generate_settings(args)
+    plan = read_plan(args.plan_dir / "plan.json")
+    files, generated = generate(plan, options)
+    files["report.md"] = render_report(plan, generated)
+    out = args.out or args.plan_dir
+    write_files(out, files)
+    print(f"hyperdock: wrote {len(files)} files under {out}", file=sys.stderr)
+    return 0
+
+
+def _generate_settings(args: argparse.Namespace) -> GenerateOptions:
+    if args.platform == "onprem":
+        if not (args.host_vcpus and args.host_memory_gib):
+            raise InputError("--platform onprem", "needs --host-vcpus and --host-memory-gib (the size of your hosts)")
+        size = HostSize("onprem", args.host_vcpus, args.host_memory_gib * 1024, True)
+    else:
+        if args.host_size not in AZURE_SIZES:
+            raise InputError("--host-size", f"unknown size {args.host_size!r}; expected one of {', '.join(AZURE_SIZES)}")
+        size = AZURE_SIZES[args.host_size]
+    return GenerateOptions(
+        experimental_k8s_hyperv=args.experimental_k8s_hyperv,
+        capacity=CapacityOptions(platform=args.platform, size=size, edition=args.edition),
+    )

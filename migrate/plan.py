@@ -149,7 +149,9 @@ def _container(vm: VM, d: Decision) -> dict:
         | {t.run_as for t in guest.scheduled_tasks or [] if is_domain_account(t.run_as, machine)},
         key=str.lower,
     )
-    app_services = [s for s in guest.services or [] if not is_windows_component(s)]
+    # A container runtime inside the VM is not part of the application (cond.container-runtime-in-vm).
+    app_services = [s for s in guest.services or []
+                    if not is_windows_component(s) and s.name.lower() not in ("docker", "containerd")]
     data_paths = [s.physical_path for s in guest.iis_sites or []] + [s.path_name.strip('"') for s in app_services]
     return {
         "windowsFeatures": d.windows_features,
@@ -177,6 +179,8 @@ def _container(vm: VM, d: Decision) -> dict:
         "domainIdentities": identities,
         "dataDrives": sorted({drv for drv in map(drive_of, data_paths) if drv and drv != "C"}),
         "gmsa": bool(identities) or any(s.windows_authentication for s in guest.iis_sites or []),
+        "domain": guest.fqdn.split(".", 1)[1].lower() if "." in guest.fqdn else None,
+        "netbiosDomain": next((i.split("\\", 1)[0].upper() for i in identities if "\\" in i), None),
     }
 
 

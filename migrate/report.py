@@ -9,8 +9,8 @@ TARGET_LABEL = {"process": "container, process isolation", "hyperv": "container,
 MAX_DIAGRAM_NODES = 60  # GitHub's renderer gives up on much larger diagrams
 
 
-def render_report(plan: dict) -> str:
-    """Return the Markdown report for `plan`."""
+def render_report(plan: dict, generated=None) -> str:
+    """Return the Markdown report for `plan`; with `generated` (from `generate`), link the files."""
     lines: list[str] = []
     out = lines.append
     summary = plan["summary"]
@@ -29,11 +29,13 @@ def render_report(plan: dict) -> str:
     for fit, count in summary["byFit"].items():
         out(f"| {fit} | {count} |")
     out("")
+    if generated is not None:
+        _definitions(plan, generated, out)
     _waves(plan, out)
     _shared(plan, out)
     _graph(plan, out)
     _groups(plan, out)
-    _workloads(plan, out)
+    _workloads(plan, out, generated)
     return "\n".join(lines) + "\n"
 
 
@@ -126,7 +128,23 @@ def _mermaid(text: str) -> str:
     return _MERMAID_UNSAFE.sub("_", text)
 
 
-def _workloads(plan: dict, out) -> None:
+def _definitions(plan: dict, generated, out) -> None:
+    out("## Container definitions")
+    out("")
+    out("[compose.yaml](compose.yaml) runs every container workload with its isolation; "
+        "[hosts.yaml](hosts.yaml) is the capacity plan the Pulumi program builds; `k8s/` holds the "
+        "Kubernetes manifests; `containers/<name>/` a Dockerfile each, with `content/` placeholders "
+        "for the application files and, where domain identities were used, `gmsa.ps1`.")
+    out("")
+    if generated.kubernetes_skipped:
+        out("> Kubernetes and AKS do not support Hyper-V isolation: no manifests for "
+            + ", ".join(f"`{label}`" for label in generated.kubernetes_skipped)
+            + ". Run them with compose or on the hosts of `hosts.yaml`, or generate with "
+              "`--experimental-k8s-hyperv` (RuntimeClass `runhcs-wcow-hypervisor`, containerd >= 1.7).")
+        out("")
+
+
+def _workloads(plan: dict, out, generated=None) -> None:
     out("## Findings per workload")
     out("")
     for w in plan["workloads"]:
@@ -138,6 +156,11 @@ def _workloads(plan: dict, out) -> None:
         else:
             out(f"Host {_cell(w['host'])}; confidence {w['confidence']}.")
         out("")
+        files = generated.files.get(w["vmId"], []) if generated is not None else []
+        if files:
+            out("Files: " + ", ".join(f"[{f.split('/')[-1] if f.startswith('containers/') and f.endswith('Dockerfile') else f}]({f})"
+                                      for f in files if not f.endswith("README.txt")) + ".")
+            out("")
         out("| rule | severity | finding | remediation |")
         out("|---|---|---|---|")
         for f in w["findings"]:

@@ -1,0 +1,1 @@
+"""`hyperdock generate`: container definitions and a capacity plan from plan.json."""

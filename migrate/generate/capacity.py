@@ -1,0 +1,179 @@
+"""The capacity plan (`hosts.yaml`, schema `hyperdock/hosts@1`): container workloads placed on hosts.
+
+Pure functions. Demand is the VM's vCPUs and memory (the memory Hyper-V saw assigned under
+dynamic memory when known, else its startup memory) plus a per-container overhead: a Hyper-V
+isolated container runs in a utility VM, 1 GiB and 2 vCPUs by default (windows-containers.md §5.2,
+hcsshim defaults); a process-isolated one needs about 50 MiB (S6, Server Core). Hosts keep a
+reserve for their own OS.
+
+Separation: process-isolated workloads share a kernel, so each (tenant, zone) gets hosts of its
+own; Hyper-V isolated workloads have their own kernel and share one pool, on hosts with the
+Hyper-V role. Windows Server Standard allows 2 Hyper-V isolated containers per host (S7).
+Packing is first-fit decreasing on the larger of each workload's CPU and memory shares; the
+plan reports its host count beside the lower bound (total demand / host capacity, per pool).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .names import dns_label
+
+HOSTS_SCHEMA_ID = "hyperdock/hosts@1"
+
+
+@dataclass(frozen=True, slots=True)
+class HostSize:
+    name: str
+    vcpus: int
+    memory_mib: int
+    nested_virtualization: bool
+
+
+# Azure sizes and their "Nested Virtualization" row (windows-containers.md §6.3, S21).
+AZURE_SIZES = {s.name: s for s in (
+    HostSize("Standard_D4s_v5", 4, 16384, True), HostSize("Standard_D8s_v5", 8, 32768, True),
+    HostSize("Standard_D16s_v5", 16, 65536, True), HostSize("Standard_D32s_v5", 32, 131072, True),
+    HostSize("Standard_D8as_v5", 8, 32768, True), HostSize("Standard_D16as_v5", 16, 65536, True),
+    HostSize("Standard_D8s_v6", 8, 32768, True), HostSize("Standard_D16s_v6", 16, 65536, True),
+    HostSize("Standard_B8s_v2", 8, 32768, False),
+)}
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityOptions:
+    platform: str = "azure"             # azure | onprem
+    size: HostSize = AZURE_SIZES["Standard_D16s_v5"]
+    edition: str = "datacenter"         # datacenter | standard
+    reserve_vcpus: int = 1
+    reserve_memory_mib: int = 2048
+    hyperv_overhead_vcpus: int = 2
+    hyperv_overhead_memory_mib: int = 1024
+    process_overhead_memory_mib: int = 50
+    default_memory_mib: int = 2048      # for a VM whose memory the inventory does not say
+
+
+@dataclass(slots=True)
+class Demand:
+    label: str
+    isolation: str
+    vcpus: int
+    memory_mib: int
+
+
+@dataclass(slots=True)
+class Host:
+    vcpus: int = 0
+    memory_mib: int = 0
+    hyperv: int = 0
+    workloads: list[str] = field(default_factory=list)
+
+
+def demand_of(workload: dict, label: str, options: CapacityOptions) -> Demand:
+    """Return what one container workload needs of a host."""
+    resources = workload.get("resources") or {}
+    vcpus = resources.get("cpus") or 1
+    memory = resources.get("memoryAssignedMiB") or resources.get("memoryMiB") or options.default_memory_mib
+    if workload["target"] == "hyperv":
+        return Demand(label, "hyperv", vcpus + options.hyperv_overhead_vcpus, memory + options.hyperv_overhead_memory_mib)
+    return Demand(label, "process", vcpus, memory + options.process_overhead_memory_mib)
+
+
+def capacity(options: CapacityOptions) -> tuple[int, int]:
+    """Return the (vCPUs, MiB) a host offers to containers."""
+    return options.size.vcpus - options.reserve_vcpus, options.size.memory_mib - options.reserve_memory_mib
+
+
+def pool_key(workload: dict) -> tuple[str, str, str]:
+    """Return (isolation, tenant, zone): the hosts a workload may share."""
+    if workload["target"] == "hyperv":
+        return ("hyperv", "", "")
+    tags = workload.get("tags") or {}
+    return ("process", tags.get("tenant", ""), tags.get("zone", ""))
+
+
+def pack(demands: list[Demand], options: CapacityOptions) -> tuple[list[Host], list[str]]:
+    """Place demands on as few hosts as first-fit decreasing finds; return hosts and notes."""
+    cpu, memory = capacity(options)
+    hyperv_cap = 2 if options.edition == "standard" else math.inf
+    order = sorted(demands, key=lambda d: (-max(d.vcpus / cpu, d.memory_mib / memory), d.label))
+    hosts: list[Host] = []
+    notes = []
+    for d in order:
+        if d.vcpus > cpu or d.memory_mib > memory:
+            notes.append(f"{d.label} needs {d.vcpus} vCPUs and {d.memory_mib} MiB, more than a "
+                         f"{options.size.name} host offers ({cpu} vCPUs, {memory} MiB): it gets a host of its own")
+        for host in hosts:
+            if (host.vcpus + d.vcpus <= cpu and host.memory_mib + d.memory_mib <= memory
+                    and host.hyperv + (d.isolation == "hyperv") <= hyperv_cap):
+                break
+        else:
+            host = Host()
+            hosts.append(host)
+        host.vcpus += d.vcpus
+        host.memory_mib += d.memory_mib
+        host.hyperv += d.isolation == "hyperv"
+        host.workloads.append(d.label)
+    return hosts, notes
+
+
+def lower_bound(demands: list[Demand], options: CapacityOptions) -> int:
+    """Return the fewest hosts that could hold `demands` on capacity alone (0 for none)."""
+    if not demands:
+        return 0
+    cpu, memory = capacity(options)
+    bounds = [math.ceil(sum(d.vcpus for d in demands) / cpu), math.ceil(sum(d.memory_mib for d in demands) / memory)]
+    if options.edition == "standard":
+        bounds.append(math.ceil(sum(d.isolation == "hyperv" for d in demands) / 2))
+    return max(1, *bounds)
+
+
+def capacity_plan(plan: dict, labels: dict[str, str], options: CapacityOptions) -> dict:
+    """Return the hosts document for the container workloads of `plan`; `labels` by vmId."""
+    groups: dict[tuple[str, str, str], list[Demand]] = {}
+    for w in plan["workloads"]:
+        if w["target"] in ("process", "hyperv"):
+            groups.setdefault(pool_key(w), []).append(demand_of(w, labels[w["vmId"]], options))
+    pools = []
+    for (isolation, tenant, zone), demands in sorted(groups.items()):
+        name = "-".join(p for p in (isolation, dns_label(tenant, "") if tenant else "", dns_label(zone, "") if zone else "") if p)
+        hosts, notes = pack(demands, options)
+        if isolation == "hyperv" and options.platform == "azure" and not options.size.nested_virtualization:
+            notes.append(f"{options.size.name} does not support nested virtualization: Hyper-V isolation cannot run on it")
+        pools.append({
+            "name": name,
+            "isolation": isolation,
+            "tenant": tenant or None,
+            "zone": zone or None,
+            "hypervRole": isolation == "hyperv",
+            "hostCount": len(hosts),
+            "lowerBound": lower_bound(demands, options),
+            "hosts": [{"name": f"{name}-{i:02d}", "workloads": sorted(h.workloads),
+                       "demand": {"vcpus": h.vcpus, "memoryMiB": h.memory_mib}} for i, h in enumerate(hosts, start=1)],
+            "notes": notes,
+        })
+    all_demands = [d for ds in groups.values() for d in ds]
+    total = sum(p["hostCount"] for p in pools)
+    bound = sum(p["lowerBound"] for p in pools)
+    cpu, memory = capacity(options)
+    return {
+        "schema": HOSTS_SCHEMA_ID,
+        "hostOS": plan["hostOS"],
+        "hostBuild": plan["hostBuild"],
+        "platform": options.platform,
+        "edition": options.edition,
+        "hostSize": {"name": options.size.name, "vcpus": options.size.vcpus, "memoryMiB": options.size.memory_mib,
+                     "nestedVirtualization": options.size.nested_virtualization},
+        "reserve": {"vcpus": options.reserve_vcpus, "memoryMiB": options.reserve_memory_mib},
+        "overhead": {"hyperv": {"vcpus": options.hyperv_overhead_vcpus, "memoryMiB": options.hyperv_overhead_memory_mib},
+                     "process": {"vcpus": 0, "memoryMiB": options.process_overhead_memory_mib}},
+        "summary": {
+            "hosts": total,
+            "lowerBound": bound,
+            "lowerBoundWithoutSeparation": lower_bound(all_demands, options),
+            "gapPercent": round(100 * (total - bound) / bound, 1) if bound else 0.0,
+            "capacityPerHost": {"vcpus": cpu, "memoryMiB": memory},
+        },
+        "pools": pools,
+    }

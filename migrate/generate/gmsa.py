@@ -1,0 +1,77 @@
+"""gMSA wiring for workloads that used domain identities (windows-containers.md §4, S13).
+
+Containers cannot join a domain; they run as a group managed service account through a credential
+spec. hyperdock writes the script that creates both (it needs a domain admin and the domain's
+SID and GUID, which the inventory does not hold) and the names that compose and Kubernetes use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from .powershell import ps_quote
+
+
+def gmsa_account(label: str) -> str:
+    """Return the gMSA name for a workload: at most 15 characters (sAMAccountName), unique per label."""
+    stem = re.sub(r"[^a-z0-9]", "", label)[:8] or "hd"
+    return f"{stem}-{hashlib.sha256(label.encode('utf-8')).hexdigest()[:6]}"
+
+
+def credential_spec_file(label: str) -> str:
+    return f"{label}_credspec.json"
+
+
+def gmsa_script(label: str, container: dict) -> str:
+    """Return PowerShell that creates the gMSA and writes its credential spec (run once per workload)."""
+    account = gmsa_account(label)
+    domain = container.get("domain") or "example.local"
+    identities = ", ".join(container.get("domainIdentities") or []) or "Windows authentication"
+    return "\n".join([
+        "#Requires -Modules ActiveDirectory, CredentialSpec",
+        f"# gMSA for {label}: replaces {len(container.get('domainIdentities') or [])} domain identit(y/ies) of the VM.",
+        "# Run once as a domain administrator on a domain-joined container host; then copy the",
+        "# credential spec to C:\\ProgramData\\docker\\CredentialSpecs on every host of its pool.",
+        "param(",
+        "    # AD group of the container hosts allowed to retrieve the gMSA password.",
+        "    [string] $HostGroup = 'hyperdock-container-hosts'",
+        ")",
+        "$ErrorActionPreference = 'Stop'",
+        f"$account = {ps_quote(account)}",
+        f"$domain = {ps_quote(domain)}",
+        f"# The VM used: {ps_quote(identities)}; grant the gMSA the same rights (SQL logins, shares, SPNs).",
+        "try {",
+        "    Get-ADServiceAccount -Identity $account | Out-Null",
+        "}",
+        "catch {",
+        "    New-ADServiceAccount -Name $account -DNSHostName ('{0}.{1}' -f $account, $domain) "
+        "-PrincipalsAllowedToRetrieveManagedPassword $HostGroup",
+        "}",
+        f"New-CredentialSpec -AccountName $account -Path (Join-Path -Path $PSScriptRoot -ChildPath {ps_quote(credential_spec_file(label))})",
+        "",
+    ])
+
+
+def gmsa_credential_spec_resource(label: str, container: dict) -> dict:
+    """Return the Kubernetes GMSACredentialSpec for a workload (windows.k8s.io/v1).
+
+    Sid and Guid come from `New-CredentialSpec` output; they are marked, never invented.
+    """
+    account = gmsa_account(label)
+    domain = container.get("domain") or "example.local"
+    netbios = container.get("netbiosDomain") or domain.split(".")[0].upper()
+    return {
+        "apiVersion": "windows.k8s.io/v1",
+        "kind": "GMSACredentialSpec",
+        "metadata": {"name": label},
+        "credspec": {
+            "ActiveDirectoryConfig": {"GroupManagedServiceAccounts": [
+                {"Name": account, "Scope": domain}, {"Name": account, "Scope": netbios}]},
+            "CmsPlugins": ["ActiveDirectory"],
+            "DomainJoinConfig": {
+                "DnsName": domain, "DnsTreeName": domain, "MachineAccountName": account, "NetBiosName": netbios,
+                "Guid": "REPLACE-with-Guid-from-New-CredentialSpec", "Sid": "REPLACE-with-Sid-from-New-CredentialSpec",
+            },
+        },
+    }

@@ -1,0 +1,129 @@
+"""Kubernetes manifests: a Deployment and Service per workload, pinned to Windows nodes of its build.
+
+Kubernetes and AKS support process isolation only (windows-containers.md §5.3). A `hyperv`
+workload gets manifests only with the experimental option, which adds RuntimeClass
+`runhcs-wcow-hypervisor` (containerd >= 1.7, exercised only by an opt-in upstream e2e test).
+"""
+
+from __future__ import annotations
+
+from ..images import OS_BUILDS
+from .gmsa import gmsa_credential_spec_resource
+from .names import env_name
+
+HYPERV_RUNTIME_CLASS = "runhcs-wcow-hypervisor"
+NAMESPACE = "hyperdock"
+CLUSTER_SCOPED = {"ClusterRole", "RuntimeClass", "GMSACredentialSpec", "Namespace"}
+WINDOWS_TOLERATION = {"key": "os", "operator": "Equal", "value": "windows", "effect": "NoSchedule"}
+
+
+def namespace() -> dict:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+
+
+def runtime_class() -> dict:
+    return {
+        "apiVersion": "node.k8s.io/v1",
+        "kind": "RuntimeClass",
+        "metadata": {"name": HYPERV_RUNTIME_CLASS},
+        "handler": HYPERV_RUNTIME_CLASS,
+        "scheduling": {"nodeSelector": {"kubernetes.io/os": "windows", "kubernetes.io/arch": "amd64"},
+                       "tolerations": [WINDOWS_TOLERATION]},
+    }
+
+
+def manifests(workload: dict, label: str) -> list[dict]:
+    """Return the Kubernetes objects for one container workload, in apply order."""
+    container = workload["container"]
+    selector = {"app.kubernetes.io/name": label}
+    labels = {**selector, "app.kubernetes.io/part-of": "hyperdock", "hyperdock.io/wave": str(workload["wave"])}
+    objects: list[dict] = []
+    env = []
+    if container["parameters"]:
+        keys = sorted({env_name(p["name"]) for p in container["parameters"]})
+        objects.append({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": f"{label}-parameters", "labels": labels,
+                         "annotations": {"hyperdock.io/note": "values are not in the inventory: set them before applying"}},
+            "type": "Opaque",
+            "stringData": {key: "" for key in keys},
+        })
+        env = [{"name": key, "valueFrom": {"secretKeyRef": {"name": f"{label}-parameters", "key": key}}} for key in keys]
+    pod: dict = {
+        "os": {"name": "windows"},
+        "nodeSelector": {"kubernetes.io/os": "windows",
+                         "node.kubernetes.io/windows-build": f"10.0.{OS_BUILDS[workload['imageOS']]}"},
+        "tolerations": [WINDOWS_TOLERATION],
+        "containers": [{
+            "name": label,
+            "image": f"hyperdock/{label}:wave-{workload['wave']}",
+            "ports": [{"containerPort": p, "protocol": "TCP"} for p in container["ports"]],
+            "resources": _resources(workload),
+        }],
+    }
+    if env:
+        pod["containers"][0]["env"] = env
+    if workload["target"] == "hyperv":
+        pod["runtimeClassName"] = HYPERV_RUNTIME_CLASS
+    if container["gmsa"]:
+        objects.append(gmsa_credential_spec_resource(label, container))
+        objects.extend(_gmsa_rbac(label, labels))
+        pod["serviceAccountName"] = label
+        pod["securityContext"] = {"windowsOptions": {"gmsaCredentialSpecName": label}}
+    if container["dataDrives"]:
+        pod["volumes"] = []
+        pod["containers"][0]["volumeMounts"] = []
+        for drive in container["dataDrives"]:
+            claim = f"{label}-data-{drive.lower()}"
+            objects.append({
+                "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": claim, "labels": labels,
+                             "annotations": {"hyperdock.io/note": f"drive {drive}: of the VM; size it from the VM's disk"}},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}},
+            })
+            pod["volumes"].append({"name": f"data-{drive.lower()}", "persistentVolumeClaim": {"claimName": claim}})
+            pod["containers"][0]["volumeMounts"].append({"name": f"data-{drive.lower()}", "mountPath": f"C:\\hyperdock\\{drive}"})
+    objects.append({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": label, "labels": labels},
+        "spec": {"replicas": 1, "selector": {"matchLabels": selector},
+                 "template": {"metadata": {"labels": labels}, "spec": pod}},
+    })
+    if container["ports"]:
+        objects.append({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": label, "labels": labels},
+            "spec": {"type": "ClusterIP", "selector": selector,
+                     "ports": [{"name": f"tcp-{p}", "port": p, "targetPort": p, "protocol": "TCP"} for p in container["ports"]]},
+        })
+    for obj in objects:
+        if obj["kind"] not in CLUSTER_SCOPED:
+            obj["metadata"] = {"name": obj["metadata"]["name"], "namespace": NAMESPACE,
+                               **{k: v for k, v in obj["metadata"].items() if k != "name"}}
+    return objects
+
+
+def _resources(workload: dict) -> dict:
+    resources = workload["resources"]
+    memory = resources.get("memoryAssignedMiB") or resources.get("memoryMiB")
+    requests = {}
+    if resources.get("cpus"):
+        requests["cpu"] = str(resources["cpus"])
+    if memory:
+        requests["memory"] = f"{memory}Mi"
+    return {"requests": requests, "limits": dict(requests)} if requests else {}
+
+
+def _gmsa_rbac(label: str, labels: dict) -> list[dict]:
+    """The gMSA admission webhook lets a pod use a credential spec only through this `use` grant."""
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": label, "labels": labels}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+         "metadata": {"name": f"{label}-gmsa-user", "labels": labels},
+         "rules": [{"apiGroups": ["windows.k8s.io"], "resources": ["gmsacredentialspecs"], "verbs": ["use"],
+                    "resourceNames": [label]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+         "metadata": {"name": f"{label}-gmsa-user", "labels": labels},
+         "subjects": [{"kind": "ServiceAccount", "name": label, "namespace": NAMESPACE}],
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": f"{label}-gmsa-user"}},
+    ]

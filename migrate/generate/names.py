@@ -1,0 +1,49 @@
+"""Names for containers, services and Kubernetes objects, made from hostile inventory names.
+
+A name is a DNS-1123 label (lower-case a-z, 0-9 and '-', starting and ending alphanumeric, at most
+63 characters), which also satisfies compose's service-name pattern. Names stay unique after
+sanitising: a clash gets a short hash of the VM id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+MAX_LABEL = 63
+_INVALID = re.compile(r"[^a-z0-9-]+")
+_DASHES = re.compile(r"-{2,}")
+
+
+def dns_label(text: str, fallback: str = "workload") -> str:
+    """Return `text` as a DNS-1123 label: accents folded, anything else turned into dashes."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    label = _DASHES.sub("-", _INVALID.sub("-", folded)).strip("-")[:MAX_LABEL].strip("-")
+    return label or fallback
+
+
+def unique_labels(items: list[tuple[str, str]]) -> dict[str, str]:
+    """Return {key: label} for (key, display name) pairs; labels are unique and stable.
+
+    A label that several keys would share gets `-<6 hex of sha256(key)>` on each of them, so
+    adding a VM never renames another one that did not clash.
+    """
+    base = {key: dns_label(name) for key, name in items}
+    counts: dict[str, int] = {}
+    for label in base.values():
+        counts[label] = counts.get(label, 0) + 1
+    result = {}
+    for key, label in base.items():
+        if counts[label] > 1:
+            suffix = hashlib.sha256(key.encode("utf-8")).hexdigest()[:6]
+            label = f"{label[:MAX_LABEL - 7].rstrip('-')}-{suffix}"
+        result[key] = label
+    return result
+
+
+def env_name(text: str) -> str:
+    """Return `text` as an environment-variable name: A-Z, 0-9 and '_', not starting with a digit."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").upper()
+    name = re.sub(r"[^A-Z0-9]+", "_", folded).strip("_") or "VALUE"
+    return f"_{name}" if name[0].isdigit() else name

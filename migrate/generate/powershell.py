@@ -1,0 +1,99 @@
+"""PowerShell that cannot be injected: every inventory value becomes exactly one string literal.
+
+Plain printable ASCII goes in single quotes, where `$()`, backticks-free text and double quotes are
+inert and a single quote is doubled. Anything else (control characters, newlines, backticks,
+non-ASCII, which includes the typographic quotes PowerShell also treats as single quotes) is
+carried as Base64 and decoded at run time, so no character of it reaches the parser.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+
+_PLAIN = re.compile(r"^[\x20-\x5f\x61-\x7e]*$")  # printable ASCII without the backtick (0x60)
+
+
+def ps_quote(value: str) -> str:
+    """Return a PowerShell expression that evaluates to `value` and is a single literal token."""
+    if _PLAIN.match(value):
+        return "'" + value.replace("'", "''") + "'"
+    encoded = base64.b64encode(value.encode("utf-8")).decode("ascii")
+    return f"([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('{encoded}')))"
+
+
+def ps_list(values: list[str]) -> str:
+    """Return a comma-separated list of quoted values (quoted, because bare comma lists trip parsers)."""
+    return ", ".join(ps_quote(v) for v in values)
+
+
+def container_path(path: str) -> str:
+    """Map a guest path to where it lives in the container: only C: exists there.
+
+    `D:\\data\\x` becomes `C:\\hyperdock\\D\\data\\x` (a volume is mounted at `C:\\hyperdock\\D`).
+    """
+    match = re.match(r"^([A-Za-z]):\\(.*)$", path or "")
+    if not match:
+        return path or "C:\\inetpub\\wwwroot"
+    drive, rest = match.group(1).upper(), match.group(2)
+    return f"C:\\{rest}" if drive == "C" else f"C:\\hyperdock\\{drive}\\{rest}"
+
+
+def install_features(features: list[str]) -> str:
+    return f"Install-WindowsFeature -Name {ps_list(features)}"
+
+
+def iis_site_script(site: dict, pools: dict[str, dict]) -> list[str]:
+    """Return PowerShell statements that rebuild one IIS site, its app pool(s) and applications."""
+    lines = ["Import-Module WebAdministration"]
+    pool_names = [site.get("applicationPool") or "DefaultAppPool"]
+    pool_names += [a.get("applicationPool") for a in site.get("applications", []) if a.get("applicationPool")]
+    for name in dict.fromkeys(pool_names):
+        pool = pools.get(name, {"name": name})
+        lines.append(f"if (-not (Test-Path ('IIS:\\AppPools\\' + {ps_quote(name)}))) {{ New-WebAppPool -Name {ps_quote(name)} | Out-Null }}")
+        runtime = pool.get("managedRuntimeVersion")
+        if runtime is not None:
+            lines.append(f"Set-ItemProperty -Path ('IIS:\\AppPools\\' + {ps_quote(name)}) -Name managedRuntimeVersion -Value {ps_quote(runtime)}")
+        if pool.get("enable32Bit"):
+            lines.append(f"Set-ItemProperty -Path ('IIS:\\AppPools\\' + {ps_quote(name)}) -Name enable32BitAppOnWin64 -Value $true")
+        if pool.get("identityType") == "SpecificUser":
+            # A domain account becomes the gMSA the container runs as: NetworkService speaks for it.
+            lines.append(f"Set-ItemProperty -Path ('IIS:\\AppPools\\' + {ps_quote(name)}) -Name processModel.identityType -Value 'NetworkService'")
+    path = container_path(site.get("physicalPath", ""))
+    lines.append(f"New-Item -ItemType Directory -Force -Path {ps_quote(path)} | Out-Null")
+    lines.append(f"New-Website -Name {ps_quote(site['name'])} -PhysicalPath {ps_quote(path)} "
+                 f"-ApplicationPool {ps_quote(pool_names[0])} -Force | Out-Null")
+    lines.append(f"Get-WebBinding -Name {ps_quote(site['name'])} | Remove-WebBinding")
+    for binding in site.get("bindings", []):
+        protocol, _, information = binding.partition("/")
+        lines.append(f"New-WebBinding -Name {ps_quote(site['name'])} -Protocol {ps_quote(protocol)} "
+                     f"-BindingInformation {ps_quote(information)}")
+    for app in site.get("applications", []):
+        app_path = container_path(app.get("physicalPath", "")) or path
+        lines.append(f"New-Item -ItemType Directory -Force -Path {ps_quote(app_path)} | Out-Null")
+        lines.append(f"New-WebApplication -Site {ps_quote(site['name'])} -Name {ps_quote(app['path'].strip('/'))} "
+                     f"-PhysicalPath {ps_quote(app_path)} -ApplicationPool {ps_quote(app.get('applicationPool') or pool_names[0])} -Force | Out-Null")
+    if site.get("windowsAuthentication"):
+        lines.append("Set-WebConfigurationProperty -PSPath 'IIS:\\' -Location " + ps_quote(site["name"])
+                     + " -Filter 'system.webServer/security/authentication/windowsAuthentication' -Name enabled -Value $true")
+    return lines
+
+
+def service_script(service: dict) -> list[str]:
+    """Return PowerShell that registers a Windows service to start with the container.
+
+    The service runs as LocalSystem in the image; a domain identity is supplied at run time by
+    the gMSA credential spec, never as a password here.
+    """
+    binary = service.get("pathName") or ""
+    return [f"New-Service -Name {ps_quote(service['name'])} -BinaryPathName {ps_quote(container_binary(binary))} "
+            f"-DisplayName {ps_quote(service.get('displayName') or service['name'])} -StartupType Automatic | Out-Null"]
+
+
+def container_binary(path_name: str) -> str:
+    """Return a service command line with its executable's drive mapped into the container."""
+    match = re.match(r'^\s*"([^"]+)"(.*)$', path_name) or re.match(r"^\s*(\S+)(.*)$", path_name)
+    if not match:
+        return path_name
+    exe, rest = match.group(1), match.group(2)
+    return f'"{container_path(exe)}"{rest}'
