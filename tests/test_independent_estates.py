@@ -125,3 +125,42 @@ def test_random_estate_obeys_the_rules(seed, host_os, tenancy, tmp_path):
     assert all(len(v) == 1 for v in app_waves.values())
     for name in plan["sharedInfrastructure"]:
         assert workloads[name]["wave"] is None and workloads[name]["moveGroup"] is None
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_estate_generates_valid_definitions(seed, tmp_path):
+    """Plans written independently of the sample go through generate and the same checks."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import jsonschema
+    import kubernetes_validate
+    import yaml
+
+    from conftest import DATA
+    from migrate.generate.files import GenerateOptions, generate
+    from migrate.plan_reader import schema
+
+    path = write_json(tmp_path / "estate.json", inventory(*random_estate(100 + seed)))
+    plan = assess([path], [], Options(host_os="ltsc2025"))
+    jsonschema.validate(plan, schema("plan"))
+    files, index = generate(plan, GenerateOptions(experimental_k8s_hyperv=True))
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    dockerfiles = sorted(tmp_path.glob("containers/*/Dockerfile"))
+    assert len(dockerfiles) == sum(w["target"] != "vm" for w in plan["workloads"])
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    lint = subprocess.run([hadolint, "--no-color", *map(str, dockerfiles)], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
+    compose_schema = json.loads((DATA / "compose_spec.json").read_text(encoding="utf-8"))
+    jsonschema.Draft201909Validator(compose_schema).validate(yaml.safe_load(files["compose.yaml"]))
+    jsonschema.validate(yaml.safe_load(files["hosts.yaml"]), schema("hosts"))
+    for name, text in files.items():
+        if name.startswith("k8s/"):
+            for document in yaml.safe_load_all(text):
+                if document and document["kind"] != "GMSACredentialSpec":
+                    kubernetes_validate.validate(document, "1.32.0", strict=True)

@@ -1,0 +1,19 @@
+#Requires -Modules ActiveDirectory, CredentialSpec
+# gMSA for test-orderweb01: replaces 0 domain identit(y/ies) of the VM.
+# Run once as a domain administrator on a domain-joined container host; then copy the
+# credential spec to C:\ProgramData\docker\CredentialSpecs on every host of its pool.
+param(
+    # AD group of the container hosts allowed to retrieve the gMSA password.
+    [string] $HostGroup = 'hyperdock-container-hosts'
+)
+$ErrorActionPreference = 'Stop'
+$account = 'testorde-33d9bd'
+$domain = 'contoso.local'
+# The VM used: 'Windows authentication'; grant the gMSA the same rights (SQL logins, shares, SPNs).
+try {
+    Get-ADServiceAccount -Identity $account | Out-Null
+}
+catch {
+    New-ADServiceAccount -Name $account -DNSHostName ('{0}.{1}' -f $account, $domain) -PrincipalsAllowedToRetrieveManagedPassword $HostGroup
+}
+New-CredentialSpec -AccountName $account -Path (Join-Path -Path $PSScriptRoot -ChildPath 'test-orderweb01_credspec.json')

@@ -1,0 +1,178 @@
+"""`hyperdock generate`: golden files for the sample, linters and schemas, determinism, links."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from conftest import DATA, ROOT, run_cli
+from migrate.generate.files import generate
+from migrate.plan_reader import schema
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "sample"
+SAMPLE = ["examples/estate/hv01.yaml", "examples/estate/hv02.json", "--dependencies", "examples/estate/dependencies.csv"]
+COMPOSE_SCHEMA = json.loads((DATA / "compose_spec.json").read_text(encoding="utf-8"))
+KUBERNETES_VERSION = "1.32.0"
+HADOLINT = shutil.which("hadolint") or str(Path(os.sys.executable).parent / "hadolint")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("generate") / "out"
+    result = run_cli("assess", *SAMPLE, "--out", str(out), "--generate", "--quiet")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def generated_files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name not in ("plan.json", "report.md")}
+
+
+def test_golden_files(sample):
+    """The sample's definitions as reviewed; UPDATE_GOLDEN=1 rewrites them after a deliberate change."""
+    actual = generated_files(sample)
+    if os.environ.get("UPDATE_GOLDEN"):
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        for name, content in actual.items():
+            (GOLDEN / name).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / name).write_bytes(content)
+    expected = generated_files(GOLDEN)
+    assert sorted(actual) == sorted(expected)
+    for name in expected:
+        assert actual[name] == expected[name], name
+
+
+def test_generate_from_plan_dir_matches_assess_generate(sample, tmp_path):
+    plan_dir = tmp_path / "plan"
+    plan_dir.mkdir()
+    shutil.copy(sample / "plan.json", plan_dir / "plan.json")
+    result = run_cli("generate", str(plan_dir))
+    assert result.returncode == 0, result.stderr
+    assert generated_files(plan_dir) == generated_files(sample)
+    assert (plan_dir / "report.md").read_bytes() == (sample / "report.md").read_bytes()
+
+
+def test_every_dockerfile_passes_hadolint(sample):
+    dockerfiles = sorted(sample.glob("containers/*/Dockerfile"))
+    assert len(dockerfiles) == 19
+    result = subprocess.run([HADOLINT, "--no-color", *map(str, dockerfiles)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfiles_carry_the_plan(sample):
+    plan = json.loads((sample / "plan.json").read_text(encoding="utf-8"))
+    for w in plan["workloads"]:
+        folder = sample / "containers" / w["name"].lower()
+        if w["target"] == "vm":
+            assert not folder.exists()
+            continue
+        text = (folder / "Dockerfile").read_text(encoding="utf-8")
+        assert f"FROM {w['baseImage']}\n" in text
+        assert "HEALTHCHECK" in text and "ENTRYPOINT" in text
+        if w["container"]["ports"]:
+            assert "EXPOSE " + " ".join(map(str, w["container"]["ports"])) in text
+        if "nanoserver" not in w["baseImage"]:
+            assert 'SHELL ["powershell"' in text
+        for param in w["container"]["parameters"]:
+            assert param["name"].upper() in text  # named as a runtime parameter, no value
+
+
+def test_compose_is_valid_and_carries_isolation(sample):
+    document = yaml.safe_load((sample / "compose.yaml").read_text(encoding="utf-8"))
+    jsonschema.Draft201909Validator(COMPOSE_SCHEMA).validate(document)
+    plan = json.loads((sample / "plan.json").read_text(encoding="utf-8"))
+    containers = {w["name"].lower(): w for w in plan["workloads"] if w["target"] != "vm"}
+    assert set(document["services"]) == set(containers)
+    for name, service in document["services"].items():
+        assert service["isolation"] == containers[name]["target"]
+        assert "ports" not in service  # nothing published on the hosts by default
+    assert document["services"]["orderweb01"]["credential_spec"] == {"file": "orderweb01_credspec.json"}
+    assert document["services"]["web01"]["depends_on"] == ["api01", "mon01"]
+    assert document["secrets"]["web01-shopdb"] == {"file": "./secrets/web01/SHOPDB"}
+    assert document["services"]["ordersvc01"]["volumes"] == ["ordersvc01-data-d:C:\\hyperdock\\D"]
+
+
+def test_kubernetes_manifests_validate(sample):
+    documents = [d for f in sorted(sample.glob("k8s/*.yaml"))
+                 for d in yaml.safe_load_all(f.read_text(encoding="utf-8")) if d]
+    kinds = {d["kind"] for d in documents}
+    assert {"Deployment", "Service", "Secret", "Namespace", "GMSACredentialSpec", "ClusterRole", "RoleBinding"} <= kinds
+    for d in documents:
+        if d["kind"] == "GMSACredentialSpec":  # a CRD: no upstream schema
+            assert d["apiVersion"] == "windows.k8s.io/v1"
+            assert set(d["credspec"]) == {"ActiveDirectoryConfig", "CmsPlugins", "DomainJoinConfig"}
+            continue
+        kubernetes_validate.validate(d, KUBERNETES_VERSION, strict=True)
+    for d in documents:
+        if d["kind"] == "Deployment":
+            pod = d["spec"]["template"]["spec"]
+            assert pod["os"] == {"name": "windows"}
+            assert pod["nodeSelector"]["kubernetes.io/os"] == "windows"
+            assert pod["nodeSelector"]["node.kubernetes.io/windows-build"] in ("10.0.26100", "10.0.20348", "10.0.17763")
+            assert "runtimeClassName" not in pod  # hyperv needs the experimental option
+    orders = next(d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "orderweb01")
+    assert orders["spec"]["template"]["spec"]["securityContext"]["windowsOptions"]["gmsaCredentialSpecName"] == "orderweb01"
+
+
+def test_hyperv_workloads_flagged_not_silently_downgraded(sample, tmp_path):
+    report = (sample / "report.md").read_text(encoding="utf-8")
+    assert "Kubernetes and AKS do not support Hyper-V isolation" in report and "`dmz-nw-api01`" in report
+    assert not (sample / "k8s" / "dmz-nw-api01.yaml").exists()
+    plan = json.loads((sample / "plan.json").read_text(encoding="utf-8"))
+    files, index = generate(plan, __import__("migrate.generate.files", fromlist=["GenerateOptions"]).GenerateOptions(experimental_k8s_hyperv=True))
+    assert index.kubernetes_skipped == []
+    runtime = yaml.safe_load(files["k8s/runtimeclass-hyperv.yaml"])
+    kubernetes_validate.validate(runtime, KUBERNETES_VERSION, strict=True)
+    deployment = next(d for d in yaml.safe_load_all(files["k8s/dmz-nw-api01.yaml"]) if d["kind"] == "Deployment")
+    assert deployment["spec"]["template"]["spec"]["runtimeClassName"] == "runhcs-wcow-hypervisor"
+
+
+def test_hosts_yaml_matches_schema_and_separates_tenants(sample):
+    hosts = yaml.safe_load((sample / "hosts.yaml").read_text(encoding="utf-8"))
+    jsonschema.validate(hosts, schema("hosts"))
+    plan = json.loads((sample / "plan.json").read_text(encoding="utf-8"))
+    by_label = {w["name"].lower(): w for w in plan["workloads"]}
+    placed = [name for pool in hosts["pools"] for host in pool["hosts"] for name in host["workloads"]]
+    assert sorted(placed) == sorted(n for n, w in by_label.items() if w["target"] != "vm")
+    for pool in hosts["pools"]:
+        for host in pool["hosts"]:
+            members = [by_label[n] for n in host["workloads"]]
+            assert {w["target"] for w in members} == {pool["isolation"]}
+            if pool["isolation"] == "process":
+                assert len({(w["tags"].get("tenant"), w["tags"].get("zone")) for w in members}) == 1
+    assert hosts["summary"]["hosts"] <= 1.1 * hosts["summary"]["lowerBound"]
+
+
+def test_report_links_generated_files(sample):
+    report = (sample / "report.md").read_text(encoding="utf-8")
+    assert "[compose.yaml](compose.yaml)" in report and "[hosts.yaml](hosts.yaml)" in report
+    assert "[Dockerfile](containers/web01/Dockerfile)" in report
+    assert "[k8s/web01.yaml](k8s/web01.yaml)" in report
+
+
+def test_generate_is_deterministic(sample, tmp_path):
+    result = run_cli("assess", *SAMPLE, "--out", str(tmp_path / "again"), "--generate", "--quiet")
+    assert result.returncode == 0
+    assert generated_files(tmp_path / "again") == generated_files(sample)
+
+
+def test_generate_rejects_a_broken_plan(tmp_path):
+    (tmp_path / "plan.json").write_text(json.dumps({"schema": "hyperdock/plan@1", "hostOS": "ltsc2025"}), encoding="utf-8")
+    result = run_cli("generate", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "plan.json" in result.stderr and "required property" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]
+
+
+def test_onprem_needs_a_host_size(tmp_path, sample):
+    result = run_cli("generate", str(sample), "--platform", "onprem", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "--host-vcpus" in result.stderr
