@@ -32,8 +32,19 @@ class Generated:
     kubernetes_skipped: list[str]
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes every repeated value in full: anchors and aliases confuse readers of manifests."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
 def dump_yaml(document: object) -> str:
-    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100)
+    return yaml.dump(document, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100)
+
+
+def dump_yaml_all(documents: list) -> str:
+    return yaml.dump_all(documents, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def generate(plan: dict, options: GenerateOptions = GenerateOptions()) -> tuple[dict[str, str], Generated]:
@@ -55,7 +66,7 @@ def generate(plan: dict, options: GenerateOptions = GenerateOptions()) -> tuple[
             index.kubernetes_skipped.append(label)
         else:
             k8s_hyperv |= w["target"] == "hyperv"
-            own[f"k8s/{label}.yaml"] = yaml.safe_dump_all(manifests(w, label), sort_keys=False, allow_unicode=True, width=100)
+            own[f"k8s/{label}.yaml"] = dump_yaml_all(manifests(w, label))
         files.update(own)
         index.files[w["vmId"]] = sorted(own)
     if containers:

@@ -30,7 +30,7 @@ def gmsa_script(label: str, container: dict) -> str:
     identities = ", ".join(container.get("domainIdentities") or []) or "Windows authentication"
     return "\n".join([
         "#Requires -Modules ActiveDirectory, CredentialSpec",
-        f"# gMSA for {label}: replaces {len(container.get('domainIdentities') or [])} domain identit(y/ies) of the VM.",
+        f"# gMSA for {label}: the identity the container runs as, in place of the VM's domain accounts.",
         "# Run once as a domain administrator on a domain-joined container host; then copy the",
         "# credential spec to C:\\ProgramData\\docker\\CredentialSpecs on every host of its pool.",
         "param(",

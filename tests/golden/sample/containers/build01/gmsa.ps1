@@ -1,5 +1,5 @@
 #Requires -Modules ActiveDirectory, CredentialSpec
-# gMSA for build01: replaces 1 domain identit(y/ies) of the VM.
+# gMSA for build01: the identity the container runs as, in place of the VM's domain accounts.
 # Run once as a domain administrator on a domain-joined container host; then copy the
 # credential spec to C:\ProgramData\docker\CredentialSpecs on every host of its pool.
 param(
