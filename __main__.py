@@ -1,0 +1,106 @@
+"""hyperdock's Pulumi program: Windows Server container hosts and the workloads on them.
+
+Everything is validated before the first resource is registered: the stack plan
+(components/stack.py), then every host's and workload's settings. See Pulumi.yaml for the keys.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+from pulumi_azure_native import network, resources
+
+from components.azure_host import AzureContainerHost, azure_host_settings
+from components.onprem_host import OnPremContainerHost, onprem_host_scripts
+from components.stack import StackConfigError, plan_stack, workload_secrets
+from components.workload import ContainerWorkload, workload_definition
+
+config = pulumi.Config("hyperdock")
+settings = {
+    "plan": config.get("plan") or "",
+    "location": config.get("location") or "westeurope",
+    "azureHostCount": config.get_int("azureHostCount") or 0,
+    "vmSize": config.get("vmSize") or "Standard_D4s_v5",
+    "imageSku": config.get("imageSku") or "2025-datacenter-azure-edition-core",
+    "isolation": config.get("isolation") or "process",
+    "onpremHosts": config.get_object("onpremHosts") or [],
+    "onpremHostKeys": config.get_object("onpremHostKeys") or [],
+    "registry": config.get("registry") or "",
+}
+stack_plan = plan_stack(settings, Path(__file__).resolve().parent)
+
+common = {
+    "docker_version": config.get("dockerVersion") or None,
+    "docker_sha256": config.get("dockerSha256") or None,
+    "nat_subnet": config.get("natSubnet") or None,
+}
+azure_args, onprem_args = {}, {}
+for spec in stack_plan.hosts:
+    if spec.platform == "azure":
+        azure_args[spec.name] = {
+            **common, "location": settings["location"], "vm_size": spec.vm_size, "image_sku": settings["imageSku"],
+            # Process-isolation hosts always get Trusted Launch; securityType is the Hyper-V hosts' choice.
+            "isolation": spec.isolation,
+            "security_type": (config.get("securityType") or None) if spec.isolation != "process" else None,
+            "management_cidrs": config.get_object("managementCidrs") or [], "public_ip": config.get_bool("publicIp") or False,
+            "admin_username": config.get("adminUsername") or "hyperdock", "workload_image_os": list(spec.image_os),
+        }
+        if config.get_secret("adminPassword") is not None:
+            azure_args[spec.name]["admin_password"] = config.get_secret("adminPassword")
+    else:
+        onprem_args[spec.name] = {
+            **common, "address": spec.address, "user": config.get("onpremUser") or "Administrator",
+            "host_os": config.get("onpremHostOs") or "ltsc2025", "isolation": spec.isolation,
+            "host_key": spec.host_key, "workload_image_os": list(spec.image_os),
+            "password": config.get_secret("onpremPassword"), "private_key": config.get_secret("onpremPrivateKey"),
+        }
+        onprem_args[spec.name] = {k: v for k, v in onprem_args[spec.name].items() if v is not None}
+
+secrets = workload_secrets(config.get("workloadSecrets"))
+for w in stack_plan.workloads:
+    missing = [n for n in w.secret_names if n not in secrets.get(w.name, {})]
+    if missing:
+        raise StackConfigError(f"hyperdock:workloadSecrets: {w.name} needs {', '.join(missing)}")
+
+# Validate every host and workload before registering anything.
+for name, args in azure_args.items():
+    azure_host_settings(args)
+for name, args in onprem_args.items():
+    onprem_host_scripts(args)
+for w in stack_plan.workloads:
+    target = {"connection": {}} if w.host in onprem_args else {"azure_vm": {}}
+    workload_definition(w.name, {"container_name": w.name, "image": w.image, "isolation": w.isolation, "ports": w.ports,
+                                 "secrets": {n: "" for n in w.secret_names}, "credential_spec": w.credential_spec, **target})
+
+hosts = {}
+if azure_args:
+    # One resource group and VNet for all Azure hosts of the stack; each host keeps its own NSG.
+    group = resources.ResourceGroup("hyperdock-rg", location=settings["location"], tags={"managed-by": "hyperdock"})
+    vnet = network.VirtualNetwork(
+        "hyperdock-vnet", resource_group_name=group.name, location=settings["location"],
+        address_space={"address_prefixes": ["10.20.0.0/16"]}, subnets=[{"name": "hosts", "address_prefix": "10.20.0.0/20"}],
+        tags={"managed-by": "hyperdock"})
+    subnet_id = vnet.subnets.apply(lambda subnets: subnets[0].id if hasattr(subnets[0], "id") else subnets[0]["id"])
+for name, args in azure_args.items():
+    hosts[name] = AzureContainerHost(name, {**args, "resource_group_name": group.name, "subnet_id": subnet_id})
+for name, args in onprem_args.items():
+    hosts[name] = OnPremContainerHost(name, args)
+
+for w in stack_plan.workloads:
+    host = hosts[w.host]
+    if isinstance(host, AzureContainerHost):
+        target = {"azure_vm": {"resource_group_name": host.resource_group_name, "vm_name": host.vm_name,
+                               "location": settings["location"]}}
+        depends = [host.setup]
+    else:
+        target = {"connection": host.connection}
+        depends = [host.runtime]
+    ContainerWorkload(w.name, {
+        "container_name": w.name, "image": w.image, "isolation": w.isolation, "ports": list(w.ports),
+        "secrets": {n: pulumi.Output.secret(secrets[w.name][n]) for n in w.secret_names},
+        "credential_spec": w.credential_spec, **target,
+    }, opts=pulumi.ResourceOptions(depends_on=depends))
+
+pulumi.export("hosts", {name: (h.private_ip if isinstance(h, AzureContainerHost) else h.address) for name, h in hosts.items()})
+pulumi.export("workloads", sorted(w.name for w in stack_plan.workloads))

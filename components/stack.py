@@ -1,0 +1,142 @@
+"""Stack configuration → what to build. Pure: reads config values and files, registers nothing.
+
+Either the config names hosts directly (`azureHostCount`, `onpremHosts`), or `plan` points at the
+folder `hyperdock generate` wrote: hosts.yaml decides the pools and the workloads on each host,
+plan.json their images, ports, isolation and parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+import yaml
+
+from migrate.generate.gmsa import credential_spec_file
+from migrate.generate.names import env_name, unique_labels
+from migrate.plan_reader import read_plan, schema
+
+from .validation import HostConfigError, host_os_of_sku
+
+
+class StackConfigError(ValueError):
+    """Stack configuration that cannot be built; the message names the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostSpec:
+    name: str
+    platform: str                   # azure | onprem
+    isolation: str                  # process | hyperv | both
+    vm_size: str = ""
+    address: str = ""
+    host_key: str | None = None
+    image_os: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadSpec:
+    name: str                       # generated label
+    host: str
+    image: str
+    isolation: str
+    ports: tuple[int, ...]
+    secret_names: tuple[str, ...]
+    credential_spec: str | None
+
+
+@dataclass(slots=True)
+class StackPlan:
+    hosts: list[HostSpec] = field(default_factory=list)
+    workloads: list[WorkloadSpec] = field(default_factory=list)
+
+
+def plan_stack(config: Mapping[str, Any], project_dir: Path = Path(".")) -> StackPlan:
+    """Return the hosts and workloads the configuration asks for; raise StackConfigError if it cannot work."""
+    if config.get("plan"):
+        return _from_plan(config, project_dir / config["plan"])
+    plan = StackPlan()
+    count = int(config.get("azureHostCount") or 0)
+    if count < 0:
+        raise StackConfigError("hyperdock:azureHostCount: expected 0 or more")
+    for i in range(1, count + 1):
+        plan.hosts.append(HostSpec(name=f"azure-host-{i:02d}", platform="azure", isolation=config.get("isolation", "process"),
+                                   vm_size=config.get("vmSize", "Standard_D4s_v5")))
+    keys = list(config.get("onpremHostKeys") or [])
+    for i, address in enumerate(config.get("onpremHosts") or [], start=1):
+        plan.hosts.append(HostSpec(name=f"onprem-host-{i:02d}", platform="onprem", isolation=config.get("isolation", "process"),
+                                   address=address, host_key=keys[i - 1] if i <= len(keys) else None))
+    return plan
+
+
+def _from_plan(config: Mapping[str, Any], folder: Path) -> StackPlan:
+    try:
+        plan = read_plan(folder / "plan.json")
+    except Exception as exc:  # InputError: one line naming the file and field
+        raise StackConfigError(f"hyperdock:plan: {exc}") from None
+    hosts_path = folder / "hosts.yaml"
+    try:
+        hosts_doc = yaml.safe_load(hosts_path.read_text(encoding="utf-8"))
+        jsonschema.validate(hosts_doc, schema("hosts"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise StackConfigError(f"hyperdock:plan: cannot read {hosts_path}: {exc}; run `hyperdock generate`") from None
+    except jsonschema.ValidationError as exc:
+        raise StackConfigError(f"hyperdock:plan: {hosts_path}: {exc.message}") from None
+    if hosts_doc["hostOS"] != plan["hostOS"]:
+        raise StackConfigError(f"hyperdock:plan: hosts.yaml is for {hosts_doc['hostOS']}, plan.json for {plan['hostOS']}")
+    platform = hosts_doc["platform"]
+    if platform == "azure":
+        try:
+            sku_os = host_os_of_sku(config.get("imageSku", "2025-datacenter-azure-edition-core"))
+        except HostConfigError as exc:
+            raise StackConfigError(f"hyperdock:{exc}") from None
+        if sku_os != plan["hostOS"]:
+            raise StackConfigError(f"hyperdock:imageSku: gives {sku_os} hosts, but the plan was made for {plan['hostOS']}")
+    registry = (config.get("registry") or "").rstrip("/")
+    labels = unique_labels([(w["vmId"], w["name"]) for w in plan["workloads"]])
+    by_label = {labels[w["vmId"]]: w for w in plan["workloads"] if w["target"] != "vm"}
+    addresses = list(config.get("onpremHosts") or [])
+    keys = list(config.get("onpremHostKeys") or [])
+    result = StackPlan()
+    index = 0
+    for pool in hosts_doc["pools"]:
+        for host in pool["hosts"]:
+            image_os = tuple(sorted({by_label[label]["imageOS"] for label in host["workloads"] if label in by_label}))
+            if platform == "onprem":
+                if index >= len(addresses):
+                    raise StackConfigError(f"hyperdock:onpremHosts: hosts.yaml plans {sum(len(p['hosts']) for p in hosts_doc['pools'])} "
+                                           f"hosts but only {len(addresses)} addresses are configured")
+                spec = HostSpec(host["name"], "onprem", pool["isolation"], address=addresses[index],
+                                host_key=keys[index] if index < len(keys) else None, image_os=image_os)
+            else:
+                spec = HostSpec(host["name"], "azure", pool["isolation"], vm_size=hosts_doc["hostSize"]["name"], image_os=image_os)
+            index += 1
+            result.hosts.append(spec)
+            for label in host["workloads"]:
+                if label not in by_label:
+                    raise StackConfigError(f"hyperdock:plan: hosts.yaml places {label!r}, which plan.json does not containerize")
+                if not registry:
+                    raise StackConfigError("hyperdock:registry: the plan has workloads; name the registry their images are pushed to")
+                w = by_label[label]
+                result.workloads.append(WorkloadSpec(
+                    name=label, host=host["name"], image=f"{registry}/{label}:wave-{w['wave']}", isolation=w["target"],
+                    ports=tuple(w["container"]["ports"]),
+                    secret_names=tuple(sorted({env_name(p["name"]) for p in w["container"]["parameters"]})),
+                    credential_spec=credential_spec_file(label) if w["container"]["gmsa"] else None))
+    return result
+
+
+def workload_secrets(raw: str | None) -> dict[str, dict[str, str]]:
+    """Parse the `workloadSecrets` config value: {"<workload>": {"<PARAMETER>": "<value>"}}."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        raise StackConfigError("hyperdock:workloadSecrets: expected a JSON object of objects") from None
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise StackConfigError("hyperdock:workloadSecrets: expected a JSON object of objects")
+    return value

@@ -1,0 +1,199 @@
+"""ContainerWorkload: one container definition running on a host with its planned isolation.
+
+On an Azure host it runs through a managed Run Command (secrets as protected parameters); on an
+on-premises host through SSH (the whole command is a secret). Either way the script waits for the
+host's ready marker, removes the previous container of that name and starts the new one with
+`docker run --isolation=...`. Secret values reach the container as environment variables named on
+the command line but valued in the script's environment, so they never appear in a process list.
+The resource is replaced whenever the definition changes.
+"""
+
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence, TypedDict
+
+import pulumi
+from pulumi_azure_native import compute
+from pulumi_command import remote
+
+from migrate.generate.powershell import ps_list, ps_quote
+
+from .host_setup import READY_MARKER, encoded_command
+
+RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
+_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IMAGE = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]+$|^[a-z0-9._/-]+:[A-Za-z0-9._-]+$")
+
+
+class WorkloadConfigError(ValueError):
+    """A container definition that cannot run; raised before any resource is registered."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerDefinition:
+    name: str
+    image: str
+    isolation: str
+    ports: tuple[int, ...] = ()
+    environment: tuple[tuple[str, str], ...] = ()
+    secret_names: tuple[str, ...] = ()
+    restart_policy: str = "unless-stopped"
+    credential_spec: Optional[str] = None
+
+    def digest(self) -> str:
+        """A short hash of everything but secret values: it changes when the definition does."""
+        data = json.dumps([self.name, self.image, self.isolation, self.ports, self.environment, self.secret_names,
+                           self.restart_policy, self.credential_spec], sort_keys=True)
+        return hashlib.sha256(data.encode("utf-8")).hexdigest()[:10]
+
+
+def validate_definition(d: ContainerDefinition) -> None:
+    if not _LABEL.match(d.name):
+        raise WorkloadConfigError(f"name: {d.name!r} is not a DNS-1123 label")
+    if not _IMAGE.match(d.image) or d.image.endswith(":latest"):
+        raise WorkloadConfigError(f"image: {d.image!r} must name a tag other than latest")
+    if d.isolation not in ("process", "hyperv"):
+        raise WorkloadConfigError(f"isolation: expected process or hyperv, got {d.isolation!r}")
+    if d.restart_policy not in RESTART_POLICIES:
+        raise WorkloadConfigError(f"restart_policy: expected one of {', '.join(RESTART_POLICIES)}")
+    for port in d.ports:
+        if not isinstance(port, int) or not 0 < port < 65536:
+            raise WorkloadConfigError(f"ports: {port!r} is not a port number")
+    for key in [k for k, _ in d.environment] + list(d.secret_names):
+        if not _ENV.match(key):
+            raise WorkloadConfigError(f"environment: {key!r} is not a variable name")
+    if d.credential_spec is not None and not re.match(r"^[A-Za-z0-9._-]+\.json$", d.credential_spec):
+        raise WorkloadConfigError(f"credential_spec: {d.credential_spec!r} must be a file name ending in .json")
+
+
+def run_script(d: ContainerDefinition, secrets: Mapping[str, str] | None = None) -> str:
+    """Return the PowerShell that (re)starts the container.
+
+    With `secrets` their values are written into the script (the caller keeps it secret);
+    without, they are script parameters `-S_<NAME>` (Run Command's protected parameters).
+    """
+    validate_definition(d)
+    lines = []
+    if secrets is None and d.secret_names:
+        lines.append("param(" + ", ".join(f"[string] $S_{n}" for n in d.secret_names) + ")")
+    lines += [
+        "$ErrorActionPreference = 'Stop'",
+        "$deadline = (Get-Date).AddMinutes(30)",
+        f"while (-not (Test-Path -LiteralPath {ps_quote(READY_MARKER)})) {{",
+        "    if ((Get-Date) -gt $deadline) { throw 'the container host did not become ready in 30 minutes' }",
+        "    Start-Sleep -Seconds 15",
+        "}",
+        "$env:Path = $env:Path + ';' + (Join-Path -Path $env:ProgramFiles -ChildPath 'docker')",
+        f"$name = {ps_quote(d.name)}",
+        "& docker rm -f $name 2>&1 | Out-Null",
+    ]
+    for key in d.secret_names:
+        value = ps_quote(secrets[key]) if secrets is not None else f"$S_{key}"
+        lines.append(f"$env:{key} = {value}")
+    arguments = ["run", "--detach", "--name", d.name, f"--isolation={d.isolation}", f"--restart={d.restart_policy}"]
+    for port in d.ports:
+        arguments += ["--publish", f"{port}:{port}"]
+    for key, value in d.environment:
+        arguments += ["--env", f"{key}={value}"]
+    for key in d.secret_names:
+        arguments += ["--env", key]  # value from this script's environment, not the command line
+    if d.credential_spec:
+        arguments += ["--security-opt", f"credentialspec=file://{d.credential_spec}"]
+    arguments.append(d.image)
+    lines += [
+        f"$arguments = @({ps_list(arguments)})",
+        "& docker @arguments",
+        "if ($LASTEXITCODE -ne 0) { throw ('docker run of {0} failed' -f $name) }",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def remove_script(d: ContainerDefinition) -> str:
+    return "\n".join([
+        "$env:Path = $env:Path + ';' + (Join-Path -Path $env:ProgramFiles -ChildPath 'docker')",
+        f"& docker rm -f {ps_quote(d.name)} 2>&1 | Out-Null",
+        "exit 0",
+    ]) + "\n"
+
+
+class AzureVmTarget(TypedDict):
+    resource_group_name: pulumi.Input[str]
+    """Resource group of the host VM."""
+    vm_name: pulumi.Input[str]
+    """Name of the host VM."""
+    location: pulumi.Input[str]
+    """Region of the host VM."""
+
+
+class ContainerWorkloadArgs(TypedDict, total=False):
+    container_name: str
+    """DNS-1123 name of the container (the generated workload name)."""
+    image: str
+    """Image reference with a tag other than latest."""
+    isolation: str
+    """process or hyperv, as the plan decided."""
+    ports: Sequence[int]
+    """Ports published on the host (reachable only as the host's NSG or firewall allows)."""
+    environment: Mapping[str, str]
+    """Plain environment variables."""
+    secrets: Mapping[str, pulumi.Input[str]]
+    """Environment variables whose values are secrets (connection strings and the like)."""
+    restart_policy: str
+    """Docker restart policy; unless-stopped by default."""
+    credential_spec: Optional[str]
+    """gMSA credential spec file name in the host's CredentialSpecs folder."""
+    connection: pulumi.Input[Mapping[str, Any]]
+    """SSH connection of an on-premises host (OnPremContainerHost.connection)."""
+    azure_vm: AzureVmTarget
+    """The Azure VM of an AzureContainerHost."""
+
+
+def workload_definition(name: str, args: ContainerWorkloadArgs) -> ContainerDefinition:
+    """Validate `args`; return the container definition they describe."""
+    definition = ContainerDefinition(
+        name=args.get("container_name", name), image=args.get("image", ""),
+        isolation=args.get("isolation", "process"), ports=tuple(args.get("ports", ())),
+        environment=tuple(sorted(dict(args.get("environment", {})).items())),
+        secret_names=tuple(sorted(args.get("secrets", {}))), restart_policy=args.get("restart_policy", "unless-stopped"),
+        credential_spec=args.get("credential_spec"))
+    validate_definition(definition)
+    if (args.get("connection") is None) == (args.get("azure_vm") is None):
+        raise WorkloadConfigError("host: give exactly one of connection (on-premises) or azure_vm")
+    return definition
+
+
+class ContainerWorkload(pulumi.ComponentResource):
+    definition_digest: pulumi.Output[str]
+    """Hash of the definition; a new value means the container was replaced."""
+
+    def __init__(self, name: str, args: ContainerWorkloadArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        definition = workload_definition(name, args)  # validates before anything is registered
+        secret_inputs = dict(args.get("secrets", {}))
+
+        super().__init__("hyperdock:index:ContainerWorkload", name, {}, opts)
+        digest = definition.digest()
+        if args.get("azure_vm") is not None:
+            target = args["azure_vm"]
+            self.run = compute.VirtualMachineRunCommandByVirtualMachine(
+                f"{name}-run", resource_group_name=target["resource_group_name"], vm_name=target["vm_name"],
+                location=target["location"], run_command_name=f"hyperdock-{definition.name}-{digest}"[:80],
+                source={"script": run_script(definition)},
+                protected_parameters=[{"name": f"S_{key}", "value": pulumi.Output.secret(value)}
+                                      for key, value in sorted(secret_inputs.items())],
+                treat_failure_as_deployment_failure=True, timeout_in_seconds=3600,
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
+        else:
+            names = sorted(secret_inputs)
+            script = pulumi.Output.all(*[secret_inputs[k] for k in names]).apply(
+                lambda values: encoded_command(run_script(definition, dict(zip(names, values)))))
+            self.run = remote.Command(
+                f"{name}-run", connection=args["connection"], create=pulumi.Output.secret(script),
+                delete=encoded_command(remove_script(definition)), triggers=[digest],
+                logging=remote.Logging.NONE,  # stdout could echo what the container printed
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
+        self.definition_digest = pulumi.Output.from_input(digest)
+        self.register_outputs({"definitionDigest": self.definition_digest})

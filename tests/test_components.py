@@ -1,0 +1,225 @@
+"""The Pulumi components under mocks: what they register, with which properties and parents."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+from google.protobuf import json_format
+
+import pulumi_mocks
+from components.azure_host import AzureContainerHost
+from components.onprem_host import OnPremContainerHost
+from components.validation import HostConfigError
+from components.workload import ContainerWorkload, WorkloadConfigError
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+
+
+@pytest.fixture
+def monitor():
+    mon = pulumi_mocks.start()
+    yield mon
+    pulumi_mocks.stop()
+
+
+def props(request) -> dict:
+    return json_format.MessageToDict(request.object)
+
+
+def is_secret(value) -> bool:
+    return isinstance(value, dict) and SECRET_SIG in value
+
+
+def one(monitor, type_token):
+    (request,) = monitor.by_type(type_token)
+    return request
+
+
+def settle(*outputs):
+    """Wait for registrations: a test returns this Output from a @pulumi.runtime.test function."""
+    return pulumi.Output.all(*outputs)
+
+
+@pulumi.runtime.test
+def test_azure_host_defaults_are_closed_and_secret(monitor):
+    host = AzureContainerHost("web", {"management_cidrs": ["10.1.0.0/24"]})
+
+    def check(_):
+        types = [r.type for r in monitor.requests]
+        assert "azure-native:network:PublicIPAddress" not in types
+        component = one(monitor, "hyperdock:index:AzureContainerHost")
+        for request in monitor.requests:
+            if request.type not in ("pulumi:pulumi:Stack", "hyperdock:index:AzureContainerHost"):
+                assert request.parent.endswith("hyperdock:index:AzureContainerHost::web"), request.type
+                assert request.name.startswith("web-"), request.name
+        assert component.parent.endswith("pulumi:pulumi:Stack::hyperdock-test")
+
+        rules = props(one(monitor, "azure-native:network:NetworkSecurityGroup"))["securityRules"]
+        allows = [r for r in rules if r["access"] == "Allow" and r["direction"] == "Inbound"]
+        assert [r["sourceAddressPrefix"] for r in allows] == ["10.1.0.0/24"]
+        assert sorted(allows[0]["destinationPortRanges"]) == ["22", "3389", "5986"]
+        deny = next(r for r in rules if r["access"] == "Deny")
+        assert deny["sourceAddressPrefix"] == "Internet" and deny["priority"] > allows[0]["priority"]
+
+        vm = props(one(monitor, "azure-native:compute:VirtualMachine"))
+        assert is_secret(vm["osProfile"]["adminPassword"])
+        assert vm["identity"] == {"type": "SystemAssigned"}
+        assert vm["diagnosticsProfile"] == {"bootDiagnostics": {"enabled": True}}
+        assert vm["osProfile"]["windowsConfiguration"]["patchSettings"]["patchMode"] == "AutomaticByPlatform"
+        assert vm["securityProfile"] == {"securityType": "TrustedLaunch", "encryptionAtHost": True,
+                                         "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}
+        assert vm["storageProfile"]["imageReference"] == {
+            "publisher": "MicrosoftWindowsServer", "offer": "WindowsServer",
+            "sku": "2025-datacenter-azure-edition-core", "version": "latest"}
+        setup = props(one(monitor, "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"))
+        assert "Install-WindowsFeature" in setup["source"]["script"] and "'Hyper-V'" not in setup["source"]["script"]
+        assert setup["treatFailureAsDeploymentFailure"] is True
+
+    return settle(host.urn, host.setup.urn, host.private_ip).apply(check)
+
+
+@pulumi.runtime.test
+def test_azure_host_outputs(monitor):
+    host = AzureContainerHost("out", {})
+
+    def check(values):
+        private_ip, principal, password_is_secret = values
+        assert private_ip == "10.20.1.4"
+        assert principal == "00000000-0000-0000-0000-00000000abcd"
+        assert password_is_secret
+
+    return pulumi.Output.all(host.private_ip, host.principal_id,
+                             pulumi.Output.from_input(host.admin_password.is_secret())).apply(check)
+
+
+@pulumi.runtime.test
+def test_hyperv_host_uses_standard_security_and_installs_hyperv(monitor):
+    host = AzureContainerHost("hv", {"isolation": "hyperv", "vm_size": "Standard_D8s_v5", "security_type": "Standard",
+                                     "public_ip": True, "admin_password": "Given-Password-9!"})
+
+    def check(_):
+        vm = props(one(monitor, "azure-native:compute:VirtualMachine"))
+        assert vm["securityProfile"]["securityType"] == "Standard" and "uefiSettings" not in vm["securityProfile"]
+        assert is_secret(vm["osProfile"]["adminPassword"])
+        assert not monitor.by_type("random:index/randomPassword:RandomPassword")  # the given password is used
+        assert monitor.by_type("azure-native:network:PublicIPAddress")  # asked for
+        nsg = props(one(monitor, "azure-native:network:NetworkSecurityGroup"))
+        assert not [r for r in nsg["securityRules"] if r["access"] == "Allow"]  # still nothing inbound
+        script = props(one(monitor, "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"))["source"]["script"]
+        assert "@('Containers', 'Hyper-V')" in script
+
+    return settle(host.urn, host.setup.urn).apply(check)
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"isolation": "hyperv", "vm_size": "Standard_B8s_v2", "security_type": "Standard"}, "does not support nested virtualization"),
+    ({"isolation": "hyperv", "vm_size": "Standard_D4s_v5"}, "securityType: Hyper-V isolation needs nested virtualization"),
+    ({"isolation": "process", "image_sku": "2022-datacenter-azure-edition", "workload_image_os": ["ltsc2019"]},
+     "cannot run process-isolated on a ltsc2022 host"),
+    ({"workload_image_os": ["ltsc2025"], "image_sku": "2022-datacenter-azure-edition-core"}, "cannot run on a ltsc2022 host"),
+    ({"management_cidrs": ["0.0.0.0/0"]}, "would open RDP/WinRM/SSH to the internet"),
+    ({"management_cidrs": ["Internet"]}, "would open RDP/WinRM/SSH to the internet"),
+    ({"image_sku": "2019-datacenter"}, "imageSku"),
+    ({"admin_username": "Administrator"}, "adminUsername"),
+    ({"isolation": "gvisor"}, "isolation: expected one of"),
+    ({"nat_subnet": "8.8.8.0/24"}, "natSubnet"),
+])
+def test_azure_host_validation_registers_nothing(monitor, args, message):
+    with pytest.raises((HostConfigError, ValueError), match=message):
+        AzureContainerHost("bad", args)
+    assert [r.type for r in monitor.requests] == []
+
+
+@pulumi.runtime.test
+def test_onprem_host_steps_in_order_with_secret_credentials(monitor):
+    host = OnPremContainerHost("dc1-host", {"address": "10.0.5.20", "user": "CORP\\deploy", "password": "pw",
+                                            "host_key": "ssh-ed25519 AAAA", "isolation": "both", "host_os": "ltsc2022"})
+
+    def check(_):
+        commands = monitor.by_type("command:remote:Command")
+        assert [c.name for c in commands] == ["dc1-host-install-features", "dc1-host-reboot", "dc1-host-runtime"]
+        install, reboot, runtime = (props(c) for c in commands)
+        for c in (install, reboot, runtime):
+            assert c["create"].startswith("powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ")
+            assert is_secret(c["connection"]) or is_secret(c["connection"].get("password"))
+        assert commands[2].dependencies and any("dc1-host-reboot" in d for d in commands[2].dependencies)
+        runtime_connection = runtime["connection"]["value"] if is_secret(runtime["connection"]) else runtime["connection"]
+        assert runtime_connection["dialErrorLimit"] == -1
+        assert runtime_connection["hostKey"] == "ssh-ed25519 AAAA"
+
+    return settle(host.urn, host.runtime.urn).apply(check)
+
+
+def test_onprem_host_needs_a_credential(monitor):
+    with pytest.raises(HostConfigError, match="password or private_key"):
+        OnPremContainerHost("x", {"address": "10.0.0.1"})
+    assert monitor.requests == []
+
+
+@pulumi.runtime.test
+def test_workload_on_azure_host_keeps_secrets_in_protected_parameters(monitor):
+    workload = ContainerWorkload("web01", {
+        "image": "reg.example/hd/web01:wave-5", "isolation": "hyperv", "ports": [80, 443],
+        "secrets": {"SHOPDB": "Server=db;Password=p@ss"}, "credential_spec": "web01_credspec.json",
+        "azure_vm": {"resource_group_name": "rg", "vm_name": "host-01", "location": "westeurope"}})
+
+    def check(_):
+        run = props(one(monitor, "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"))
+        script = run["source"]["script"]
+        assert "'--isolation=hyperv'" in script and "'--publish', '80:80'" in script
+        assert "credentialspec=file://web01_credspec.json" in script
+        assert "p@ss" not in script
+        (parameter,) = run["protectedParameters"]
+        assert parameter["name"] == "S_SHOPDB" and is_secret(parameter["value"])
+        assert run["runCommandName"].startswith("hyperdock-web01-")
+
+    return settle(workload.urn, workload.run.urn).apply(check)
+
+
+@pulumi.runtime.test
+def test_workload_on_onprem_host_is_a_secret_command_replaced_on_change(monitor):
+    workload = ContainerWorkload("api01", {
+        "image": "reg.example/hd/api01:wave-5", "isolation": "process", "secrets": {"SHOPDB": "secret-value"},
+        "connection": {"host": "10.0.0.9", "user": "u", "password": pulumi.Output.secret("pw")}})
+
+    def check(digest):
+        run = props(one(monitor, "command:remote:Command"))
+        assert is_secret(run["create"])
+        assert run["triggers"] == [digest]
+        assert run["logging"] == "none"
+        assert "EncodedCommand" in run["delete"]
+
+    return workload.definition_digest.apply(lambda d: settle(workload.run.urn).apply(lambda _: check(d)))
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"image": "web01:latest"}, "tag other than latest"),
+    ({"image": "web01"}, "tag other than latest"),
+    ({"image": "r/web01:1", "isolation": "sandbox"}, "isolation"),
+    ({"image": "r/web01:1", "ports": [70000]}, "not a port"),
+    ({"image": "r/web01:1", "container_name": "Web_01"}, "DNS-1123"),
+    ({"image": "r/web01:1", "environment": {"A B": "x"}}, "variable name"),
+])
+def test_workload_validation_registers_nothing(monitor, args, message):
+    with pytest.raises(WorkloadConfigError, match=message):
+        ContainerWorkload("w", {"azure_vm": {"resource_group_name": "rg", "vm_name": "v", "location": "l"}, **args})
+    assert monitor.requests == []
+
+
+def test_workload_needs_exactly_one_host(monitor):
+    with pytest.raises(WorkloadConfigError, match="exactly one"):
+        ContainerWorkload("w", {"image": "r/w:1"})
+
+
+def test_components_infer_a_provider_schema():
+    """What `pulumi package add ./components` relies on: args and outputs the analyzer understands."""
+    from pulumi.provider.experimental.analyzer import Analyzer
+
+    schema = Analyzer("hyperdock").analyze([AzureContainerHost, OnPremContainerHost, ContainerWorkload])
+    components = schema["component_definitions"]
+    assert set(components) == {"AzureContainerHost", "OnPremContainerHost", "ContainerWorkload"}
+    for component in components.values():
+        for name, prop in {**component.inputs, **component.outputs}.items():
+            assert prop.description, f"{component.name}.{name} has no docstring"
+    assert components["AzureContainerHost"].inputs["vmSize"].optional
+    assert "adminPassword" in components["AzureContainerHost"].outputs

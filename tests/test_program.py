@@ -1,0 +1,129 @@
+"""__main__.py under mocks, driven by stack config, including the example stack's capacity plan."""
+
+from __future__ import annotations
+
+import json
+import re
+import runpy
+from collections import Counter
+
+import pulumi
+import pytest
+import yaml
+from google.protobuf import json_format
+
+import pulumi_mocks
+from conftest import ROOT, run_cli
+from components.stack import StackConfigError
+from components.validation import HostConfigError
+
+EXAMPLE = yaml.safe_load((ROOT / "Pulumi.example.yaml").read_text(encoding="utf-8"))["config"]
+SECRETS = {"web01": {"SHOPDB": "a"}, "web02": {"SHOPDB": "b"}, "api01": {"SHOPDB": "c"}, "ordersvc01": {"ORDERSDB": "d"},
+           "dev-web01": {"SHOPDB": "e"}, "dmz-fab-api01": {"PORTALDB": "f"}}
+
+
+@pytest.fixture
+def monitor():
+    mon = pulumi_mocks.start(project="hyperdock", stack="example")
+    yield mon
+    pulumi_mocks.stop()
+
+
+def run_program(config: dict, secret_keys=()) -> None:
+    """Run __main__.py with this stack config and wait until every registration has finished."""
+    values = {k: json.dumps(v) if isinstance(v, (list, dict, bool, int)) and not isinstance(v, str) else v
+              for k, v in config.items()}
+
+    @pulumi.runtime.test
+    def program():
+        pulumi.runtime.set_all_config(values, list(secret_keys))
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__pulumi__")
+
+    program()
+
+
+def example_config() -> dict:
+    return dict(EXAMPLE, **{"hyperdock:workloadSecrets": json.dumps(SECRETS)})
+
+
+def test_example_stack_builds_the_capacity_plan(monitor):
+    run_program(example_config(), ["hyperdock:workloadSecrets"])
+    hosts_plan = yaml.safe_load((ROOT / "examples" / "plan" / "hosts.yaml").read_text(encoding="utf-8"))
+    counts = Counter(r.type for r in monitor.requests)
+    planned_hosts = [h for p in hosts_plan["pools"] for h in p["hosts"]]
+    assert counts["hyperdock:index:AzureContainerHost"] == len(planned_hosts) == hosts_plan["summary"]["hosts"]
+    assert counts["hyperdock:index:ContainerWorkload"] == sum(len(h["workloads"]) for h in planned_hosts)
+    assert counts["azure-native:network:PublicIPAddress"] == 0
+    vms = {r.name: json_format.MessageToDict(r.object) for r in monitor.by_type("azure-native:compute:VirtualMachine")}
+    setups = {r.name: json_format.MessageToDict(r.object) for r in monitor.by_type(
+        "azure-native:compute:VirtualMachineRunCommandByVirtualMachine") if r.name.endswith("-setup")}
+    for pool in hosts_plan["pools"]:
+        for host in pool["hosts"]:
+            vm = vms[f"{host['name']}-vm"]
+            assert vm["hardwareProfile"]["vmSize"] == hosts_plan["hostSize"]["name"]
+            script = setups[f"{host['name']}-setup"]["source"]["script"]
+            assert ("'Hyper-V'" in script) == (pool["isolation"] == "hyperv")
+            expected = "Standard" if pool["isolation"] == "hyperv" else "TrustedLaunch"
+            assert vm["securityProfile"]["securityType"] == expected
+    for nsg in monitor.by_type("azure-native:network:NetworkSecurityGroup"):
+        for rule in json_format.MessageToDict(nsg.object)["securityRules"]:
+            if rule["access"] == "Allow":
+                assert rule["sourceAddressPrefix"] == "10.0.0.0/24"
+    runs = [r for r in monitor.by_type("azure-native:compute:VirtualMachineRunCommandByVirtualMachine")
+            if not r.name.endswith("-setup")]
+    for run in runs:
+        body = json_format.MessageToDict(run.object)
+        workload = run.name.removesuffix("-run")
+        host = next(h for h in planned_hosts if workload in h["workloads"])
+        assert body["vmName"] == f"{host['name']}-vm"
+        for parameter in body.get("protectedParameters", []):
+            assert "4dabf18193072939515e22adb298388d" in parameter["value"]  # still a secret
+        component = next(r for r in monitor.by_type("hyperdock:index:ContainerWorkload") if r.name == workload)
+        assert any(d.endswith(f"::{host['name']}-setup") for d in component.dependencies)
+
+
+def test_hosts_without_a_plan(monitor):
+    run_program({"hyperdock:azureHostCount": 2, "hyperdock:onpremHosts": ["10.0.0.5"],
+                 "hyperdock:onpremHostKeys": ["ssh-ed25519 AAAA"], "hyperdock:onpremPassword": "pw"},
+                ["hyperdock:onpremPassword"])
+    assert [r.name for r in monitor.by_type("hyperdock:index:AzureContainerHost")] == ["azure-host-01", "azure-host-02"]
+    assert [r.name for r in monitor.by_type("hyperdock:index:OnPremContainerHost")] == ["onprem-host-01"]
+    assert not monitor.by_type("hyperdock:index:ContainerWorkload")
+
+
+@pytest.mark.parametrize("change, error, message", [
+    ({"hyperdock:securityType": ""}, HostConfigError, "securityType"),
+    ({"hyperdock:workloadSecrets": json.dumps({})}, StackConfigError, "workloadSecrets: .* needs"),
+    ({"hyperdock:registry": ""}, StackConfigError, "registry"),
+    ({"hyperdock:imageSku": "2022-datacenter-azure-edition"}, StackConfigError, "plan was made for ltsc2025"),
+    ({"hyperdock:managementCidrs": ["0.0.0.0/0"]}, HostConfigError, "internet"),
+    ({"hyperdock:plan": "examples/estate"}, StackConfigError, "hyperdock:plan"),
+])
+def test_bad_config_fails_before_any_resource(monitor, change, error, message):
+    with pytest.raises(error, match=message):
+        run_program(dict(example_config(), **change), ["hyperdock:workloadSecrets"])
+    assert [r.type for r in monitor.requests if r.type != "pulumi:pulumi:Stack"] == []
+
+
+def test_pulumi_yaml_declares_every_key_the_program_reads():
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))
+    declared = set(project["config"])
+    program = (ROOT / "__main__.py").read_text(encoding="utf-8")
+    read = {f"hyperdock:{k}" for k in re.findall(r'config\.(?:get|get_int|get_bool|get_object|get_secret|require)\("(\w+)"\)', program)}
+    assert read == declared
+    for key, spec in project["config"].items():
+        assert spec.get("description"), key
+        assert "type" in spec, key
+        is_secret = spec.get("secret", False)
+        assert is_secret == any(word in key for word in ("Password", "PrivateKey", "Secrets")), key
+        if is_secret:
+            assert "default" not in spec, key
+    assert project["runtime"]["name"] == "python"
+
+
+def test_example_plan_is_what_generate_writes(tmp_path):
+    result = run_cli("assess", "examples/estate/hv01.yaml", "examples/estate/hv02.json", "--dependencies",
+                     "examples/estate/dependencies.csv", "--out", str(tmp_path), "--generate", "--quiet")
+    assert result.returncode == 0, result.stderr
+    for name in ("plan.json", "hosts.yaml"):
+        assert (tmp_path / name).read_bytes() == (ROOT / "examples" / "plan" / name).read_bytes(), name
