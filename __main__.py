@@ -11,9 +11,10 @@ from pathlib import Path
 import pulumi
 from pulumi_azure_native import network, resources
 
-from components.azure_host import AzureContainerHost, azure_host_settings
+from components.azure_host import AzureContainerHost, azure_host_settings, management_rules
 from components.onprem_host import OnPremContainerHost, onprem_host_scripts
 from components.stack import StackConfigError, plan_stack, workload_secrets
+from components.validation import validate_management_cidrs
 from components.workload import ContainerWorkload, workload_definition
 
 config = pulumi.Config("hyperdock")
@@ -75,15 +76,21 @@ for w in stack_plan.workloads:
 
 hosts = {}
 if azure_args:
-    # One resource group and VNet for all Azure hosts of the stack; each host keeps its own NSG.
+    # One resource group, NSG and VNet for all Azure hosts of the stack.
     group = resources.ResourceGroup("hyperdock-rg", location=settings["location"], tags={"managed-by": "hyperdock"})
+    nsg = network.NetworkSecurityGroup(
+        "hyperdock-nsg", resource_group_name=group.name, location=settings["location"],
+        security_rules=management_rules(validate_management_cidrs(config.get_object("managementCidrs") or [])),
+        tags={"managed-by": "hyperdock"})
     vnet = network.VirtualNetwork(
         "hyperdock-vnet", resource_group_name=group.name, location=settings["location"],
-        address_space={"address_prefixes": ["10.20.0.0/16"]}, subnets=[{"name": "hosts", "address_prefix": "10.20.0.0/20"}],
+        address_space={"address_prefixes": ["10.20.0.0/16"]},
+        subnets=[{"name": "hosts", "address_prefix": "10.20.0.0/20", "network_security_group": {"id": nsg.id}}],
         tags={"managed-by": "hyperdock"})
     subnet_id = vnet.subnets.apply(lambda subnets: subnets[0].id if hasattr(subnets[0], "id") else subnets[0]["id"])
 for name, args in azure_args.items():
-    hosts[name] = AzureContainerHost(name, {**args, "resource_group_name": group.name, "subnet_id": subnet_id})
+    hosts[name] = AzureContainerHost(name, {**args, "resource_group_name": group.name, "subnet_id": subnet_id,
+                                            "network_security_group_id": nsg.id})
 for name, args in onprem_args.items():
     hosts[name] = OnPremContainerHost(name, args)
 

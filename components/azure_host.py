@@ -32,6 +32,9 @@ class AzureContainerHostArgs(TypedDict, total=False):
     """An existing resource group; a new one is created when omitted."""
     subnet_id: pulumi.Input[str]
     """An existing subnet; a VNet 10.20.0.0/16 with one /24 subnet is created when omitted."""
+    network_security_group_id: pulumi.Input[str]
+    """An existing NSG for the host's NIC (hosts of one stack can share one built from
+    management_rules); one is created when omitted."""
     vm_size: str
     """Azure size, e.g. Standard_D4s_v5. Hyper-V isolation needs a nested-virtualization series."""
     image_sku: str
@@ -60,6 +63,24 @@ class AzureContainerHostArgs(TypedDict, total=False):
     """Encrypt temp disks and caches at the host (needs the EncryptionAtHost feature); default true."""
     tags: pulumi.Input[Mapping[str, str]]
     """Tags for every resource."""
+
+
+def management_rules(cidrs: Sequence[str]) -> list[dict]:
+    """NSG rules: management ports from each named range, and an explicit deny from the internet.
+
+    Azure's default rules already deny inbound internet traffic; the explicit rule states the
+    intent, so a rule added later with a higher number cannot be mistaken for it.
+    """
+    rules = [
+        {"name": f"allow-management-{i}", "priority": 100 + i, "direction": "Inbound", "access": "Allow",
+         "protocol": "Tcp", "source_address_prefix": cidr, "source_port_range": "*",
+         "destination_address_prefix": "*", "destination_port_ranges": MANAGEMENT_PORTS}
+        for i, cidr in enumerate(cidrs)
+    ]
+    rules.append({"name": "deny-internet-inbound", "priority": 4000, "direction": "Inbound", "access": "Deny",
+                  "protocol": "*", "source_address_prefix": "Internet", "source_port_range": "*",
+                  "destination_address_prefix": "*", "destination_port_range": "*"})
+    return rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,19 +155,12 @@ class AzureContainerHost(pulumi.ComponentResource):
             group_name = group.name
         location = args.get("location")
 
-        rules = [
-            {"name": f"allow-management-{i}", "priority": 100 + i, "direction": "Inbound", "access": "Allow",
-             "protocol": "Tcp", "source_address_prefix": cidr, "source_port_range": "*",
-             "destination_address_prefix": "*", "destination_port_ranges": MANAGEMENT_PORTS}
-            for i, cidr in enumerate(cidrs)
-        ]
-        # Azure's defaults already deny inbound from the internet; say it explicitly so a rule
-        # added later with a higher number cannot be mistaken for the intent.
-        rules.append({"name": "deny-internet-inbound", "priority": 4000, "direction": "Inbound", "access": "Deny",
-                      "protocol": "*", "source_address_prefix": "Internet", "source_port_range": "*",
-                      "destination_address_prefix": "*", "destination_port_range": "*"})
-        nsg = network.NetworkSecurityGroup(f"{name}-nsg", resource_group_name=group_name, location=location,
-                                           security_rules=rules, tags=tags, opts=child)
+        if args.get("network_security_group_id") is not None:
+            nsg_id = pulumi.Output.from_input(args["network_security_group_id"])
+        else:
+            nsg_id = network.NetworkSecurityGroup(
+                f"{name}-nsg", resource_group_name=group_name, location=location,
+                security_rules=management_rules(cidrs), tags=tags, opts=child).id
 
         if args.get("subnet_id") is not None:
             subnet_id = pulumi.Output.from_input(args["subnet_id"])
@@ -154,7 +168,7 @@ class AzureContainerHost(pulumi.ComponentResource):
             vnet = network.VirtualNetwork(
                 f"{name}-vnet", resource_group_name=group_name, location=location,
                 address_space={"address_prefixes": ["10.20.0.0/16"]},
-                subnets=[{"name": "hosts", "address_prefix": "10.20.1.0/24", "network_security_group": {"id": nsg.id}}],
+                subnets=[{"name": "hosts", "address_prefix": "10.20.1.0/24", "network_security_group": {"id": nsg_id}}],
                 tags=tags, opts=child)
             subnet_id = vnet.subnets.apply(lambda subnets: _field(subnets[0], "id") if subnets else None)
 
@@ -166,7 +180,7 @@ class AzureContainerHost(pulumi.ComponentResource):
             ip_configuration["public_ip_address"] = {"id": public_ip.id}
         nic = network.NetworkInterface(
             f"{name}-nic", resource_group_name=group_name, location=location,
-            ip_configurations=[ip_configuration], network_security_group={"id": nsg.id}, tags=tags, opts=child)
+            ip_configurations=[ip_configuration], network_security_group={"id": nsg_id}, tags=tags, opts=child)
 
         security_profile: dict = {"encryption_at_host": args.get("encryption_at_host", True)}
         if security_type == "TrustedLaunch":

@@ -223,3 +223,20 @@ def test_components_infer_a_provider_schema():
             assert prop.description, f"{component.name}.{name} has no docstring"
     assert components["AzureContainerHost"].inputs["vmSize"].optional
     assert "adminPassword" in components["AzureContainerHost"].outputs
+
+
+@pulumi.runtime.test
+def test_existing_network_is_reused(monitor):
+    host = AzureContainerHost("shared", {"resource_group_name": "rg-existing", "subnet_id": "/subnets/hosts",
+                                         "network_security_group_id": "/nsgs/stack"})
+
+    def check(_):
+        types = {r.type for r in monitor.requests}
+        assert not types & {"azure-native:resources:ResourceGroup", "azure-native:network:VirtualNetwork",
+                            "azure-native:network:NetworkSecurityGroup"}
+        nic = props(one(monitor, "azure-native:network:NetworkInterface"))
+        assert nic["networkSecurityGroup"] == {"id": "/nsgs/stack"}
+        assert nic["ipConfigurations"][0]["subnet"] == {"id": "/subnets/hosts"}
+        assert nic["resourceGroupName"] == "rg-existing"
+
+    return settle(host.urn, host.setup.urn).apply(check)
