@@ -90,6 +90,7 @@ class AzureHostSettings:
     isolation: str
     vm_size: str
     image_sku: str
+    host_os: str
     security_type: str
     management_cidrs: list[str]
     admin_username: str
@@ -111,7 +112,7 @@ def azure_host_settings(args: AzureContainerHostArgs) -> AzureHostSettings:
     setup = HostSetup(host_os=host_os, hyperv=isolation != "process",
                       docker_version=args.get("docker_version") or DOCKER_VERSION,
                       docker_sha256=args.get("docker_sha256"), nat_subnet=args.get("nat_subnet"))
-    return AzureHostSettings(isolation, vm_size, sku, security_type, cidrs, admin_username, setup_script(setup))
+    return AzureHostSettings(isolation, vm_size, sku, host_os, security_type, cidrs, admin_username, setup_script(setup))
 
 
 class AzureContainerHost(pulumi.ComponentResource):
@@ -135,9 +136,11 @@ class AzureContainerHost(pulumi.ComponentResource):
         security_type, cidrs, admin_username, script = (settings.security_type, settings.management_cidrs,
                                                         settings.admin_username, settings.setup_script)
 
-        super().__init__("hyperdock:index:AzureContainerHost", name, {}, opts)
+        super().__init__("hyperdock:index:AzureContainerHost", name, {"hostOs": settings.host_os, "isolation": isolation}, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {"managed-by": "hyperdock"})
+        # Policies read the isolation a host is set up for from its VM.
+        vm_tags = pulumi.Output.from_input(tags).apply(lambda t: {**(t or {}), "hyperdock-isolation": isolation})
 
         if args.get("admin_password") is not None:
             password = pulumi.Output.secret(args["admin_password"])
@@ -211,7 +214,7 @@ class AzureContainerHost(pulumi.ComponentResource):
             network_profile={"network_interfaces": [{"id": nic.id, "primary": True}]},
             security_profile=security_profile,
             diagnostics_profile={"boot_diagnostics": {"enabled": True}},  # managed storage
-            tags=tags, opts=child)
+            tags=vm_tags, opts=child)
 
         self.setup = compute.VirtualMachineRunCommandByVirtualMachine(
             f"{name}-setup", resource_group_name=group_name, vm_name=self.vm.name, location=location,

@@ -75,7 +75,8 @@ class OnPremContainerHost(pulumi.ComponentResource):
         isolation = args.get("isolation", "process")
         docker_version = args.get("docker_version") or DOCKER_VERSION
 
-        super().__init__("hyperdock:index:OnPremContainerHost", name, {}, opts)
+        host_os = args.get("host_os", "ltsc2025")
+        super().__init__("hyperdock:index:OnPremContainerHost", name, {"hostOs": host_os, "isolation": isolation}, opts)
         connection: dict = {"host": args["address"], "port": args.get("port", 22), "user": args.get("user", "Administrator"),
                             "per_dial_timeout": 30}
         if args.get("password") is not None:

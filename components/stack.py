@@ -46,6 +46,9 @@ class WorkloadSpec:
     ports: tuple[int, ...]
     secret_names: tuple[str, ...]
     credential_spec: str | None
+    image_os: str = ""
+    tenant: str = ""
+    zone: str = ""
 
 
 @dataclass(slots=True)
@@ -125,7 +128,8 @@ def _from_plan(config: Mapping[str, Any], folder: Path) -> StackPlan:
                     name=label, host=host["name"], image=f"{registry}/{label}:wave-{w['wave']}", isolation=w["target"],
                     ports=tuple(w["container"]["ports"]),
                     secret_names=tuple(sorted({env_name(p["name"]) for p in w["container"]["parameters"]})),
-                    credential_spec=credential_spec_file(label) if w["container"]["gmsa"] else None))
+                    credential_spec=credential_spec_file(label) if w["container"]["gmsa"] else None,
+                    image_os=w["imageOS"], tenant=w["tags"].get("tenant", ""), zone=w["tags"].get("zone", "")))
     return result
 
 

@@ -148,6 +148,14 @@ class ContainerWorkloadArgs(TypedDict, total=False):
     """gMSA credential spec file name in the host's CredentialSpecs folder."""
     connection: pulumi.Input[Mapping[str, Any]]
     """SSH connection of an on-premises host (OnPremContainerHost.connection)."""
+    host: str
+    """Name of the host component it runs on (for policies: isolation must fit that host)."""
+    image_os: str
+    """LTSC family of the image (ltsc2022, ...), from the plan."""
+    tenant: str
+    """Tenant the workload belongs to, from the plan's tags."""
+    zone: str
+    """Trust zone of the workload, from the plan's tags."""
     azure_vm: AzureVmTarget
     """The Azure VM of an AzureContainerHost."""
 
@@ -174,7 +182,10 @@ class ContainerWorkload(pulumi.ComponentResource):
         definition = workload_definition(name, args)  # validates before anything is registered
         secret_inputs = dict(args.get("secrets", {}))
 
-        super().__init__("hyperdock:index:ContainerWorkload", name, {}, opts)
+        # The facts CrossGuard needs (policies/workloads.py) are the component's inputs; no secrets.
+        facts = {"host": args.get("host", ""), "image": definition.image, "imageOs": args.get("image_os", ""),
+                 "isolation": definition.isolation, "tenant": args.get("tenant", ""), "zone": args.get("zone", "")}
+        super().__init__("hyperdock:index:ContainerWorkload", name, facts, opts)
         digest = definition.digest()
         if args.get("azure_vm") is not None:
             target = args["azure_vm"]
