@@ -214,7 +214,9 @@ class AzureContainerHost(pulumi.ComponentResource):
             network_profile={"network_interfaces": [{"id": nic.id, "primary": True}]},
             security_profile=security_profile,
             diagnostics_profile={"boot_diagnostics": {"enabled": True}},  # managed storage
-            tags=vm_tags, opts=child)
+            tags=vm_tags,
+            # The password is a secret input; this keeps the whole osProfile encrypted in state too.
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["osProfile"]))
 
         self.setup = compute.VirtualMachineRunCommandByVirtualMachine(
             f"{name}-setup", resource_group_name=group_name, vm_name=self.vm.name, location=location,

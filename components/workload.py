@@ -205,6 +205,6 @@ class ContainerWorkload(pulumi.ComponentResource):
                 f"{name}-run", connection=args["connection"], create=pulumi.Output.secret(script),
                 delete=encoded_command(remove_script(definition)), triggers=[digest],
                 logging=remote.Logging.NONE,  # stdout could echo what the container printed
-                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, additional_secret_outputs=["create"]))
         self.definition_digest = pulumi.Output.from_input(digest)
         self.register_outputs({"definitionDigest": self.definition_digest})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from .errors import InputError
 from .images import HOST_OS_CHOICES
 from .output import to_json, write_files
 from .generate.capacity import AZURE_SIZES, CapacityOptions, HostSize
-from .generate.files import GenerateOptions, generate
+from .generate.files import DEFAULT_REGISTRY, GenerateOptions, generate
 from .plan_reader import read_plan
 from .report import render_report
 
@@ -60,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("plan_dir", type=Path, help="folder holding plan.json (from assess)")
     gen.add_argument("--out", type=Path, help="output directory (default: the plan's folder)")
     _generate_options(gen)
+
+    policy = commands.add_parser("policy", help="run the CrossGuard policy pack offline (no Pulumi CLI, no cloud)")
+    policy.add_argument("action", choices=("check",))
+    policy.add_argument("rest", nargs=argparse.REMAINDER, help="options of `hyperdock policy check --help`")
     return parser
 
 
@@ -68,6 +73,9 @@ def _generate_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--experimental-k8s-hyperv", action="store_true",
                    help="give Hyper-V isolated workloads Kubernetes manifests with RuntimeClass runhcs-wcow-hypervisor "
                         "(not supported by Kubernetes or AKS)")
+    g.add_argument("--registry", default=DEFAULT_REGISTRY,
+                   help="registry the images are pushed to, e.g. myregistry.azurecr.io/hyperdock "
+                        f"(default {DEFAULT_REGISTRY}, which never resolves)")
     g.add_argument("--platform", choices=("azure", "onprem"), default="azure", help="where the container hosts run")
     g.add_argument("--host-size", default="Standard_D16s_v5",
                    help=f"Azure size of a host ({', '.join(AZURE_SIZES)}); with --platform onprem use --host-vcpus/--host-memory-gib")
@@ -84,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
             return _assess(args)
         if args.command == "generate":
             return _generate(args)
+        if args.command == "policy":
+            from policies.check import main as policy_check  # imports Pulumi: only when asked for
+
+            return policy_check(args.rest)
     except InputError as exc:
         print(f"hyperdock: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -132,7 +144,9 @@ def _generate_settings(args: argparse.Namespace) -> GenerateOptions:
         if args.host_size not in AZURE_SIZES:
             raise InputError("--host-size", f"unknown size {args.host_size!r}; expected one of {', '.join(AZURE_SIZES)}")
         size = AZURE_SIZES[args.host_size]
+    if not re.match(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$", args.registry):
+        raise InputError("--registry", f"{args.registry!r} is not a registry reference like myregistry.azurecr.io/hyperdock")
     return GenerateOptions(
-        experimental_k8s_hyperv=args.experimental_k8s_hyperv,
+        experimental_k8s_hyperv=args.experimental_k8s_hyperv, registry=args.registry,
         capacity=CapacityOptions(platform=args.platform, size=size, edition=args.edition),
     )

@@ -40,10 +40,13 @@ class RecordingMonitor(mocks.MockMonitor):
     def __init__(self, mock: Mocks):
         super().__init__(mock)
         self.requests: list = []
+        self.urns: list[str] = []
 
     def RegisterResource(self, request):
+        response = super().RegisterResource(request)
         self.requests.append(request)
-        return super().RegisterResource(request)
+        self.urns.append(response.urn)
+        return response
 
     def by_type(self, type_token: str) -> list:
         return [r for r in self.requests if r.type == type_token]

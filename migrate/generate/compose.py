@@ -11,7 +11,7 @@ from .gmsa import credential_spec_file
 from .names import dns_label, env_name
 
 
-def compose_document(workloads: list[dict], labels: dict[str, str]) -> dict:
+def compose_document(workloads: list[dict], labels: dict[str, str], registry: str) -> dict:
     """Return the compose document for `workloads` (container targets only); `labels` by vmId."""
     by_id = {w["vmId"]: w for w in workloads}
     networks: dict[str, dict] = {}
@@ -24,7 +24,7 @@ def compose_document(workloads: list[dict], labels: dict[str, str]) -> dict:
         network = _network(w)
         service: dict = {
             "build": {"context": f"./containers/{label}"},
-            "image": f"hyperdock/{label}:wave-{w['wave']}",
+            "image": f"{registry}/{label}:wave-{w['wave']}",
             "isolation": w["target"],
             "restart": "unless-stopped",
             "labels": {"io.hyperdock.vm-id": w["vmId"], "io.hyperdock.wave": str(w["wave"]),

@@ -32,7 +32,7 @@ def runtime_class() -> dict:
     }
 
 
-def manifests(workload: dict, label: str) -> list[dict]:
+def manifests(workload: dict, label: str, registry: str) -> list[dict]:
     """Return the Kubernetes objects for one container workload, in apply order."""
     container = workload["container"]
     selector = {"app.kubernetes.io/name": label}
@@ -56,7 +56,7 @@ def manifests(workload: dict, label: str) -> list[dict]:
         "tolerations": [WINDOWS_TOLERATION],
         "containers": [{
             "name": label,
-            "image": f"hyperdock/{label}:wave-{workload['wave']}",
+            "image": f"{registry}/{label}:wave-{workload['wave']}",
             "ports": [{"containerPort": p, "protocol": "TCP"} for p in container["ports"]],
             "resources": _resources(workload),
         }],

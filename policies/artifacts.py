@@ -1,0 +1,83 @@
+"""The pack's rules over generated files: compose.yaml and Kubernetes manifests from `generate`.
+
+The same rules as the stack policies, where the files can show them: process isolation where
+tenants mix, images from registries not allowed, and secret-looking literals in environment values.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from .common import Violation
+from .workloads import DEFAULT_REGISTRIES, registry_allowed
+
+SECRET_LITERAL = re.compile(
+    r"(password|passwd|pwd|secret|token|api[_-]?key|accountkey|sharedaccesskey)\s*[=:]\s*\S"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----",
+    re.IGNORECASE,
+)
+PROCESS_ISOLATION = "hyperdock-workload-process-isolation"
+REGISTRIES = "hyperdock-workload-allowed-registries"
+SECRETS = "hyperdock-artifacts-no-secret-literals"
+
+
+def check_artifacts(folder: Path, allowed_registries: list[str]) -> list[Violation]:
+    """Return the violations in `folder`'s compose.yaml and k8s/*.yaml."""
+    allowed = DEFAULT_REGISTRIES + list(allowed_registries)
+    violations: list[Violation] = []
+    compose_path = folder / "compose.yaml"
+    if compose_path.exists():
+        violations += _compose(yaml.safe_load(compose_path.read_text(encoding="utf-8")) or {}, allowed)
+    for manifest in sorted((folder / "k8s").glob("*.yaml")):
+        for document in yaml.safe_load_all(manifest.read_text(encoding="utf-8")):
+            if isinstance(document, dict):
+                violations += _kubernetes(document, manifest.name, allowed)
+    return sorted(violations, key=lambda v: (v.resource_type, v.resource_name, v.policy, v.message))
+
+
+def _compose(document: dict, allowed: list[str]) -> list[Violation]:
+    services = document.get("services") or {}
+    found = []
+    # One compose project runs on one host: tenant networks say who shares it.
+    tenants = {n for s in services.values() for n in (s.get("networks") or []) if str(n).startswith("tenant-")}
+    for name, service in sorted(services.items()):
+        where = ("compose.yaml service", name)
+        if service.get("isolation", "process") in ("process", "default") and len(tenants) > 1:
+            found.append(Violation(PROCESS_ISOLATION, "mandatory",
+                                   f"process isolation on a host shared by {len(tenants)} tenants ({', '.join(sorted(tenants))})",
+                                   *where))
+        image = str(service.get("image") or "")
+        if image and "build" not in service and not registry_allowed(image, allowed):
+            found.append(Violation(REGISTRIES, "mandatory", f"image {image} is not from an allowed registry", *where))
+        if "build" in service and image and not registry_allowed(image, allowed):
+            found.append(Violation(REGISTRIES, "mandatory", f"image {image} would be pushed to a registry not allowed", *where))
+        environment = service.get("environment") or {}
+        items = environment.items() if isinstance(environment, dict) else (e.partition("=")[::2] for e in environment)
+        for key, value in items:
+            if value is not None and SECRET_LITERAL.search(f"{key}={value}"):
+                found.append(Violation(SECRETS, "mandatory", f"environment {key} holds a secret-looking literal; use secrets", *where))
+    return found
+
+
+def _kubernetes(document: dict, file: str, allowed: list[str]) -> list[Violation]:
+    kind = document.get("kind", "?")
+    where = (f"{file} {kind}", (document.get("metadata") or {}).get("name", "?"))
+    found = []
+    if kind == "ConfigMap":
+        for key, value in (document.get("data") or {}).items():
+            if SECRET_LITERAL.search(f"{key}={value}"):
+                found.append(Violation(SECRETS, "mandatory", f"data {key} holds a secret-looking literal; use a Secret", *where))
+    pod = ((document.get("spec") or {}).get("template") or {}).get("spec") or {}
+    for container in pod.get("containers") or []:
+        image = str(container.get("image") or "")
+        if image and not registry_allowed(image, allowed):
+            found.append(Violation(REGISTRIES, "mandatory", f"image {image} is not from an allowed registry", *where))
+        for variable in container.get("env") or []:
+            value = variable.get("value")
+            if value is not None and SECRET_LITERAL.search(f"{variable.get('name')}={value}"):
+                found.append(Violation(SECRETS, "mandatory",
+                                       f"env {variable.get('name')} holds a secret-looking literal; use secretKeyRef", *where))
+    return found

@@ -1,0 +1,9 @@
+"""The hyperdock policy pack's contents; `__main__.py` only serves them."""
+
+from __future__ import annotations
+
+from . import azure_vm, network, onprem, tags, workloads
+
+PACK_NAME = "hyperdock"
+PACK_VERSION = "0.1.0"
+POLICIES = [*network.POLICIES, *azure_vm.POLICIES, *onprem.POLICIES, *tags.POLICIES, *workloads.POLICIES]

@@ -1,0 +1,91 @@
+"""Policies on container workloads: isolation that fits the host, images from allowed registries.
+
+Facts: windows-containers.md §2.2 (R1, R4: process isolation needs a fitting build) and §5.1
+(the kernel is no boundary between tenants: process isolation only on hosts of one tenant and zone).
+"""
+
+from __future__ import annotations
+
+from pulumi_policy import (
+    EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy, Severity,
+    StackValidationArgs, StackValidationPolicy,
+)
+
+from migrate.images import OS_BUILDS, process_isolation_possible
+
+from .common import AZURE_HOST, ONPREM_HOST, WORKLOAD, plain
+
+DEFAULT_REGISTRIES = ["mcr.microsoft.com"]
+
+
+def process_isolation_problems(hosts: dict[str, dict], workloads: list[dict]) -> list[tuple[str, str]]:
+    """Return (workload, message) for each process-isolated workload that must not be.
+
+    `hosts`: name → {"hostOs"}; `workloads`: {"name", "host", "imageOs", "isolation", "tenant", "zone"}.
+    """
+    problems = []
+    by_host: dict[str, list[dict]] = {}
+    for w in workloads:
+        by_host.setdefault(w.get("host", ""), []).append(w)
+    for w in workloads:
+        if w.get("isolation") != "process":
+            continue
+        host = hosts.get(w.get("host", ""))
+        host_os, image_os = (host or {}).get("hostOs"), w.get("imageOs")
+        if host_os in OS_BUILDS and image_os in OS_BUILDS and not process_isolation_possible(OS_BUILDS[host_os], OS_BUILDS[image_os]):
+            problems.append((w["name"], f"its {image_os} image cannot run process-isolated on a {host_os} host"))
+        neighbours = {(n.get("tenant", ""), n.get("zone", "")) for n in by_host.get(w.get("host", ""), [])}
+        if len(neighbours) > 1:
+            others = sorted(f"{t or '-'}/{z or '-'}" for t, z in neighbours if (t, z) != (w.get("tenant", ""), w.get("zone", "")))
+            problems.append((w["name"], f"it shares host {w.get('host')} with other tenants or zones ({', '.join(others)}); "
+                                        "the kernel is no boundary between them"))
+    return problems
+
+
+def _process_isolation(args: StackValidationArgs, report) -> None:
+    hosts = {r.name: plain(r.props) for r in args.resources if r.resource_type in (AZURE_HOST, ONPREM_HOST)}
+    workloads = [dict(plain(r.props), name=r.name, urn=r.urn) for r in args.resources if r.resource_type == WORKLOAD]
+    urns = {w["name"]: w["urn"] for w in workloads}
+    for name, message in process_isolation_problems(hosts, workloads):
+        report(f"{name} runs with process isolation, but {message}", urns[name])
+
+
+process_isolation = StackValidationPolicy(
+    name="hyperdock-workload-process-isolation",
+    description="Process isolation only where the image build fits the host build and the host serves one tenant "
+                "and trust zone; Hyper-V isolation otherwise.",
+    validate=_process_isolation,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.CRITICAL,
+    remediation_steps="Run the workload with Hyper-V isolation, or place it on hosts of its own tenant and zone "
+                      "with a matching OS (hyperdock assess and generate do both).",
+)
+
+
+def registry_allowed(image: str, allowed: list[str]) -> bool:
+    """True when `image` comes from one of `allowed` (registry hosts or registry/path prefixes)."""
+    return any(image == entry or image.startswith(entry.rstrip("/") + "/") for entry in allowed)
+
+
+def _allowed_registries(args: ResourceValidationArgs, report) -> None:
+    if args.resource_type != WORKLOAD:
+        return
+    image = str(plain(args.props).get("image") or "")
+    allowed = DEFAULT_REGISTRIES + list(args.get_config().get("allowedRegistries", []))
+    if image and not registry_allowed(image, allowed):
+        report(f"image {image} is not from an allowed registry ({', '.join(allowed)})")
+
+
+allowed_registries = ResourceValidationPolicy(
+    name="hyperdock-workload-allowed-registries",
+    description="Container images come only from mcr.microsoft.com and the registries the config allows.",
+    validate=_allowed_registries,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    severity=Severity.HIGH,
+    remediation_steps="Push the image to an approved registry, or add the registry to allowedRegistries.",
+    config_schema=PolicyConfigSchema(properties={
+        "allowedRegistries": {"type": "array", "items": {"type": "string"}, "default": [],
+                              "description": "Registries (host or host/path) allowed besides mcr.microsoft.com."}}),
+)
+
+POLICIES = [process_isolation, allowed_registries]
