@@ -131,8 +131,8 @@ def _mermaid(text: str) -> str:
 def _definitions(plan: dict, generated, out) -> None:
     out("## Container definitions")
     out("")
-    out("[compose.yaml](compose.yaml) runs every container workload with its isolation; "
-        "[hosts.yaml](hosts.yaml) is the capacity plan the Pulumi program builds; `k8s/` holds the "
+    out("[hosts.yaml](hosts.yaml) is the capacity plan the Pulumi program builds; `compose/` holds a "
+        "compose file per host of it, each running its workloads with their isolation; `k8s/` holds the "
         "Kubernetes manifests; `containers/<name>/` a Dockerfile each, with `content/` placeholders "
         "for the application files and, where domain identities were used, `gmsa.ps1`.")
     out("")

@@ -1,4 +1,4 @@
-"""The pack's rules over generated files: compose.yaml and Kubernetes manifests from `generate`.
+"""The pack's rules over generated files: compose files and Kubernetes manifests from `generate`.
 
 The same rules as the stack policies, where the files can show them: process isolation where
 tenants mix, images from registries not allowed, and secret-looking literals in environment values.
@@ -25,12 +25,12 @@ SECRETS = "hyperdock-artifacts-no-secret-literals"
 
 
 def check_artifacts(folder: Path, allowed_registries: list[str]) -> list[Violation]:
-    """Return the violations in `folder`'s compose.yaml and k8s/*.yaml."""
+    """Return the violations in `folder`'s compose.yaml, compose/*.yaml and k8s/*.yaml."""
     allowed = DEFAULT_REGISTRIES + list(allowed_registries)
     violations: list[Violation] = []
-    compose_path = folder / "compose.yaml"
-    if compose_path.exists():
-        violations += _compose(yaml.safe_load(compose_path.read_text(encoding="utf-8")) or {}, allowed)
+    for compose_path in sorted([*folder.glob("compose.yaml"), *folder.glob("compose/*.yaml")]):
+        document = yaml.safe_load(compose_path.read_text(encoding="utf-8")) or {}
+        violations += _compose(document, allowed, str(compose_path.relative_to(folder)))
     for manifest in sorted((folder / "k8s").glob("*.yaml")):
         for document in yaml.safe_load_all(manifest.read_text(encoding="utf-8")):
             if isinstance(document, dict):
@@ -38,13 +38,13 @@ def check_artifacts(folder: Path, allowed_registries: list[str]) -> list[Violati
     return sorted(violations, key=lambda v: (v.resource_type, v.resource_name, v.policy, v.message))
 
 
-def _compose(document: dict, allowed: list[str]) -> list[Violation]:
+def _compose(document: dict, allowed: list[str], file: str) -> list[Violation]:
     services = document.get("services") or {}
     found = []
     # One compose project runs on one host: tenant networks say who shares it.
     tenants = {n for s in services.values() for n in (s.get("networks") or []) if str(n).startswith("tenant-")}
     for name, service in sorted(services.items()):
-        where = ("compose.yaml service", name)
+        where = (f"{file} service", name)
         if service.get("isolation", "process") in ("process", "default") and len(tenants) > 1:
             found.append(Violation(PROCESS_ISOLATION, "mandatory",
                                    f"process isolation on a host shared by {len(tenants)} tenants ({', '.join(sorted(tenants))})",

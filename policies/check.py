@@ -137,7 +137,11 @@ def analyze(monitor: capture.RecordingMonitor, policy_config: dict | None = None
     for diagnostic, urn in diagnostics:
         kind, name = names.get(diagnostic.urn or urn, ("stack", ""))
         level = "mandatory" if diagnostic.enforcementLevel == analyzer_pb2.MANDATORY else "advisory"
-        violations.append(Violation(diagnostic.policyName, level, diagnostic.message.strip(), kind, name))
+        # The analyzer prefixes what `report_violation` said with the policy's description.
+        message = diagnostic.message.strip()
+        if diagnostic.description and message.startswith(diagnostic.description):
+            message = message[len(diagnostic.description):].strip() or diagnostic.description
+        violations.append(Violation(diagnostic.policyName, level, message, kind, name))
     return sorted(violations, key=lambda v: (v.resource_type, v.resource_name, v.policy, v.message))
 
 

@@ -86,19 +86,34 @@ def test_dockerfiles_carry_the_plan(sample):
             assert param["name"].upper() in text  # named as a runtime parameter, no value
 
 
-def test_compose_is_valid_and_carries_isolation(sample):
-    document = yaml.safe_load((sample / "compose.yaml").read_text(encoding="utf-8"))
-    jsonschema.Draft201909Validator(COMPOSE_SCHEMA).validate(document)
+def compose_files(folder: Path) -> dict[str, dict]:
+    return {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("compose/*.yaml"))}
+
+
+def test_compose_per_host_is_valid_and_carries_isolation(sample):
+    documents = compose_files(sample)
+    hosts = yaml.safe_load((sample / "hosts.yaml").read_text(encoding="utf-8"))
+    assert set(documents) == {h["name"] for p in hosts["pools"] for h in p["hosts"]}
     plan = json.loads((sample / "plan.json").read_text(encoding="utf-8"))
     containers = {w["name"].lower(): w for w in plan["workloads"] if w["target"] != "vm"}
-    assert set(document["services"]) == set(containers)
-    for name, service in document["services"].items():
+    services = {}
+    for host, document in documents.items():
+        jsonschema.Draft201909Validator(COMPOSE_SCHEMA).validate(document)
+        planned = next(h["workloads"] for p in hosts["pools"] for h in p["hosts"] if h["name"] == host)
+        assert sorted(document["services"]) == sorted(planned)
+        for service in document["services"].values():
+            assert set(service.get("depends_on", [])) <= set(document["services"])  # within the host
+        services.update(document["services"])
+    assert set(services) == set(containers)
+    for name, service in services.items():
         assert service["isolation"] == containers[name]["target"]
         assert "ports" not in service  # nothing published on the hosts by default
-    assert document["services"]["orderweb01"]["credential_spec"] == {"file": "orderweb01_credspec.json"}
-    assert document["services"]["web01"]["depends_on"] == ["api01", "mon01"]
-    assert document["secrets"]["web01-shopdb"] == {"file": "./secrets/web01/SHOPDB"}
-    assert document["services"]["ordersvc01"]["volumes"] == ["ordersvc01-data-d:C:\\hyperdock\\D"]
+        assert service["build"] == {"context": f"../containers/{name}"}
+    assert services["orderweb01"]["credential_spec"] == {"file": "orderweb01_credspec.json"}
+    web_host = next(d for d in documents.values() if "web01" in d["services"])
+    assert services["web01"].get("depends_on", []) == sorted({"api01", "mon01"} & set(web_host["services"]))
+    assert web_host["secrets"]["web01-shopdb"] == {"file": "../secrets/web01/SHOPDB"}
+    assert services["ordersvc01"]["volumes"] == ["ordersvc01-data-d:C:\\hyperdock\\D"]
 
 
 def test_kubernetes_manifests_validate(sample):
@@ -154,7 +169,8 @@ def test_hosts_yaml_matches_schema_and_separates_tenants(sample):
 
 def test_report_links_generated_files(sample):
     report = (sample / "report.md").read_text(encoding="utf-8")
-    assert "[compose.yaml](compose.yaml)" in report and "[hosts.yaml](hosts.yaml)" in report
+    assert "[hosts.yaml](hosts.yaml)" in report and "`compose/`" in report
+    assert "[compose/process-contoso-internal-02.yaml](compose/process-contoso-internal-02.yaml)" in report
     assert "[Dockerfile](containers/web01/Dockerfile)" in report
     assert "[k8s/web01.yaml](k8s/web01.yaml)" in report
 

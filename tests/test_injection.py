@@ -115,11 +115,14 @@ def test_ps_quote_is_one_literal(value):
 
 
 def test_names_are_dns_labels_and_unique(generated):
-    compose = yaml.safe_load((generated / "compose.yaml").read_text(encoding="utf-8"))
-    names = list(compose["services"])
-    assert len(names) == len(HOSTILE)
+    validator = jsonschema.Draft201909Validator(json.loads((DATA / "compose_spec.json").read_text(encoding="utf-8")))
+    names = []
+    for path in generated.glob("compose/*.yaml"):
+        compose = yaml.safe_load(path.read_text(encoding="utf-8"))
+        validator.validate(compose)
+        names += list(compose["services"])
+    assert len(names) == len(set(names)) == len(HOSTILE)
     assert all(DNS_1123.match(n) for n in names), names
-    jsonschema.Draft201909Validator(json.loads((DATA / "compose_spec.json").read_text(encoding="utf-8"))).validate(compose)
 
 
 def test_every_run_instruction_keeps_values_as_literals(generated):

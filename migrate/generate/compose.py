@@ -23,7 +23,7 @@ def compose_document(workloads: list[dict], labels: dict[str, str], registry: st
         container = w["container"]
         network = _network(w)
         service: dict = {
-            "build": {"context": f"./containers/{label}"},
+            "build": {"context": f"../containers/{label}"},
             "image": f"{registry}/{label}:wave-{w['wave']}",
             "isolation": w["target"],
             "restart": "unless-stopped",
@@ -43,7 +43,7 @@ def compose_document(workloads: list[dict], labels: dict[str, str], registry: st
             names = []
             for parameter in container["parameters"]:
                 secret = f"{label}-{dns_label(parameter['name'], 'param')}"
-                secrets[secret] = {"file": f"./secrets/{label}/{env_name(parameter['name'])}"}
+                secrets[secret] = {"file": f"../secrets/{label}/{env_name(parameter['name'])}"}
                 names.append(secret)
             service["secrets"] = sorted(set(names))
         if container["dataDrives"]:
