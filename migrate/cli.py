@@ -62,6 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, help="output directory (default: the plan's folder)")
     _generate_options(gen)
 
+    imp = commands.add_parser("import", help="turn another tool's export into a hyperdock/inventory@1 file")
+    imp.add_argument("format", choices=("azure-migrate", "app2container"))
+    imp.add_argument("source", type=Path, help="Azure Migrate export (XLSX or CSV), or a folder of A2C analysis.json")
+    imp.add_argument("--out", required=True, type=Path, help="inventory file to write (JSON)")
+
+    disc = commands.add_parser("discover", help="inventory VMs where they are: Azure")
+    disc.add_argument("platform", choices=("azure",))
+    disc.add_argument("--subscription", required=True, help="subscription ID")
+    disc.add_argument("--resource-group", help="only this resource group")
+    disc.add_argument("--guest", action="store_true", help="also read each Windows guest with Run Command (read-only)")
+    disc.add_argument("--concurrency", type=_positive, default=4, help="Run Commands at a time")
+    disc.add_argument("--out", required=True, type=Path, help="inventory file to write (JSON)")
+
     policy = commands.add_parser("policy", help="run the CrossGuard policy pack offline (no Pulumi CLI, no cloud)")
     policy.add_argument("action", choices=("check",))
     policy.add_argument("rest", nargs=argparse.REMAINDER, help="options of `hyperdock policy check --help`")
@@ -92,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             return _assess(args)
         if args.command == "generate":
             return _generate(args)
+        if args.command == "import":
+            return _import(args)
+        if args.command == "discover":
+            return _discover(args)
         if args.command == "policy":
             from policies.check import main as policy_check  # imports Pulumi: only when asked for
 
@@ -133,6 +150,29 @@ def _generate(args: argparse.Namespace) -> int:
     write_files(out, files)
     print(f"hyperdock: wrote {len(files)} files under {out}", file=sys.stderr)
     return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .imports import import_app2container, import_azure_migrate
+
+    inventory = import_azure_migrate(args.source) if args.format == "azure-migrate" else import_app2container(args.source)
+    _write_inventory(args.out, inventory)
+    return 0
+
+
+def _discover(args: argparse.Namespace) -> int:
+    from .discover_azure import discover_azure, default_credential
+
+    inventory = discover_azure(args.subscription, default_credential(), resource_group=args.resource_group,
+                               guest=args.guest, concurrency=args.concurrency)
+    _write_inventory(args.out, inventory)
+    return 0
+
+
+def _write_inventory(out: Path, inventory: dict) -> None:
+    count = sum(len(h["vms"]) for h in inventory["hosts"])
+    write_files(out.parent, {out.name: to_json(inventory)})
+    print(f"hyperdock: wrote {count} VMs to {out}", file=sys.stderr)
 
 
 def _generate_settings(args: argparse.Namespace) -> GenerateOptions:

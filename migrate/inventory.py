@@ -120,6 +120,7 @@ def _vm(record: Record, host: Host) -> VM:
     )
     if vm.generation not in (None, 1, 2):
         raise record.fail("Generation", f"expected 1 or 2, got {vm.generation}")
+    vm.collection_errors = record.strings("CollectionErrors") or []
     vm.network_adapters = [_adapter(r) for r in record.records("NetworkAdapters") or []]
     vm.hard_drives = [_hard_drive(r) for r in record.records("HardDrives") or []]
     guest = record.raw("Guest")

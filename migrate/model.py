@@ -159,6 +159,8 @@ class VM:
     network_adapters: list[NetworkAdapter] = field(default_factory=list)
     hard_drives: list[HardDrive] = field(default_factory=list)
     guest: Guest | None = None
+    # Why parts of this VM could not be collected (a discovery's Run Command failed, and so on).
+    collection_errors: list[str] = field(default_factory=list)
 
     def tag(self, key: str) -> str:
         """Return the tag's value lower-cased, or "" when it is not set."""

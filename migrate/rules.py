@@ -60,6 +60,9 @@ def _names(items) -> str:
 def no_guest(f: WorkloadFacts) -> str | None:
     if f.guest is None:
         return "the guest could not be read, so its applications are unknown; it stays a VM until assessed"
+    g = f.guest
+    if all(section is None for section in (g.features, g.services, g.software, g.iis_sites, g.listeners, g.app_pools)):
+        return "only the guest's OS is known (no features, services, software, sites or listeners); it stays a VM until assessed"
     return None
 
 
@@ -69,6 +72,13 @@ def no_guest(f: WorkloadFacts) -> str | None:
 def partial_guest(f: WorkloadFacts) -> str | None:
     missing = f.guest.missing_sections() if f.guest else []
     return f"guest sections missing: {', '.join(missing)}; confidence is lower" if missing else None
+
+
+@rule("data.collection-error", INFO, "Collection failed in part",
+      "Fix the cause named (permissions, VM agent, VM off) and collect again.",
+      "inventory-format.md")
+def collection_error(f: WorkloadFacts) -> str | None:
+    return "; ".join(f.vm.collection_errors) if f.vm.collection_errors else None
 
 
 # --- blockers: stays a VM -------------------------------------------------------------------------

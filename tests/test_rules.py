@@ -28,6 +28,7 @@ def pool(**overrides) -> dict:
 # rule id → (the VM that fires it, a close VM that does not)
 CASES: dict[str, tuple[dict, dict]] = {
     "data.no-guest": (vm("A", guest_data=None), vm("A")),
+    "data.collection-error": (vm("A", CollectionErrors=["Run Command failed: VM agent not ready"]), vm("A")),
     "data.partial-guest": (vm("A", guest_data={"OSName": "Windows Server 2022 Datacenter", "OSVersion": "10.0.20348"}), vm("A")),
     "block.non-windows-guest": (vm("A", guest_data=guest(OSName="Ubuntu 22.04.4 LTS", OSVersion="5.15.0")), vm("A")),
     "block.domain-controller": (vm("A", guest_data=guest(Features=["AD-Domain-Services"])), vm("A", guest_data=guest(Features=["RSAT-AD-Tools"]))),

@@ -57,7 +57,9 @@ function Get-KvpIntrinsicItem {
 }
 
 # Runs inside the guest over PowerShell Direct. Everything it returns is inventory, never a secret.
+# `hyperdock discover azure --guest` runs the same body through Azure Run Command (between the markers).
 $GuestProbe = {
+    # >>> guest probe
     Set-StrictMode -Version 2.0
     $ErrorActionPreference = 'SilentlyContinue'
     $os = Get-CimInstance -ClassName 'Win32_OperatingSystem'
@@ -172,6 +174,7 @@ $GuestProbe = {
         ConnectionStrings        = $connectionStrings
         ScheduledTasks           = $tasks
     }
+    # <<< guest probe
 }
 
 function Get-VMRecord {

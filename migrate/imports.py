@@ -1,0 +1,230 @@
+"""Imports into `hyperdock/inventory@1`: Azure Migrate exports and App2Container analyses.
+
+What an export says reaches the inventory in the form `assess` reads: SQL Server present becomes
+an MSSQLSERVER service (a blocker), web applications become IIS sites, the OS name becomes the
+guest's, an environment becomes the `env` tag. What it does not say stays absent, so the decision
+is "unknown" rather than a guess. Formats: migration-tools.md §1.1 (A2C analysis.json) and §3.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import InputError
+from .inventory import SCHEMA_ID
+from .tolerant import open_text
+
+MIB = 1024 * 1024
+# Columns of the Azure Migrate Export utility's Discovery_Report sheet (Azure/azure-migrate-export).
+DISCOVERY_REPORT = ("Machine Name", "Operating System", "Cores", "Memory (in MB)")
+# The server import CSV (Azure Migrate "import" discovery): required columns.
+SERVER_IMPORT = ("Server name", "Cores", "Memory", "OS name")
+_LIST = re.compile(r"^\[(.*)\];?$")
+
+
+def _inventory(vms: list[dict], source: str) -> dict:
+    return {"schema": SCHEMA_ID, "source": source, "hosts": [{"ComputerName": "imported", "vms": vms}]}
+
+
+def import_azure_migrate(path: Path) -> dict:
+    """Return the inventory in an Azure Migrate Discovery_Report (XLSX or CSV) or server import CSV."""
+    rows = list(_rows(path))
+    if not rows:
+        raise InputError(str(path), "no rows; expected a header and one row per server")
+    (_, header), data = rows[0], rows[1:]
+    columns = {str(h).strip(): i for i, h in enumerate(header) if h is not None}
+    if all(c in columns for c in DISCOVERY_REPORT):
+        vms = [_discovery_row(path, line, _named(columns, row)) for line, row in data if any(_present(v) for v in row)]
+        return _inventory(vms, "Azure Migrate Export Discovery_Report")
+    if all(c in columns for c in SERVER_IMPORT):
+        vms = [_import_row(path, line, _named(columns, row)) for line, row in data if any(_present(v) for v in row)]
+        return _inventory(vms, "Azure Migrate server import CSV")
+    raise InputError(f"{path}:1", f"unknown columns; expected Azure Migrate's Discovery_Report ({', '.join(DISCOVERY_REPORT)}, …) "
+                                  f"or the server import CSV ({', '.join(SERVER_IMPORT)}, …)")
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    """Yield (line or row number, cells) from an XLSX (sheet Discovery_Report, else the first) or a CSV."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        import openpyxl  # only for spreadsheets
+
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
+            raise InputError(str(path), f"not a readable XLSX workbook: {exc.__class__.__name__}") from None
+        sheet = book["Discovery_Report"] if "Discovery_Report" in book.sheetnames else book.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, list(row)
+        return
+    with open_text(path) as stream:
+        reader = csv.reader(stream)
+        try:
+            for row in reader:
+                yield reader.line_num, row
+        except csv.Error as exc:
+            raise InputError(f"{path}:{reader.line_num}", f"not a readable CSV row: {exc}") from None
+
+
+def _named(columns: dict[str, int], row: list[Any]) -> dict[str, Any]:
+    return {name: row[i] if i < len(row) else None for name, i in columns.items()}
+
+
+def _present(value: Any) -> bool:
+    return value is not None and str(value).strip() != ""
+
+
+def _number(path: Path, line: int, row: dict, column: str, required: bool = False) -> int | None:
+    """Return a whole number; -1 (the exports' "unknown") and blanks are None."""
+    value = row.get(column)
+    if not _present(value):
+        if required:
+            raise InputError(f"{path}:{line}", f"{column}: required value is missing")
+        return None
+    try:
+        number = int(float(str(value).strip()))
+    except ValueError:
+        raise InputError(f"{path}:{line}", f"{column}: expected a number, got {value!r}") from None
+    return None if number < 0 else number
+
+
+def _text(row: dict, column: str) -> str:
+    value = row.get(column)
+    return str(value).strip() if _present(value) else ""
+
+
+def _list(value: Any) -> list[str]:
+    """Parse the exports' lists: `[a,b];` (Discovery_Report) or `a;b` / `a,b`."""
+    text = str(value or "").strip()
+    match = _LIST.match(text)
+    inner = match.group(1) if match else text
+    return [item.strip() for item in re.split(r"[;,]", inner) if item.strip()]
+
+
+def _vm_id(kind: str, key: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"hyperdock-import/{kind}/{key.lower()}"))
+
+
+def _discovery_row(path: Path, line: int, row: dict) -> dict:
+    name = _text(row, "Machine Name")
+    if not name:
+        raise InputError(f"{path}:{line}", "Machine Name: required value is missing")
+    cores = _number(path, line, row, "Cores")
+    memory = _number(path, line, row, "Memory (in MB)")
+    vm: dict[str, Any] = {
+        "Name": name,
+        "VMId": _text(row, "Machine ID") or _vm_id("azure-migrate", name),
+        "State": {"ON": "Running", "OFF": "Off"}.get(_text(row, "Power Stats").upper(), None),
+        "ProcessorCount": cores,
+        "MemoryStartup": memory * MIB if memory is not None else None,
+        "Generation": {"BIOS": 1, "EFI": 2, "UEFI": 2}.get(_text(row, "Boot Type").upper()),
+        "NetworkAdapters": [{"Name": "nic", "IPAddresses": _list(row.get("IP Addresses")),
+                             "MacAddress": (_list(row.get("MAC Addresses")) or [""])[0]}],
+        "HardDrives": [{"Path": f"disk{i}"} for i in range(_number(path, line, row, "Total Disks") or 0)],
+        "Tags": {"env": _text(row, "Environment").lower()} if _text(row, "Environment") else {},
+    }
+    guest: dict[str, Any] = {"OSName": _text(row, "Operating System")}
+    sql = _text(row, "Is SQL Service Present").lower()
+    if sql in ("true", "yes", "1"):
+        guest["Services"] = [{"Name": "MSSQLSERVER", "StartMode": "Auto", "PathName": "sqlservr.exe"}]
+    web_apps = _number(path, line, row, "Web Applications Count")
+    if web_apps:
+        guest["Features"] = ["Web-Server"]
+        guest["IISSites"] = [{"Name": f"web-app-{i + 1}", "Bindings": ["http/*:80:"]} for i in range(web_apps)]
+    vm["Guest"] = guest
+    return {k: v for k, v in vm.items() if v is not None}
+
+
+def _import_row(path: Path, line: int, row: dict) -> dict:
+    name = _text(row, "Server name")
+    if not name:
+        raise InputError(f"{path}:{line}", "Server name: required value is missing")
+    cores = _number(path, line, row, "Cores", required=True)
+    memory = _number(path, line, row, "Memory", required=True)
+    used = _number(path, line, row, "Memory utilization percentage")
+    vm: dict[str, Any] = {
+        "Name": name,
+        "VMId": _vm_id("server-import", name),
+        "ProcessorCount": cores,
+        "MemoryStartup": memory * MIB,
+        "NetworkAdapters": [{"Name": "nic", "IPAddresses": _list(row.get("IP address")),
+                             "MacAddress": (_list(row.get("MAC address")) or [""])[0]}],
+        "HardDrives": [{"Path": f"disk{i}"} for i in range(_number(path, line, row, "Number of disks") or 0)],
+        "Guest": {"OSName": _text(row, "OS name"), "OSVersion": _text(row, "OS version")},
+    }
+    if used is not None and 0 < used <= 100:
+        vm["MemoryAssigned"] = memory * MIB * used // 100  # right-sizing from observed use
+    firmware = _text(row, "Firmware type").upper()
+    if firmware in ("BIOS", "UEFI"):
+        vm["Generation"] = 1 if firmware == "BIOS" else 2
+    return vm
+
+
+def import_app2container(folder: Path) -> dict:
+    """Return the inventory described by App2Container `analysis.json` files under `folder`."""
+    files = sorted(folder.rglob("analysis.json")) if folder.is_dir() else []
+    if not files:
+        raise InputError(str(folder), "no analysis.json found; expected App2Container's <app-id>/analysis.json files")
+    servers: dict[str, dict] = {}
+    for file in files:
+        try:
+            document = json.loads(file.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(str(file), f"cannot read file: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{file}:{exc.lineno}", f"not valid JSON: {exc.msg}") from None
+        info = document.get("analysisInfo") if isinstance(document, dict) else None
+        if not isinstance(info, dict):
+            raise InputError(str(file), "required field is missing; expected App2Container's analysis.json", "analysisInfo")
+        _add_app(servers, file, info)
+    vms = [servers[key] for key in sorted(servers)]
+    return _inventory(vms, "AWS App2Container analysis.json")
+
+
+def _add_app(servers: dict[str, dict], file: Path, info: dict) -> None:
+    app_type = str(info.get("appType") or "").lower()
+    if app_type not in ("iis", "service"):
+        raise InputError(str(file), f"expected IIS or service, got {info.get('appType')!r}", "analysisInfo.appType")
+    server = str(info.get("appServerIp") or "localhost")
+    host = info.get("hostInfo") if isinstance(info.get("hostInfo"), dict) else {}
+    vm = servers.setdefault(server, {
+        "Name": f"a2c-{re.sub(r'[^A-Za-z0-9]+', '-', server).strip('-')}",
+        "VMId": _vm_id("app2container", server),
+        "NetworkAdapters": [{"Name": "nic", "IPAddresses": [server] if server != "localhost" else []}],
+        "Guest": {"OSName": str(host.get("os") or "Windows Server"), "OSVersion": str(host.get("osVersion") or ""),
+                  "Features": [], "Services": [], "IISSites": [], "AppPools": [], "Listeners": []},
+    })
+    guest = vm["Guest"]
+    guest["Features"] = sorted(set(guest["Features"]) | {str(f) for f in info.get("features") or []})
+    ports = []
+    for port in info.get("ports") or []:
+        try:
+            ports.append(int(port.get("localPort") if isinstance(port, dict) else port))
+        except (TypeError, ValueError):
+            raise InputError(str(file), f"expected a port number, got {port!r}", "analysisInfo.ports") from None
+    name = str(info.get("appName") or info.get("appId") or "app")
+    if app_type == "iis":
+        pool = str(info.get("appPoolName") or "DefaultAppPool")
+        dotnet = str(info.get("dotNetVersion") or "")
+        guest["IISSites"].append({
+            "Name": name, "Bindings": [f"http/*:{p}:" for p in ports] or ["http/*:80:"],
+            "PhysicalPath": str(info.get("sitePhysicalPath") or ""), "ApplicationPool": pool,
+            "WindowsAuthentication": bool(info.get("siteUsesWindowsAuth")),
+            "Applications": [{"Path": "/" + str(a.get("webAppName", "")).strip("/"), "PhysicalPath": str(a.get("webAppPhysicalPath") or ""),
+                              "ApplicationPool": str(a.get("webAppPool") or pool)}
+                             for a in info.get("discoveredWebApps") or [] if isinstance(a, dict)],
+        })
+        guest["AppPools"].append({"Name": pool, "ManagedRuntimeVersion": "v2.0" if dotnet.startswith(("2", "3")) else "v4.0",
+                                  "IdentityType": str(info.get("poolIdentityType") or "ApplicationPoolIdentity")})
+        if "Web-Server" not in guest["Features"]:
+            guest["Features"].append("Web-Server")
+    else:
+        binary = str(info.get("serviceBinary") or "")
+        arguments = " ".join(str(a) for a in info.get("cmdline") or [])
+        guest["Services"].append({"Name": str(info.get("serviceName") or name), "StartMode": "Auto", "State": "Running",
+                                  "PathName": f'"{binary}" {arguments}'.strip() if binary else arguments})
+    guest["Listeners"] += [{"LocalAddress": "0.0.0.0", "LocalPort": p, "ProcessName": name} for p in ports]
