@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any
 
-from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError, ServiceResponseError
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.compute.models import RunCommandInput
 from azure.mgmt.network import NetworkManagementClient
@@ -114,7 +114,7 @@ class _azure_errors:
                 isinstance(error, HttpResponseError) and getattr(error, "status_code", None) in (401, 403)):
             code = getattr(getattr(error, "error", None), "code", None) or getattr(error, "status_code", "")
             raise InputError("azure", f"not allowed to {self.operation} ({code}): grant {self.role}") from None
-        if isinstance(error, ServiceRequestError):
+        if isinstance(error, (ServiceRequestError, ServiceResponseError)):
             raise InputError("azure", f"network failure while trying to {self.operation}, after retries: {error.message}") from None
         if isinstance(error, HttpResponseError):
             raise InputError("azure", f"could not {self.operation}: HTTP {error.status_code} {error.reason}") from None

@@ -44,8 +44,10 @@ class AllowHttp(SansIOHTTPPolicy):
 class FakeArm:
     """Three Windows VMs over two pages; switches for throttling, denial and a failing Run Command."""
 
-    def __init__(self, throttle_first_list: bool = False, deny: bool = False, failing_run_command: str | None = None):
+    def __init__(self, throttle_first_list: bool = False, deny: bool = False, failing_run_command: str | None = None,
+                 drop_second_page: bool = False):
         self.throttle_first_list = throttle_first_list
+        self.drop_second_page = drop_second_page
         self.deny = deny
         self.failing_run_command = failing_run_command
         self.requests: list[tuple[str, str, dict]] = []
@@ -108,6 +110,10 @@ class FakeArm:
                     if fake.throttle_first_list and listings == 1:
                         return self._send(429, {"error": {"code": "TooManyRequests"}}, {"Retry-After": "1"})
                     if "page=2" in self.path:
+                        if fake.drop_second_page:  # the connection breaks mid-list, every time
+                            self.close_connection = True
+                            self.connection.shutdown(2)
+                            return None
                         return self._send(200, {"value": fake.vms[2:]})
                     next_link = f"{fake.url}{path}?api-version=2025-04-01&page=2"
                     return self._send(200, {"value": fake.vms[:2], "nextLink": next_link})

@@ -60,6 +60,15 @@ def test_denied_gives_one_line_naming_the_role():
     assert "not allowed to list virtual machines (AuthorizationFailed): grant Reader" in str(error.value)
 
 
+def test_network_failure_mid_list_is_retried_then_reported():
+    with FakeArm(drop_second_page=True) as arm, pytest.raises(InputError) as error:
+        discover(arm)
+        # (not reached)
+    second_pages = [p for m, p, _ in arm.requests if "page=2" in p]
+    assert len(second_pages) > 1  # retried
+    assert str(error.value).startswith("azure: network failure while trying to list virtual machines, after retries")
+
+
 def test_guest_run_command_and_a_failing_vm(tmp_path):
     with FakeArm(failing_run_command="app02") as arm:
         inventory = discover(arm, guest=True, concurrency=2)

@@ -90,6 +90,16 @@ def compose_files(folder: Path) -> dict[str, dict]:
     return {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("compose/*.yaml"))}
 
 
+def test_gmsa_credential_spec_file_and_script(sample):
+    spec = json.loads((sample / "containers" / "orderweb01" / "orderweb01_credspec.json").read_text(encoding="utf-8"))
+    assert spec["CmsPlugins"] == ["ActiveDirectory"]
+    assert spec["DomainJoinConfig"]["DnsName"] == "contoso.local" and spec["DomainJoinConfig"]["NetBiosName"] == "CONTOSO"
+    assert spec["DomainJoinConfig"]["Sid"].startswith("REPLACE-")  # never invented
+    script = (sample / "containers" / "orderweb01" / "gmsa.ps1").read_text(encoding="utf-8")
+    assert "New-CredentialSpec -AccountName $account -Path (Join-Path -Path $PSScriptRoot -ChildPath 'orderweb01_credspec.json')" in script
+    assert not (sample / "containers" / "web01" / "gmsa.ps1").exists()  # no domain identity there
+
+
 def test_compose_per_host_is_valid_and_carries_isolation(sample):
     documents = compose_files(sample)
     hosts = yaml.safe_load((sample / "hosts.yaml").read_text(encoding="utf-8"))

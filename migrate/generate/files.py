@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import yaml
@@ -9,7 +10,7 @@ import yaml
 from .capacity import CapacityOptions, capacity_plan
 from .compose import compose_document
 from .dockerfile import render_dockerfile
-from .gmsa import gmsa_script
+from .gmsa import credential_spec_file, gmsa_credential_spec_resource, gmsa_script
 from .kubernetes import manifests, namespace, runtime_class
 from .names import unique_labels
 
@@ -67,6 +68,8 @@ def generate(plan: dict, options: GenerateOptions = GenerateOptions()) -> tuple[
         own.update({f"{folder}/{path}": text for path, text in placeholders.items()})
         if w["container"]["gmsa"]:
             own[f"{folder}/gmsa.ps1"] = gmsa_script(label, w["container"])
+            own[f"{folder}/{credential_spec_file(label)}"] = json.dumps(
+                gmsa_credential_spec_resource(label, w["container"])["credspec"], indent=2) + "\n"
         if w["target"] == "hyperv" and not options.experimental_k8s_hyperv:
             index.kubernetes_skipped.append(label)
         else:

@@ -1,8 +1,9 @@
 """gMSA wiring for workloads that used domain identities (windows-containers.md §4, S13).
 
 Containers cannot join a domain; they run as a group managed service account through a credential
-spec. hyperdock writes the script that creates both (it needs a domain admin and the domain's
-SID and GUID, which the inventory does not hold) and the names that compose and Kubernetes use.
+spec. hyperdock writes the credential spec with what the inventory knows (account, DNS and NetBIOS
+domain; the domain's SID and GUID marked to fill), the script that creates the gMSA and rewrites
+that file with `New-CredentialSpec`, and the names that compose and Kubernetes use.
 """
 
 from __future__ import annotations
