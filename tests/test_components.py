@@ -136,13 +136,15 @@ def test_onprem_host_steps_in_order_with_secret_credentials(monitor):
                                             "host_key": "ssh-ed25519 AAAA", "isolation": "both", "host_os": "ltsc2022"})
 
     def check(_):
-        commands = monitor.by_type("command:remote:Command")
-        assert [c.name for c in commands] == ["dc1-host-install-features", "dc1-host-reboot", "dc1-host-runtime"]
+        by_name = {c.name: c for c in monitor.by_type("command:remote:Command")}
+        assert sorted(by_name) == ["dc1-host-install-features", "dc1-host-reboot", "dc1-host-runtime"]
+        commands = [by_name["dc1-host-install-features"], by_name["dc1-host-reboot"], by_name["dc1-host-runtime"]]
         install, reboot, runtime = (props(c) for c in commands)
         for c in (install, reboot, runtime):
             assert c["create"].startswith("powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ")
             assert is_secret(c["connection"]) or is_secret(c["connection"].get("password"))
-        assert commands[2].dependencies and any("dc1-host-reboot" in d for d in commands[2].dependencies)
+        assert any(d.endswith("::dc1-host-install-features") for d in commands[1].dependencies)
+        assert any(d.endswith("::dc1-host-reboot") for d in commands[2].dependencies)
         runtime_connection = runtime["connection"]["value"] if is_secret(runtime["connection"]) else runtime["connection"]
         assert runtime_connection["dialErrorLimit"] == -1
         assert runtime_connection["hostKey"] == "ssh-ed25519 AAAA"
