@@ -60,7 +60,6 @@ def write_estate(n: int, folder: Path, seed: int = 7) -> tuple[Path, Path]:
     """Write an inventory of `n` VMs and a dependency CSV of `n * 100` rows; return both paths."""
     rnd = random.Random(seed)
     hubs = list(range(0, n, VMS_PER_HUB))
-    apps = (n + APP_SIZE - 1) // APP_SIZE
     vms = []
     for i in range(n):
         app = i // APP_SIZE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
-from .common import AZURE_HOST, NIC, NSG, PUBLIC_IP, dig, plain, under
+from .common import AZURE_HOST, NIC, NSG, PUBLIC_IP, plain, under
 
 MANAGEMENT_PORTS = {22: "SSH", 3389: "RDP", 5985: "WinRM", 5986: "WinRM over HTTPS"}
 INTERNET = {"*", "0.0.0.0/0", "internet", "any", "::/0", "0.0.0.0"}

@@ -13,7 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from conftest import DATA, ROOT, run_cli
+from conftest import DATA, run_cli
 from migrate.generate.files import generate
 from migrate.plan_reader import schema
 
