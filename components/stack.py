@@ -15,6 +15,7 @@ from typing import Any, Mapping
 import jsonschema
 import yaml
 
+from migrate.errors import InputError
 from migrate.generate.gmsa import credential_spec_file
 from migrate.generate.names import env_name, unique_labels
 from migrate.plan_reader import read_plan, schema
@@ -78,7 +79,7 @@ def plan_stack(config: Mapping[str, Any], project_dir: Path = Path(".")) -> Stac
 def _from_plan(config: Mapping[str, Any], folder: Path) -> StackPlan:
     try:
         plan = read_plan(folder / "plan.json")
-    except Exception as exc:  # InputError: one line naming the file and field
+    except InputError as exc:
         raise StackConfigError(f"hyperdock:plan: {exc}") from None
     hosts_path = folder / "hosts.yaml"
     try:
