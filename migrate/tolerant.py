@@ -89,6 +89,9 @@ def load_document(path: Path) -> Any:
         raise InputError(f"{where}{line}", f"not valid JSON or YAML: {problem}") from None
 
 
+_LOWER_MAPS: dict[tuple, dict[str, str]] = {}
+
+
 class Record:
     """A JSON object read with case-insensitive keys, remembering where it sits for messages."""
 
@@ -106,7 +109,13 @@ class Record:
         if name in self.data:
             return name
         if self._lower is None:
-            self._lower = {str(k).lower(): k for k in self.data}
+            # Objects of one inventory share their key sets: build each lower-case map once.
+            keys = tuple(self.data)
+            self._lower = _LOWER_MAPS.get(keys)
+            if self._lower is None:
+                if len(_LOWER_MAPS) > 4096:
+                    _LOWER_MAPS.clear()
+                self._lower = _LOWER_MAPS[keys] = {str(k).lower(): k for k in keys}
         return self._lower.get(name.lower())
 
     def raw(self, name: str) -> Any:
