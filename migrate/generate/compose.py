@@ -1,4 +1,4 @@
-"""Compose files (one per host of the capacity plan): a service per workload, carrying the isolation decision.
+"""Compose files, one per host of the capacity plan: a service per workload, with its isolation.
 
 Ports are exposed on the container network only: nothing is published on the hosts (and so to the
 internet) unless an operator adds it. Parameters are compose secrets read from files the operator
