@@ -16,7 +16,7 @@ import pulumi
 import pulumi_random
 from pulumi_azure_native import compute, network, resources
 
-from .host_setup import DOCKER_VERSION, HostSetup, setup_script
+from .host_setup import host_setup_for, setup_script
 from .validation import (
     computer_name, host_os_of_sku, validate_admin_username, validate_image_builds, validate_isolation,
     validate_management_cidrs, validate_security_type,
@@ -109,9 +109,7 @@ def azure_host_settings(args: AzureContainerHostArgs) -> AzureHostSettings:
     cidrs = validate_management_cidrs(args.get("management_cidrs", []))
     admin_username = args.get("admin_username", "hyperdock")
     validate_admin_username(admin_username)
-    setup = HostSetup(host_os=host_os, hyperv=isolation != "process",
-                      docker_version=args.get("docker_version") or DOCKER_VERSION,
-                      docker_sha256=args.get("docker_sha256"), nat_subnet=args.get("nat_subnet"))
+    setup = host_setup_for(host_os, isolation, args)
     return AzureHostSettings(isolation, vm_size, sku, host_os, security_type, cidrs, admin_username, setup_script(setup))
 
 

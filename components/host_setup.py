@@ -51,6 +51,13 @@ class HostSetup:
     base_images: tuple[str, ...] = field(default=())
 
 
+def host_setup_for(host_os: str, isolation: str, args) -> HostSetup:
+    """Return the setup a host component's args ask for (docker_version, docker_sha256, nat_subnet)."""
+    return HostSetup(host_os=host_os, hyperv=isolation != "process",
+                     docker_version=args.get("docker_version") or DOCKER_VERSION,
+                     docker_sha256=args.get("docker_sha256"), nat_subnet=args.get("nat_subnet"))
+
+
 def default_base_images(host_os: str) -> tuple[str, ...]:
     """Return the base images matching a host build: Server Core and Nano Server of that LTSC."""
     nano = "1809" if host_os == "ltsc2019" else host_os

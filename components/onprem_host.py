@@ -13,7 +13,9 @@ from typing import Any, Mapping, Optional, Sequence, TypedDict
 import pulumi
 from pulumi_command import remote
 
-from .host_setup import DOCKER_VERSION, HostSetup, encoded_command, install_features_script, reboot_script, runtime_script
+from .host_setup import (
+    DOCKER_VERSION, encoded_command, host_setup_for, install_features_script, reboot_script, runtime_script,
+)
 from .validation import HostConfigError, validate_image_builds, validate_isolation
 
 REBOOT_WAIT_SECONDS = 20 * 60
@@ -51,9 +53,7 @@ def onprem_host_scripts(args: OnPremContainerHostArgs) -> tuple[str, str, str]:
     isolation = args.get("isolation", "process")
     validate_isolation(isolation)
     host_os = args.get("host_os", "ltsc2025")
-    setup = HostSetup(host_os=host_os, hyperv=isolation != "process",
-                      docker_version=args.get("docker_version") or DOCKER_VERSION,
-                      docker_sha256=args.get("docker_sha256"), nat_subnet=args.get("nat_subnet"))
+    setup = host_setup_for(host_os, isolation, args)
     validate_image_builds(isolation, host_os, args.get("workload_image_os", []))
     if not args.get("address"):
         raise HostConfigError("address: the host's name or IP address is required")

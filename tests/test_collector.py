@@ -5,25 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
-import tree_sitter
-import tree_sitter_powershell
 
 from conftest import ROOT
+from powershell_ast import nodes, parse
 
 SCRIPT = ROOT / "migrate" / "collect" / "Get-HyperdockInventory.ps1"
-PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 
 
 @pytest.fixture(scope="module")
 def tree():
-    return PARSER.parse(SCRIPT.read_bytes())
-
-
-def nodes(node, kind):
-    if node.type == kind:
-        yield node
-    for child in node.children:
-        yield from nodes(child, kind)
+    return parse(SCRIPT.read_bytes())
 
 
 def commands(tree) -> dict[str, list[str]]:

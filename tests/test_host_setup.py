@@ -5,40 +5,27 @@ from __future__ import annotations
 import base64
 
 import pytest
-import tree_sitter
-import tree_sitter_powershell
 
+from powershell_ast import command_names, parse
 from components.host_setup import (
     DOCKER_VERSION, READY_MARKER, HostSetup, SetupError, default_base_images, encoded_command,
     install_features_script, reboot_script, runtime_script, setup_script,
 )
 
-PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 SETUPS = [HostSetup(), HostSetup(hyperv=True, host_os="ltsc2022", nat_subnet="172.30.0.0/16", docker_sha256="ab" * 32),
           HostSetup(host_os="ltsc2019", base_images=("mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2019",))]
-
-
-def commands(node) -> list[str]:
-    found = []
-    if node.type == "command":
-        name = node.child_by_field_name("command_name")
-        if name is not None:
-            found.append(name.text.decode())
-    for child in node.children:
-        found.extend(commands(child))
-    return found
 
 
 @pytest.mark.parametrize("setup", SETUPS)
 def test_every_script_parses(setup):
     for script in (setup_script(setup), install_features_script(setup), reboot_script(), runtime_script(setup)):
-        tree = PARSER.parse(script.encode("utf-8"))
+        tree = parse(script)
         assert not tree.root_node.has_error, script
 
 
 def test_setup_script_does_every_step_in_order():
     script = setup_script(HostSetup(hyperv=True, nat_subnet="172.30.0.0/16"))
-    called = commands(PARSER.parse(script.encode()).root_node)
+    called = command_names(parse(script).root_node)
     order = ["Install-WindowsFeature", "Register-ScheduledTask", "Expand-Archive", "Start-Service",
              "Unregister-ScheduledTask"]
     positions = [called.index(c) for c in order]

@@ -12,15 +12,13 @@ from pathlib import Path
 import jsonschema
 import kubernetes_validate
 import pytest
-import tree_sitter
-import tree_sitter_powershell
 import yaml
 
+from powershell_ast import command_names, parse
 from conftest import DATA, guest, inventory, run_cli, vm, write_json
 from migrate.generate.names import dns_label, unique_labels
 from migrate.generate.powershell import ps_quote
 
-PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 HOSTILE = [
     "shop'; Remove-Item -Recurse C:\\ ; '",
     "$(Invoke-Expression 'calc.exe')",
@@ -82,17 +80,6 @@ def decoded(values: list[str]) -> set[str]:
     return out
 
 
-def command_names(node) -> list[str]:
-    names = []
-    if node.type == "command":
-        name = node.child_by_field_name("command_name")
-        if name is not None:
-            names.append(name.text.decode())
-    for child in node.children:
-        names.extend(command_names(child))
-    return names
-
-
 def dockerfile_instructions(text: str) -> list[str]:
     """Logical instructions of a Dockerfile with `# escape=`` `: continuation lines joined."""
     instructions, current = [], ""
@@ -108,7 +95,7 @@ def dockerfile_instructions(text: str) -> list[str]:
 
 @pytest.mark.parametrize("value", HOSTILE)
 def test_ps_quote_is_one_literal(value):
-    tree = PARSER.parse(f"Write-Output {ps_quote(value)}".encode("utf-8"))
+    tree = parse(f"Write-Output {ps_quote(value)}".encode("utf-8"))
     assert not tree.root_node.has_error
     assert command_names(tree.root_node) == ["Write-Output"]
     assert value in decoded(literal_values(tree.root_node))
@@ -138,7 +125,7 @@ def test_every_run_instruction_keeps_values_as_literals(generated):
             assert keyword in INSTRUCTIONS, (dockerfile, instruction[:80])
             if keyword != "RUN":
                 continue
-            tree = PARSER.parse(instruction[4:].encode("utf-8"))
+            tree = parse(instruction[4:].encode("utf-8"))
             assert not tree.root_node.has_error, instruction
             assert set(command_names(tree.root_node)) <= allowed, command_names(tree.root_node)
             seen |= decoded(literal_values(tree.root_node))
@@ -150,7 +137,7 @@ def test_gmsa_scripts_parse_and_hold_values_as_literals(generated):
     scripts = sorted(generated.glob("containers/*/gmsa.ps1"))
     assert len(scripts) == len(HOSTILE)
     for script in scripts:
-        tree = PARSER.parse(script.read_bytes())
+        tree = parse(script.read_bytes())
         assert not tree.root_node.has_error, script
         assert set(command_names(tree.root_node)) <= {"Get-ADServiceAccount", "Out-Null", "New-ADServiceAccount",
                                                       "New-CredentialSpec", "Join-Path"}
