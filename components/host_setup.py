@@ -26,6 +26,8 @@ from migrate.generate.powershell import ps_list, ps_quote
 from migrate.images import OS_BUILDS
 
 # Docker CE static build for Windows, pinned; change deliberately, with its SHA-256 when known.
+# The version was chosen without access to download.docker.com's index here [U]: check that
+# docker-<version>.zip is listed under win/static/stable/x86_64/ before the first `pulumi up`.
 DOCKER_VERSION = "27.5.1"
 DOCKER_URL = "https://download.docker.com/win/static/stable/x86_64/docker-{version}.zip"
 STATE_DIR = "C:\\ProgramData\\hyperdock"

@@ -38,7 +38,7 @@ IMAGE_SKUS = {
     "2025-datacenter-azure-edition-core-smalldisk": "ltsc2025",
 }
 SECURITY_TYPES = ("TrustedLaunch", "Standard")
-# Names Azure refuses for a Windows administrator.
+# Names Azure refuses for a Windows administrator (Azure's documented list; not in the shared reference).
 RESERVED_ADMIN_NAMES = {"administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1",
                         "123", "a", "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest", "john",
                         "owner", "root", "server", "sql", "support", "support_388945a0", "sys", "test2", "test3", "user4",

@@ -26,12 +26,13 @@ VM_STATES = {
     32780: "FastSaving",
 }
 VHD_TYPES = {2: "Fixed", 3: "Dynamic", 4: "Differencing"}
-# Microsoft.Web.Administration.ProcessModelIdentityType
+# Microsoft.Web.Administration.ProcessModelIdentityType (the .NET enum; not in the shared reference)
 APP_POOL_IDENTITIES = {
     0: "LocalSystem", 1: "LocalService", 2: "NetworkService", 3: "SpecificUser", 4: "ApplicationPoolIdentity",
 }
 # Win32_Service.StartMode and .State are strings in WMI; integers appear when ServiceController
-# objects are serialised instead (ServiceStartMode / ServiceControllerStatus).
+# objects are serialised instead (.NET's ServiceStartMode / ServiceControllerStatus; not in the
+# shared reference).
 START_MODES = {0: "Boot", 1: "System", 2: "Auto", 3: "Manual", 4: "Disabled"}
 SERVICE_STATES = {
     1: "Stopped", 2: "Start Pending", 3: "Stop Pending", 4: "Running", 5: "Continue Pending",

@@ -31,7 +31,9 @@ class HostSize:
     nested_virtualization: bool
 
 
-# Azure sizes and their "Nested Virtualization" row (windows-containers.md §6.3, S21).
+# Azure sizes and their "Nested Virtualization" row (windows-containers.md §6.3, S21). The vCPU and
+# memory figures are the series' standard ones (2 vCPUs : 8 GiB for D-series v5/v6), not from the
+# shared reference: check them with `az vm list-sizes` for a region.
 AZURE_SIZES = {s.name: s for s in (
     HostSize("Standard_D4s_v5", 4, 16384, True), HostSize("Standard_D8s_v5", 8, 32768, True),
     HostSize("Standard_D16s_v5", 16, 65536, True), HostSize("Standard_D32s_v5", 32, 131072, True),
