@@ -86,11 +86,15 @@ def validate_setup(setup: HostSetup) -> None:
             raise SetupError(f"baseImages: {image!r} must be an mcr.microsoft.com image pinned to a tag (no latest)")
 
 
+def host_features(hyperv: bool) -> list[str]:
+    """Return the Windows features a container host needs (§6.1): Hyper-V only for Hyper-V isolation."""
+    return ["Containers", "Hyper-V"] if hyperv else ["Containers"]
+
+
 def features_block(hyperv: bool) -> list[str]:
     """Install the features; leave `$restartNeeded` telling whether Windows wants a reboot."""
-    names = ["Containers", "Hyper-V"] if hyperv else ["Containers"]
     return [
-        f"$features = @({ps_list(names)})",
+        f"$features = @({ps_list(host_features(hyperv))})",
         "$missing = @($features | Where-Object { (Get-WindowsFeature -Name $_).InstallState -ne 'Installed' })",
         "$restartNeeded = $false",
         "if ($missing.Count -gt 0) {",
@@ -105,9 +109,8 @@ def features_block(hyperv: bool) -> list[str]:
 
 def verify_block(hyperv: bool) -> list[str]:
     """Fail unless every feature reports Installed (after the reboot)."""
-    names = ["Containers", "Hyper-V"] if hyperv else ["Containers"]
     return [
-        f"foreach ($feature in @({ps_list(names)})) {{",
+        f"foreach ($feature in @({ps_list(host_features(hyperv))})) {{",
         "    $state = (Get-WindowsFeature -Name $feature).InstallState",
         "    if ($state -ne 'Installed') { throw ('feature {0} is {1}, expected Installed' -f $feature, $state) }",
         "}",
