@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import ntpath
 import re
 import uuid
 from pathlib import Path
@@ -180,51 +181,133 @@ def import_app2container(folder: Path) -> dict:
         info = document.get("analysisInfo") if isinstance(document, dict) else None
         if not isinstance(info, dict):
             raise InputError(str(file), "required field is missing; expected App2Container's analysis.json", "analysisInfo")
-        _add_app(servers, file, info)
+        _add_app(servers, folder, file, info)
     vms = [servers[key] for key in sorted(servers)]
     return _inventory(vms, "AWS App2Container analysis.json")
 
 
-def _add_app(servers: dict[str, dict], file: Path, info: dict) -> None:
+def _add_app(servers: dict[str, dict], folder: Path, file: Path, info: dict) -> None:
     app_type = str(info.get("appType") or "").lower()
     if app_type not in ("iis", "service"):
         raise InputError(str(file), f"expected IIS or service, got {info.get('appType')!r}", "analysisInfo.appType")
-    server = str(info.get("appServerIp") or "localhost")
+    key, label, ip = _a2c_server(folder, file, info)
     host = info.get("hostInfo") if isinstance(info.get("hostInfo"), dict) else {}
-    vm = servers.setdefault(server, {
-        "Name": f"a2c-{re.sub(r'[^A-Za-z0-9]+', '-', server).strip('-')}",
-        "VMId": _vm_id("app2container", server),
-        "NetworkAdapters": [{"Name": "nic", "IPAddresses": [server] if server != "localhost" else []}],
+    vm = servers.setdefault(key, {
+        "Name": f"a2c-{re.sub(r'[^A-Za-z0-9]+', '-', label).strip('-') or 'server'}",
+        "VMId": _vm_id("app2container", key),
+        "NetworkAdapters": [{"Name": "nic", "IPAddresses": [ip] if ip else []}],
         "Guest": {"OSName": str(host.get("os") or "Windows Server"), "OSVersion": str(host.get("osVersion") or ""),
                   "Features": [], "Services": [], "IISSites": [], "AppPools": [], "Listeners": []},
     })
     guest = vm["Guest"]
     guest["Features"] = sorted(set(guest["Features"]) | {str(f) for f in info.get("features") or []})
-    ports = []
+    ports: list[tuple[int, str]] = []
     for port in info.get("ports") or []:
         try:
-            ports.append(int(port.get("localPort") if isinstance(port, dict) else port))
+            number = int(port.get("localPort") if isinstance(port, dict) else port)
         except (TypeError, ValueError):
             raise InputError(str(file), f"expected a port number, got {port!r}", "analysisInfo.ports") from None
+        protocol = str(port.get("protocol") or "") if isinstance(port, dict) else ""
+        ports.append((number, protocol.strip().lower()))
     name = str(info.get("appName") or info.get("appId") or "app")
     if app_type == "iis":
         pool = str(info.get("appPoolName") or "DefaultAppPool")
-        dotnet = str(info.get("dotNetVersion") or "")
         guest["IISSites"].append({
-            "Name": name, "Bindings": [f"http/*:{p}:" for p in ports] or ["http/*:80:"],
+            "Name": name, "Bindings": [_a2c_binding(p, proto) for p, proto in ports] or ["http/*:80:"],
             "PhysicalPath": str(info.get("sitePhysicalPath") or ""), "ApplicationPool": pool,
-            "WindowsAuthentication": bool(info.get("siteUsesWindowsAuth")),
+            # The analyze script writes siteUsesWindowsAuth; the User Guide's simple example isSiteUsingWindowsAuth.
+            "WindowsAuthentication": _truthy(info.get("siteUsesWindowsAuth")) or _truthy(info.get("isSiteUsingWindowsAuth")),
             "Applications": [{"Path": "/" + str(a.get("webAppName", "")).strip("/"), "PhysicalPath": str(a.get("webAppPhysicalPath") or ""),
                               "ApplicationPool": str(a.get("webAppPool") or pool)}
                              for a in info.get("discoveredWebApps") or [] if isinstance(a, dict)],
         })
-        guest["AppPools"].append({"Name": pool, "ManagedRuntimeVersion": "v2.0" if dotnet.startswith(("2", "3")) else "v4.0",
-                                  "IdentityType": str(info.get("poolIdentityType") or "ApplicationPoolIdentity")})
+        app_pool = {"Name": pool, "IdentityType": str(info.get("poolIdentityType") or "ApplicationPoolIdentity")}
+        runtime = _a2c_runtime(info)
+        if runtime is not None:
+            app_pool["ManagedRuntimeVersion"] = runtime
+        guest["AppPools"].append(app_pool)
         if "Web-Server" not in guest["Features"]:
             guest["Features"].append("Web-Server")
     else:
-        binary = str(info.get("serviceBinary") or "")
-        arguments = " ".join(str(a) for a in info.get("cmdline") or [])
         guest["Services"].append({"Name": str(info.get("serviceName") or name), "StartMode": "Auto", "State": "Running",
-                                  "PathName": f'"{binary}" {arguments}'.strip() if binary else arguments})
-    guest["Listeners"] += [{"LocalAddress": "0.0.0.0", "LocalPort": p, "ProcessName": name} for p in ports]
+                                  "PathName": _a2c_service_path(info)})
+    guest["Listeners"] += [{"LocalAddress": "0.0.0.0", "LocalPort": p, "ProcessName": name} for p, _ in ports]
+
+
+def _a2c_server(folder: Path, file: Path, info: dict) -> tuple[str, str, str]:
+    """Return (key, label, IP) of the server an analysis describes.
+
+    A2C's Windows analyze script writes `appServerIp: "localhost"` on every server, so for
+    localhost the workspace the file sits in tells servers apart: `<workspace>/<appId>/analysis.json`.
+    """
+    ip = str(info.get("appServerIp") or "").strip()
+    if ip and ip.lower() not in ("localhost", "127.0.0.1", "::1"):
+        return ip.lower(), ip, ip
+    app_dir = file.parent
+    app_id = str(info.get("appId") or "").strip().lower()
+    workspace = app_dir.parent if app_dir != folder and app_dir.name.lower() == app_id else app_dir
+    relative = workspace.relative_to(folder).as_posix() if workspace != folder else ""
+    label = relative or folder.resolve().name or "localhost"
+    return f"localhost/{label.lower()}", label, ""
+
+
+def _a2c_binding(port: int, protocol: str) -> str:
+    """Return an IIS binding ("protocol/information") for an A2C IIS port."""
+    if protocol.startswith("net."):
+        return f"{protocol}/{port}:*"
+    return f"{'https' if protocol == 'https' else 'http'}/*:{port}:"
+
+
+def _a2c_runtime(info: dict) -> str | None:
+    """Return the app pool's CLR version as IIS writes it: "v2.0", "v4.0", or "" (No Managed Code).
+
+    A2C copies the pool's managedRuntimeVersion (the analyze script's `dotNetVersion`; the User
+    Guide's simple example spells it `dotnetVersion`). None when neither key is there.
+    """
+    for key in ("dotNetVersion", "dotnetVersion"):
+        if key in info:
+            text = str(info[key] or "").strip()
+            if not text or text.lower().startswith("no managed"):
+                return ""
+            return text if text[:1] in "vV" else f"v{text}"
+    return None
+
+
+_EXE = re.compile(r'^\s*(?:"([^"]+)"|(\S+?\.exe))(?:\s+(.*))?$', re.IGNORECASE)
+_ARG = re.compile(r'"[^"]*"|\S+')
+
+
+def _a2c_service_path(info: dict) -> str:
+    """Return a service's PathName: the quoted executable (`serviceDir` + `serviceBinary`), then its arguments.
+
+    `cmdline` starts with the executable itself when A2C read it from the process; only what
+    follows it is an argument.
+    """
+    directory = str(info.get("serviceDir") or "").strip()
+    binary = str(info.get("serviceBinary") or "").strip()
+    raw = info.get("cmdline") or []
+    cmdline = [str(a) for a in raw] if isinstance(raw, list) else _ARG.findall(str(raw))
+    extra: list[str] = []
+    match = _EXE.match(binary)
+    if match and match.group(3):  # the analyze script can leave the service's arguments on serviceBinary
+        binary, extra = match.group(1) or match.group(2), _ARG.findall(match.group(3))
+    if binary and directory and not ntpath.isabs(binary):
+        binary = ntpath.join(directory, binary)
+    if cmdline and (not binary or _same_exe(cmdline[0], binary)):
+        binary = binary or cmdline[0].strip('"')
+        cmdline = cmdline[1:]
+    arguments = " ".join(a if " " not in a or a.startswith('"') else f'"{a}"' for a in (cmdline or extra))
+    if not binary:
+        return arguments
+    return f'"{binary}" {arguments}'.strip()
+
+
+def _same_exe(first: str, binary: str) -> bool:
+    """True when a command line's first element names `binary` (full path or file name)."""
+    first = first.strip().strip('"').lower()
+    binary = binary.lower()
+    return first == binary or ntpath.basename(first) == ntpath.basename(binary)
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in ("true", "1", "yes")

@@ -139,3 +139,66 @@ def test_import_cli_writes_an_inventory_assess_reads(tmp_path):
     result = run_cli("assess", str(out), "--out", str(tmp_path / "plan"), "--quiet")
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "plan" / "plan.json").read_text(encoding="utf-8"))["summary"]["workloads"] == 294
+
+
+# Fixtures in tests/data/app2container are written from the fields and example layouts the AWS
+# App2Container User Guide documents (config-containers.html, Windows): two servers' workspaces,
+# both with `appServerIp: localhost` as A2C's analyze script always writes.
+A2C = DATA / "app2container"
+
+
+def a2c_guests() -> dict[str, dict]:
+    return {vm["Name"]: vm["Guest"] for vm in import_app2container(A2C)["hosts"][0]["vms"]}
+
+
+def test_app2container_localhost_workspaces_stay_separate_servers():
+    inventory = import_app2container(A2C)
+    vms = inventory["hosts"][0]["vms"]
+    assert [vm["Name"] for vm in vms] == ["a2c-server-a", "a2c-server-b"]
+    assert len({vm["VMId"] for vm in vms}) == 2
+    assert all(vm["NetworkAdapters"][0]["IPAddresses"] == [] for vm in vms)  # "localhost" is no address
+    guests = a2c_guests()
+    assert [s["Name"] for s in guests["a2c-server-a"]["IISSites"]] == ["Storefront"]
+    assert [s["Name"] for s in guests["a2c-server-b"]["IISSites"]] == ["timesheets"]
+
+
+def test_app2container_service_path_from_service_dir_and_cmdline():
+    (service,) = a2c_guests()["a2c-server-a"]["Services"]
+    assert service["PathName"] == '"C:\\PRICING\\pricing-main\\PricingService\\bin\\Release\\PricingService.exe" --region eu-west'
+
+
+@pytest.mark.parametrize("info, expected", [
+    ({"serviceBinary": "Svc.exe", "serviceDir": "C:\\S\\", "cmdline": ["C:\\S\\Svc.exe"]}, '"C:\\S\\Svc.exe"'),
+    ({"serviceBinary": "Svc.exe", "serviceDir": "C:\\S", "cmdline": ["\"C:\\S\\Svc.exe\"", "-a", "two words"]},
+     '"C:\\S\\Svc.exe" -a "two words"'),
+    # The analyze script splits PathName at the last backslash, so arguments can stay on serviceBinary.
+    ({"serviceBinary": "Svc.exe -k run", "serviceDir": "C:\\S\\"}, '"C:\\S\\Svc.exe" -k run'),
+    ({"cmdline": ["D:\\apps\\x.exe", "/service"]}, '"D:\\apps\\x.exe" /service'),
+])
+def test_app2container_service_paths(tmp_path, info, expected):
+    a2c(tmp_path, "service-x-1", {"appType": "service", "appName": "x", "serviceName": "x", **info})
+    (service,) = import_app2container(tmp_path)["hosts"][0]["vms"][0]["Guest"]["Services"]
+    assert service["PathName"] == expected
+
+
+def test_app2container_dotnet_versions_and_spellings():
+    guests = a2c_guests()
+    (static,) = guests["a2c-server-a"]["AppPools"]
+    (legacy,) = guests["a2c-server-b"]["AppPools"]
+    assert static["ManagedRuntimeVersion"] == ""        # dotNetVersion "" = No Managed Code
+    assert legacy["ManagedRuntimeVersion"] == "v2.0"    # dotnetVersion (the 3.1 example's spelling)
+    assert guests["a2c-server-b"]["IISSites"][0]["WindowsAuthentication"] is True   # isSiteUsingWindowsAuth
+    assert guests["a2c-server-a"]["IISSites"][0]["WindowsAuthentication"] is False  # siteUsesWindowsAuth
+
+
+def test_app2container_https_port_is_an_https_binding():
+    (site,) = a2c_guests()["a2c-server-a"]["IISSites"]
+    assert site["Bindings"] == ["http/*:80:", "https/*:443:"]
+
+
+def test_app2container_fixtures_assess(tmp_path):
+    plan = plan_for(tmp_path, import_app2container(A2C))
+    by = {w["name"]: w for w in plan["workloads"]}
+    assert "cond.https-certificate" in by["a2c-server-a"]["rules"]
+    assert "cond.legacy-dotnet" in by["a2c-server-b"]["rules"]
+    assert "cond.domain-identity" in by["a2c-server-b"]["rules"]
