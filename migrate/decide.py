@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from .facts import EstateFacts, WorkloadFacts, derive
-from .images import ImageChoice, choose_base_image
+from .images import HOST_ONLY_FEATURES, ImageChoice, choose_base_image
 from .model import VM, Estate
 from .rules import FIT_ORDER, NOT_READY, READY, RULES, UNKNOWN, Rule
 
@@ -117,4 +117,5 @@ def _base_image(facts: WorkloadFacts) -> ImageChoice:
 
 def _features_to_install(facts: WorkloadFacts) -> list[str]:
     """Return installed guest features that a container image would not already have."""
-    return sorted((f for f in facts.guest.features or [] if not _BASE_FEATURES.match(f)), key=str.lower)
+    return sorted((f for f in facts.guest.features or []
+                   if not _BASE_FEATURES.match(f) and not HOST_ONLY_FEATURES.fullmatch(f)), key=str.lower)

@@ -14,6 +14,9 @@ HOST_OS_CHOICES = ("ltsc2025", "ltsc2022", "ltsc2019")
 LTSC_BUILDS = (20348, 26100)  # R4's LTSC list for hosts at or above 20348
 
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+# Features that act on the container host (Corrections 2026-11-30): never installed in an image.
+HOST_ONLY_FEATURES = re.compile(r"(containers|hyper-v(-.*)?|microsoft-hyper-v(-.*)?)", re.IGNORECASE)
+
 
 
 def os_for_build(build: int) -> str | None:

@@ -12,7 +12,7 @@ from typing import Iterable
 from .errors import InputError
 from .model import (
     VM, AppPool, Connection, ConnectionString, Driver, Estate, Guest, HardDrive, Host, IISApplication,
-    IISSite, Listener, NetworkAdapter, ScheduledTask, Service, Software, PLANNING_TAGS,
+    IISSite, Listener, NetworkAdapter, ScheduledTask, Service, Software, TaskTrigger, PLANNING_TAGS,
 )
 from .tolerant import Record, load_document, parse_timestamp, type_name
 
@@ -216,6 +216,7 @@ def _guest(record: Record) -> Guest:
         )),
         scheduled_tasks=_each(record, "ScheduledTasks", lambda r: ScheduledTask(
             task_name=r.string("TaskName", required=True), execute=r.string("Execute"), run_as=r.string("RunAs"),
+            triggers=_each(r, "Triggers", _trigger),
         )),
     )
 
@@ -230,6 +231,37 @@ def _port(record: Record, name: str) -> int:
     if port > 65535:
         raise record.fail(name, f"expected a port from 0 to 65535, got {port}")
     return port
+
+
+TRIGGER_TYPES = ("Daily", "Weekly", "Once", "Boot", "Logon", "Other")
+DAYS_OF_WEEK = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+_LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
+_DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+
+
+def _trigger(record: Record) -> TaskTrigger:
+    """One `Triggers[]` item: Type, StartBoundary (ISO local time), intervals, DaysOfWeek, RepetitionInterval."""
+    kind = record.string("Type", required=True)
+    canonical = {t.lower(): t for t in TRIGGER_TYPES}.get(kind.lower())
+    if canonical is None:
+        raise record.fail("Type", f"unknown value {kind!r}; expected one of {', '.join(TRIGGER_TYPES)}")
+    start = record.string("StartBoundary")
+    if start and not _LOCAL_TIME.fullmatch(start):
+        raise record.fail("StartBoundary", f"expected an ISO local time like 2024-01-01T02:00:00, got {start!r}")
+    days = []
+    for day in record.strings("DaysOfWeek") or []:
+        name = {d.lower(): d for d in DAYS_OF_WEEK}.get(str(day).lower())
+        if name is None:
+            raise record.fail("DaysOfWeek", f"unknown day {day!r}; expected one of {', '.join(DAYS_OF_WEEK)}")
+        days.append(name)
+    repetition = record.string("RepetitionInterval")
+    if repetition and not (_DURATION.fullmatch(repetition) and repetition not in ("P", "PT")):
+        raise record.fail("RepetitionInterval", f"expected an ISO 8601 duration like PT15M, got {repetition!r}")
+    return TaskTrigger(
+        type=canonical, start_boundary=start,
+        days_interval=record.integer("DaysInterval", minimum=1), weeks_interval=record.integer("WeeksInterval", minimum=1),
+        days_of_week=days, repetition_interval=repetition,
+    )
 
 
 def _site(record: Record) -> IISSite:

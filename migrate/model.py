@@ -85,10 +85,24 @@ class ConnectionString:
 
 
 @dataclass(slots=True)
+class TaskTrigger:
+    """One trigger of a scheduled task, as the collector writes it (inventory-format addition)."""
+
+    type: str                        # Daily | Weekly | Once | Boot | Logon | Other
+    start_boundary: str = ""         # ISO local time, "2024-01-01T02:00:00"
+    days_interval: int | None = None
+    weeks_interval: int | None = None
+    days_of_week: list[str] = field(default_factory=list)
+    repetition_interval: str = ""    # ISO 8601 duration, "PT15M"
+
+
+@dataclass(slots=True)
 class ScheduledTask:
     task_name: str
     execute: str = ""
     run_as: str = ""
+    # None: the inventory did not say (older collectors); []: the task has no trigger.
+    triggers: list[TaskTrigger] | None = None
 
 
 @dataclass(slots=True)

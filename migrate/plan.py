@@ -173,8 +173,7 @@ def _container(vm: VM, d: Decision) -> dict:
              "startName": s.start_name}
             for s in app_services
         ],
-        "scheduledTasks": [{"taskName": t.task_name, "execute": t.execute, "runAs": t.run_as}
-                           for t in guest.scheduled_tasks or []],
+        "scheduledTasks": [_task(t) for t in guest.scheduled_tasks or []],
         "parameters": [{"name": c.name, "file": c.file, "provider": c.provider} for c in guest.connection_strings or []],
         "domainIdentities": identities,
         "dataDrives": sorted({drv for drv in map(drive_of, data_paths) if drv and drv != "C"}),
@@ -182,6 +181,19 @@ def _container(vm: VM, d: Decision) -> dict:
         "domain": guest.fqdn.split(".", 1)[1].lower() if "." in guest.fqdn else None,
         "netbiosDomain": next((i.split("\\", 1)[0].upper() for i in identities if "\\" in i), None),
     }
+
+
+def _task(task) -> dict:
+    """A scheduled task for the plan; `triggers` only when the inventory recorded them."""
+    entry = {"taskName": task.task_name, "execute": task.execute, "runAs": task.run_as}
+    if task.triggers is not None:
+        entry["triggers"] = [
+            {k: v for k, v in (("type", t.type), ("startBoundary", t.start_boundary), ("daysInterval", t.days_interval),
+                               ("weeksInterval", t.weeks_interval), ("daysOfWeek", t.days_of_week),
+                               ("repetitionInterval", t.repetition_interval)) if v not in (None, "", [])}
+            for t in task.triggers
+        ]
+    return entry
 
 
 def _binding_port(binding: str) -> int | None:

@@ -193,6 +193,18 @@ def image_newer_than_host(f: WorkloadFacts) -> str | None:
     return None
 
 
+_PRINT_ROLE = ("Print-Services", "Print-Server", "Print-Scan-Server", "Print-LPD-Service", "Print-Internet")
+
+
+@rule("block.print-server-role", BLOCKER, "Print Server role",
+      "Keep the print server a VM (or move to a print service); apps that only print can use a windows/server image.",
+      "windows-containers.md Corrections 2026-11-30 (Virtualization-Documentation print-spooler.md)")
+def print_server_role(f: WorkloadFacts) -> str | None:
+    # Microsoft supports apps that *use* printing in containers, not the role or driver installs.
+    found = [name for name in _PRINT_ROLE if f.has_feature(name)]
+    return f"Print Server role installed ({', '.join(found)}): not supported in containers" if found else None
+
+
 # --- conditions: ready once addressed --------------------------------------------------------------
 
 @rule("cond.legacy-guest-os", WARNING, "Guest OS older than any container image",
@@ -329,6 +341,22 @@ def printing(f: WorkloadFacts) -> str | None:
 def container_runtime(f: WorkloadFacts) -> str | None:
     found = sorted(n for n in f.service_names if n in ("docker", "containerd", "com.docker.service"))
     return f"runtime services: {', '.join(found)}" if found else None
+
+
+_DOTNET_RUNTIME = re.compile(r"Microsoft\.(?:AspNetCore|NETCore)\.App (\d+)\.")
+# .NET 8 and 9 support ends 2026-11-10; .NET 10 (LTS) is supported to 2028-11-14 (dotnet support policy).
+_DOTNET_END_OF_SUPPORT = {8: "2026-11-10", 9: "2026-11-10"}
+
+
+@rule("cond.dotnet-end-of-support", WARNING, ".NET 8/9 out of support",
+      "Retarget the application to .NET 10 (LTS, supported to 2028-11-14) and use the 10.0 image.",
+      "windows-containers.md Corrections 2026-11-30 (dotnet support policy)")
+def dotnet_end_of_support(f: WorkloadFacts) -> str | None:
+    majors = sorted({int(m.group(1)) for r in (f.guest.dotnet_runtimes or [] if f.guest else [])
+                     if (m := _DOTNET_RUNTIME.search(r))})
+    if not majors or majors[-1] not in _DOTNET_END_OF_SUPPORT:
+        return None  # the newest runtime present is what the image is built on (decide._base_image)
+    return f".NET {majors[-1]} support ended {_DOTNET_END_OF_SUPPORT[majors[-1]]}; no more security fixes"
 
 
 # --- isolation ---------------------------------------------------------------------------------------

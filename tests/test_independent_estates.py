@@ -86,7 +86,7 @@ def test_random_estate_obeys_the_rules(seed, host_os, tenancy, tmp_path):
         if g is None:
             assert (w["fit"], w["target"]) == ("not-ready" if pinned_too_new else "unknown", "vm")
             continue
-        blocked = (set(g["Features"]) & set(BLOCKING_FEATURES) or g["Drivers"] or "Ubuntu" in g["OSName"]
+        blocked = (set(g["Features"]) & {*BLOCKING_FEATURES, "Print-Server"} or g["Drivers"] or "Ubuntu" in g["OSName"]
                    or any(s["Name"] == "MSSQLSERVER" for s in g["Services"]) or pinned_too_new)
         if blocked:
             assert (w["fit"], w["target"]) == ("not-ready", "vm"), w["name"]
@@ -100,7 +100,6 @@ def test_random_estate_obeys_the_rules(seed, host_os, tenancy, tmp_path):
         assert hyperv_isolation_possible(host_build, image_build)
         must_hyperv = (tags.get("trust") == "untrusted"
                        or not process_isolation_possible(host_build, image_build)
-                       or "Print-Server" in g["Features"]
                        or (tenancy == "shared" and (len(tenants) > 1 or len(zones) > 1))
                        or ((tags.get("exposure") == "internet" or tags.get("zone") == "dmz") and len(tenants) > 1))
         assert w["target"] == ("hyperv" if must_hyperv else "process"), (w["name"], w["rules"])

@@ -29,7 +29,7 @@ HOSTILE = [
     "--%",
 ]
 DNS_1123 = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-INSTRUCTIONS = {"FROM", "LABEL", "SHELL", "RUN", "COPY", "ADD", "EXPOSE", "HEALTHCHECK", "ENTRYPOINT"}
+INSTRUCTIONS = {"FROM", "LABEL", "SHELL", "RUN", "COPY", "ADD", "ENV", "EXPOSE", "HEALTHCHECK", "ENTRYPOINT"}
 
 
 def hostile_vm(i: int, value: str) -> dict:
@@ -115,7 +115,7 @@ def test_names_are_dns_labels_and_unique(generated):
 def test_every_run_instruction_keeps_values_as_literals(generated):
     allowed = {"Import-Module", "Test-Path", "New-WebAppPool", "Out-Null", "Set-ItemProperty", "New-Item", "New-Website",
                "Get-WebBinding", "Remove-WebBinding", "New-WebBinding", "New-WebApplication", "Set-WebConfigurationProperty",
-               "Install-WindowsFeature", "New-Service"}
+               "Install-WindowsFeature", "New-Service", "Remove-Website"}
     seen: set[str] = set()
     dockerfiles = sorted(generated.glob("containers/*/Dockerfile"))
     assert len(dockerfiles) == len(HOSTILE)

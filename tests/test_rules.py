@@ -60,6 +60,10 @@ CASES: dict[str, tuple[dict, dict]] = {
                            vm("A", guest_data=guest(IISSites=[site()], AppPools=[pool()]))),
     "cond.msmq": (vm("A", guest_data=guest(Features=["MSMQ-Server"])), vm("A")),
     "cond.printing": (vm("A", guest_data=guest(Features=["Print-Server"])), vm("A")),
+    "block.print-server-role": (vm("A", guest_data=guest(Features=["Print-Services", "Print-Server"])),
+                                vm("A", guest_data=guest(Features=["Server-Media-Foundation"]))),
+    "cond.dotnet-end-of-support": (vm("A", guest_data=guest(Services=[APP_SERVICE], DotNetRuntimes=["Microsoft.NETCore.App 8.0.11"])),
+                                   vm("A", guest_data=guest(Services=[APP_SERVICE], DotNetRuntimes=["Microsoft.NETCore.App 10.0.1"]))),
     "cond.container-runtime-in-vm": (vm("A", guest_data=guest(Services=[{"Name": "docker", "PathName": "C:\\Program Files\\docker\\dockerd.exe"}])), vm("A")),
     "iso.untrusted": (vm("A", tags={"trust": "untrusted"}), vm("A", tags={"trust": "trusted"})),
     "iso.image-older-than-host": (vm("A", tags={"osPin": "ltsc2019"}), vm("A", tags={"osPin": "ltsc2022"})),
@@ -152,8 +156,8 @@ def test_every_decision_names_its_rules(tmp_path):
     (guest(Services=[APP_SERVICE], DotNetRuntimes=["Microsoft.NETCore.App 10.0.1"]), "ltsc2019",
      "mcr.microsoft.com/windows/servercore:ltsc2019"),
     (guest(Services=[APP_SERVICE]), "ltsc2022", "mcr.microsoft.com/dotnet/framework/runtime:4.8.1-windowsservercore-ltsc2022"),
-    (guest(Features=["Print-Server"]), "ltsc2025", "mcr.microsoft.com/windows/server:ltsc2025"),
-    (guest(Features=["Print-Server"]), "ltsc2019", "mcr.microsoft.com/windows:1809"),
+    (guest(Features=["Server-Media-Foundation"]), "ltsc2025", "mcr.microsoft.com/windows/server:ltsc2025"),
+    (guest(Features=["Server-Media-Foundation"]), "ltsc2019", "mcr.microsoft.com/windows:1809"),
     (guest(DotNetFrameworkRelease=None), "ltsc2025", "mcr.microsoft.com/windows/servercore:ltsc2025"),
 ])
 def test_base_image_ladder(guest_data, host_os, image, tmp_path):

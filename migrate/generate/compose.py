@@ -7,7 +7,9 @@ provides; their values never appear here.
 
 from __future__ import annotations
 
+from .dockerfile import is_batch
 from .gmsa import credential_spec_file
+from .startup import TLS_DIR, https_bindings
 from .names import dns_label, env_name
 
 
@@ -26,7 +28,8 @@ def compose_document(workloads: list[dict], labels: dict[str, str], registry: st
             "build": {"context": f"../containers/{label}"},
             "image": f"{registry}/{label}:wave-{w['wave']}",
             "isolation": w["target"],
-            "restart": "unless-stopped",
+            # Scheduled work runs once per `up` (schedule it with `docker compose run --rm`), never forever.
+            "restart": "no" if is_batch(container) else "unless-stopped",
             "labels": {"io.hyperdock.vm-id": w["vmId"], "io.hyperdock.wave": str(w["wave"]),
                        "io.hyperdock.move-group": w["moveGroup"] or ""},
         }
@@ -52,6 +55,11 @@ def compose_document(workloads: list[dict], labels: dict[str, str], registry: st
                 volume = f"{label}-data-{drive.lower()}"
                 volumes[volume] = {}
                 service["volumes"].append(f"{volume}:C:\\hyperdock\\{drive}")
+        if https_bindings(container):
+            # start.ps1 imports tls.pfx (and its password file) from this folder; a directory, not a
+            # single file: Windows containers cannot bind-mount a single file.
+            service.setdefault("volumes", []).append(
+                {"type": "bind", "source": f"../secrets/{label}/tls", "target": TLS_DIR, "read_only": True})
         if container["gmsa"]:
             service["credential_spec"] = {"file": credential_spec_file(label)}
         services[label] = service

@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 import re
 
+from ..images import HOST_ONLY_FEATURES, OS_BUILDS
 from .names import dns_label, env_name
-from .powershell import container_path, iis_site_script, install_features, ps_quote, service_script
+from .powershell import (container_path, iis_prologue, iis_site_script, install_features, non_http_protocols,
+                         ps_quote, service_script)
+from .startup import LOGMONITOR_URL, LOGMONITOR_VERSION, entrypoint, https_bindings, logmonitor_config, start_script
 
 # Features the IIS-based images already have (servercore/iis, dotnet/framework/aspnet).
 IIS_IMAGE_FEATURES = {
@@ -24,7 +27,6 @@ ASPNET_IMAGE_FEATURES = IIS_IMAGE_FEATURES | {
     "web-app-dev", "web-net-ext45", "web-asp-net45", "web-isapi-ext", "web-isapi-filter", "net-framework-45-aspnet",
     "net-framework-45-core", "net-framework-45-features",
 }
-SERVICE_MONITOR = "C:\\ServiceMonitor.exe"
 SERVICE_MONITOR_URL = "https://github.com/microsoft/IIS.ServiceMonitor/releases/download/v2.0.1.10/ServiceMonitor.exe"
 _SAFE_PATH = re.compile(r"^C:\\[A-Za-z0-9 ._()\\-]*$")
 SHELL = ('SHELL ["powershell", "-NoLogo", "-NoProfile", "-Command", '
@@ -49,23 +51,68 @@ def _run(statements: list[str]) -> str:
     return "RUN " + "; `\n    ".join(statements)
 
 
+# .NET 3.5 features: Install-WindowsFeature fails for them on Server Core without a source; they
+# come with NetFx3 instead (netfx3_script).
+_NETFX3_FEATURES = {"net-framework-core", "net-framework-features", "web-asp-net", "web-net-ext"}
+# WCF non-HTTP activation per protocol; WAS comes with them as a dependency (the wcf image's
+# Dockerfile for ltsc2019 installs NET-WCF-TCP-Activation45 alone).
+_ACTIVATION_FEATURES = {"net.tcp": "NET-WCF-TCP-Activation45", "net.pipe": "NET-WCF-Pipe-Activation45",
+                        "net.msmq": "NET-WCF-MSMQ-Activation45", "msmq.formatname": "NET-WCF-MSMQ-Activation45"}
+
+
 def _features(workload: dict) -> list[str]:
+    """Return the features to install: the VM's, less the image's own, host-only and .NET 3.5 ones, plus WCF activation."""
     image = workload["baseImage"]
     present = ASPNET_IMAGE_FEATURES if "/aspnet:" in image else IIS_IMAGE_FEATURES if "/iis:" in image else set()
-    return [f for f in workload["container"]["windowsFeatures"] if f.lower() not in present]
+    features = [f for f in workload["container"]["windowsFeatures"]
+                if f.lower() not in present and f.lower() not in _NETFX3_FEATURES and not HOST_ONLY_FEATURES.fullmatch(f)]
+    for site in workload["container"]["iisSites"]:
+        features += [_ACTIVATION_FEATURES[p] for p in non_http_protocols(site)]
+    return list(dict.fromkeys(features))
+
+
+def netfx3_script(image_os: str, iis: bool) -> list[str]:
+    """Return the statements that add .NET Framework 3.5 the way Microsoft's own 3.5 images did.
+
+    microsoft/dotnet-framework-docker removed its 3.5 images on 2025-10-14 (commit 7e6e683b, #1262:
+    tags not listed are not supported), so hyperdock keeps the supported 4.8.x image and adds
+    NetFx3 as those Dockerfiles did: `dism /Online /Add-Capability /CapabilityName:NetFx3` on
+    ltsc2022 and ltsc2025; `/Enable-Feature /FeatureName:NetFx3 /All` with Windows Update enabled
+    for the step on ltsc2019/2016; then ASP.NET 3.5 for IIS (Web-Asp-Net).
+    """
+    check = "if ($LASTEXITCODE -notin 0, 3010) { throw ('dism.exe failed: ' + $LASTEXITCODE) }"
+    if OS_BUILDS[image_os] >= OS_BUILDS["ltsc2022"]:
+        lines = ["dism.exe /Online /NoRestart /Add-Capability /CapabilityName:NetFx3", check]
+    else:
+        lines = ["Set-Service -Name wuauserv -StartupType Automatic",
+                 "dism.exe /Online /NoRestart /Enable-Feature /FeatureName:NetFx3 /All", check,
+                 "Set-Service -Name wuauserv -StartupType Disabled"]
+    return lines + (["Install-WindowsFeature -Name 'Web-Asp-Net'"] if iis else [])
 
 
 def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
-    """Return (Dockerfile text, placeholder files by path relative to the container folder)."""
+    """Return (Dockerfile text, the other files of its build context by relative path).
+
+    Those files are the content placeholders and, for IIS and service images, `start.ps1` and
+    `LogMonitorConfig.json` (see startup.py).
+    """
     container = workload["container"]
     image = workload["baseImage"]
     nano = "nanoserver" in image
     has_iis_image = "/aspnet:" in image or "/iis:" in image
+    services = container["services"]
+    sites = container["iisSites"]
+    wrapped = not nano and bool(services or sites)  # LogMonitor + start.ps1
     lines = ["# escape=`", f"# hyperdock: {label}, {workload['target']} isolation, wave {workload['wave']}.",
-             "# Generated from plan.json by `hyperdock generate`; change the plan, then generate again.",
-             f"FROM {image}"]
-    lines.append(f'LABEL io.hyperdock.workload="{label}" io.hyperdock.isolation="{workload["target"]}"')
-    placeholders: dict[str, str] = {}
+             "# Generated from plan.json by `hyperdock generate`; change the plan, then generate again."]
+    if wrapped:
+        lines += ["# At start, start.ps1 (under LogMonitor, which sends logs to stdout) reads the parameters from the",
+                  "# environment or C:\\hyperdock\\secrets, "
+                  + ("imports C:\\hyperdock\\tls\\tls.pfx for HTTPS, " if https_bindings(container) else "")
+                  + "and runs the app."]
+    lines += [f"FROM {image}",
+              f'LABEL io.hyperdock.workload="{label}" io.hyperdock.isolation="{workload["target"]}"']
+    files: dict[str, str] = {}
     if not nano:
         lines.append(SHELL)
     setup: list[str] = []   # one RUN for features and IIS: fewer layers (hadolint DL3059)
@@ -74,51 +121,103 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
     features = _features(workload)
     if features and not nano:
         setup.append(install_features(features))
+    if _needs_netfx3(container) and not nano:
+        setup.extend(netfx3_script(workload["imageOS"], bool(sites)))
 
     pools = {p["name"]: p for p in container["appPools"]}
-    for site in container["iisSites"]:
+    if sites and not nano:
+        setup.extend(iis_prologue())
+    for site_id, site in enumerate(sites, start=1):
         site_label = dns_label(site["name"], "site")
         path = safe_container_path(site.get("physicalPath", ""), site_label)
         safe_site = dict(site, physicalPath=path, applications=[
             dict(a, physicalPath=safe_container_path(a.get("physicalPath", ""), f"{site_label}-{dns_label(a['path'], 'app')}"))
             for a in site.get("applications", [])])
         if not nano:
-            setup.extend(iis_site_script(safe_site, pools))
+            setup.extend(iis_site_script(safe_site, pools, site_id))
         copies.append(f"COPY {json.dumps(['content/' + site_label + '/', _slashes(path) + '/'])}")
-        placeholders[f"content/{site_label}/README.txt"] = _placeholder(f"IIS site {site['name']!r}", site.get("physicalPath", ""))
+        files[f"content/{site_label}/README.txt"] = _placeholder(f"IIS site {site['name']!r}", site.get("physicalPath", ""))
+        if container["parameters"]:
+            files[f"content/{site_label}/README.txt"] += _configuration_builders(container)
 
-    services = container["services"]
+    log_folders = []
     for service in services:
         service_label = dns_label(service["name"], "service")
         binary = service.get("pathName", "")
         folder = _folder_of(binary, service_label)
+        log_folders.append(folder)
         copies.append(f"COPY {json.dumps(['content/' + service_label + '/', _slashes(folder) + '/'])}")
-        placeholders[f"content/{service_label}/README.txt"] = _placeholder(f"Windows service {service['name']!r}", service.get("pathName", ""))
+        files[f"content/{service_label}/README.txt"] = _placeholder(f"Windows service {service['name']!r}", service.get("pathName", ""))
         if not nano:
             registrations.extend(service_script(dict(service, pathName=_rebase(binary, folder))))
-    if not services and not container["iisSites"]:
-        for task in container["scheduledTasks"][:1]:
+    if is_batch(container):
+        for task in container["scheduledTasks"]:
             task_label = dns_label(task["taskName"], "task")
             folder = _folder_of(task.get("execute", ""), task_label)
             copies.append(f"COPY {json.dumps(['content/' + task_label + '/', _slashes(folder) + '/'])}")
-            placeholders[f"content/{task_label}/README.txt"] = _placeholder(f"scheduled task {task['taskName']!r}", task.get("execute", ""))
+            files[f"content/{task_label}/README.txt"] = _placeholder(f"scheduled task {task['taskName']!r}", task.get("execute", ""))
     if setup:
         lines.append(_run(setup))
     lines.extend(sorted(set(copies), key=copies.index))
     if registrations:
         lines.append(_run(registrations))
-    needs_monitor = not nano and not has_iis_image and (services or container["iisSites"])
-    if needs_monitor:
-        # Pinned release of Microsoft's ServiceMonitor, the foreground entry point for a service.
+    if wrapped and not has_iis_image:
+        # Pinned release of Microsoft's ServiceMonitor (the IIS images already hold C:\ServiceMonitor.exe).
         lines.append(f"ADD {SERVICE_MONITOR_URL} C:/ServiceMonitor.exe")
+    if wrapped:
+        lines.append(f"# LogMonitor {LOGMONITOR_VERSION}, pinned; its SHA-256 is not verified by hyperdock: check the download.")
+        lines.append(f"ADD {LOGMONITOR_URL} C:/LogMonitor/LogMonitor.exe")
+        lines.append(f"COPY {json.dumps(['LogMonitorConfig.json', 'C:/LogMonitor/'])}")
+        lines.append(f"COPY {json.dumps(['start.ps1', 'C:/hyperdock/'])}")
+        files["LogMonitorConfig.json"] = logmonitor_config(container, log_folders)
+        main_pool = (sites[0].get("applicationPool") or "DefaultAppPool") if sites else None
+        files["start.ps1"] = start_script(container, label, main_pool, [s["name"] for s in services])
 
+    port = _dotnet_port(workload)
+    if port:
+        # .NET 8+ images listen on ASPNETCORE_HTTP_PORTS (8080 by default); keep the VM's port.
+        lines.append(f"ENV ASPNETCORE_HTTP_PORTS={port}")
     for parameter in container["parameters"]:
         lines.append(f"# runtime parameter (secret, never baked in): {env_name(parameter['name'])}")
     if container["ports"]:
         lines.append("EXPOSE " + " ".join(str(p) for p in container["ports"]))
     lines.append(_healthcheck(workload, nano))
     lines.append(_entrypoint(workload, nano))
-    return "\n".join(lines) + "\n", placeholders
+    return "\n".join(lines) + "\n", files
+
+
+def is_batch(container: dict) -> bool:
+    """True for a workload whose only work is scheduled tasks: it runs on a schedule, never forever."""
+    return not container["services"] and not container["iisSites"] and bool(container["scheduledTasks"])
+
+
+def _needs_netfx3(container: dict) -> bool:
+    """.NET 3.5 (CLR 2.0 app pools, or the NET-Framework-Core feature on the VM)."""
+    return (any((p.get("managedRuntimeVersion") or "").lower().startswith("v2.") for p in container["appPools"])
+            or any(f.lower() in _NETFX3_FEATURES for f in container["windowsFeatures"]))
+
+
+def _dotnet_port(workload: dict) -> int | None:
+    """Return the port a .NET 8+ image must listen on: the one the app used on the VM."""
+    match = re.search(r"/dotnet/aspnet:(\d+)\.", workload["baseImage"])
+    ports = workload["container"]["ports"]
+    return ports[0] if match and int(match.group(1)) >= 8 and ports else None
+
+
+def _configuration_builders(container: dict) -> str:
+    """How a .NET Framework app reads the parameters from the environment (aspnet/MicrosoftConfigurationBuilders)."""
+    names = ", ".join(sorted({p["name"] for p in container["parameters"]}))
+    return ("\nConfiguration: the connection strings (" + names + ") are runtime parameters. The app pool gets them as\n"
+            "environment variables at start; to have web.config use them, add the NuGet package\n"
+            "Microsoft.Configuration.ConfigurationBuilders.Environment to the app and, in web.config:\n"
+            '  <configSections><section name="configBuilders" type="System.Configuration.ConfigurationBuildersSection, '
+            'System.Configuration, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a" '
+            'restartOnExternalChanges="false" requirePermission="false" /></configSections>\n'
+            '  <configBuilders><builders><add name="Environment" mode="Strict" '
+            'type="Microsoft.Configuration.ConfigurationBuilders.EnvironmentConfigBuilder, '
+            'Microsoft.Configuration.ConfigurationBuilders.Environment" /></builders></configBuilders>\n'
+            '  <connectionStrings configBuilders="Environment"> ... </connectionStrings>\n'
+            "Strict mode replaces each connection string whose name matches an environment variable.\n")
 
 
 def _slashes(path: str) -> str:
@@ -148,22 +247,48 @@ def _placeholder(what: str, original: str) -> str:
             "The inventory holds no application content, so hyperdock cannot copy it for you.\n")
 
 
-def _healthcheck(workload: dict, nano: bool) -> str:
-    """A probe: HTTP on an IIS http binding, else the service's state, else a TCP connect.
+_DNS_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
-    Nano Server has no PowerShell: its (.NET) workloads are probed with curl.exe over HTTP.
+
+def _probe_binding(container: dict) -> tuple[str, int, str, bool] | None:
+    """Return (protocol, port, host name, answers anonymously) of the binding to probe: HTTP first, then HTTPS."""
+    found = []
+    for site in container["iisSites"]:
+        for binding in site.get("bindings", []):
+            protocol, _, information = binding.partition("/")
+            parts = information.split(":")
+            if protocol.lower() in ("http", "https") and len(parts) >= 3 and parts[-2].isdigit():
+                host = parts[-1] if _DNS_NAME.fullmatch(parts[-1]) else ""
+                found.append((protocol.lower() != "http", protocol.lower(), int(parts[-2]), host,
+                              not site.get("windowsAuthentication")))
+    return min(found)[1:] if found else None
+
+
+def _healthcheck(workload: dict, nano: bool) -> str:
+    """A probe: HTTP(S) on an IIS binding with its host name, else the service's state, else a TCP connect.
+
+    curl.exe ships with Windows from build 17763 (and Nano Server); PowerShell 5.1's
+    Invoke-WebRequest cannot set a Host header. HTTPS is probed by name (`--resolve` gives SNI the
+    binding's host) without checking the chain: the probe asks whether the site answers. A site
+    with Windows authentication answers 401, so any HTTP answer counts there.
     """
     container = workload["container"]
     ports = container["ports"]
     options = "HEALTHCHECK --interval=30s --timeout=10s CMD "
     if nano:
         return options + json.dumps(["curl.exe", "-fs", f"http://localhost:{ports[0]}/"]) if ports else "HEALTHCHECK NONE"
-    http = sorted({p for site in container["iisSites"] for b in site.get("bindings", [])
-                   if b.lower().startswith("http/") and (p := _binding_port(b))})
-    if http:
-        probe = (f"try {{ Invoke-WebRequest -UseBasicParsing -TimeoutSec 5 -Uri 'http://localhost:{http[0]}/' | Out-Null; exit 0 }} "
-                 "catch { exit 1 }")
-    elif container["services"] and not container["iisSites"]:
+    binding = _probe_binding(container)
+    has_curl = OS_BUILDS[workload["imageOS"]] >= OS_BUILDS["ltsc2019"]
+    if binding and has_curl:
+        protocol, port, host, anonymous = binding
+        command = ["curl.exe", "-sS" + ("f" if anonymous else ""), "-o", "NUL", "--max-time", "5"]
+        if protocol == "https":
+            name = host or "localhost"
+            command += ["-k"] + (["--resolve", f"{host}:{port}:127.0.0.1"] if host else []) + [f"https://{name}:{port}/"]
+        else:
+            command += (["-H", f"Host:{host}"] if host else []) + [f"http://localhost:{port}/"]
+        return options + json.dumps(command)
+    if container["services"] and not container["iisSites"]:
         probe = (f"if ((Get-Service -Name {ps_quote(container['services'][0]['name'])}).Status -eq 'Running') "
                  "{ exit 0 } else { exit 1 }")
     elif ports:
@@ -174,27 +299,28 @@ def _healthcheck(workload: dict, nano: bool) -> str:
     return options + json.dumps(["powershell", "-NoProfile", "-Command", probe])
 
 
-def _binding_port(binding: str) -> int | None:
-    parts = binding.partition("/")[2].split(":")
-    return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
-
-
 def _entrypoint(workload: dict, nano: bool) -> str:
+    """LogMonitor + start.ps1 for IIS and services; the program itself on Nano Server and for batch work."""
     container = workload["container"]
-    if container["iisSites"] and not nano:
-        return f"ENTRYPOINT {json.dumps([SERVICE_MONITOR, 'w3svc'])}"
+    if not nano and (container["iisSites"] or container["services"]):
+        return f"ENTRYPOINT {json.dumps(entrypoint())}"
     if container["services"]:
+        # Nano Server: a .NET app runs as the entry point and logs to stdout itself.
         service = container["services"][0]
-        if nano:
-            binary = service.get("pathName", "")
-            folder = _folder_of(binary, dns_label(service["name"], "service"))
-            exe, _ = _split_command(_rebase(binary, folder))
-            return f"ENTRYPOINT {json.dumps([exe])}"
-        return f"ENTRYPOINT {json.dumps([SERVICE_MONITOR, service['name']])}"
+        binary = service.get("pathName", "")
+        folder = _folder_of(binary, dns_label(service["name"], "service"))
+        exe, _ = _split_command(_rebase(binary, folder))
+        return f"ENTRYPOINT {json.dumps([exe])}"
     tasks = container["scheduledTasks"]
     if tasks and tasks[0].get("execute"):
-        # A batch workload: the first task runs in the foreground; schedule the container instead.
-        label = dns_label(tasks[0]["taskName"], "task")
-        exe, _ = _split_command(_rebase(tasks[0]["execute"], _folder_of(tasks[0]["execute"], label)))
+        # A batch workload: the first task runs once in the foreground; the orchestrator schedules it.
+        exe = task_command(tasks[0])
         return f"ENTRYPOINT {json.dumps([exe])}"
     return 'ENTRYPOINT ["powershell", "-NoLogo", "-Command", "Write-Output \'no entry point found in the inventory\'; exit 1"]'
+
+
+def task_command(task: dict) -> str:
+    """Return where a scheduled task's program lives in the image."""
+    label = dns_label(task["taskName"], "task")
+    exe, _ = _split_command(_rebase(task.get("execute", ""), _folder_of(task.get("execute", ""), label)))
+    return exe

@@ -8,7 +8,10 @@ workload gets manifests only with the experimental option, which adds RuntimeCla
 from __future__ import annotations
 
 from ..images import OS_BUILDS
+from .dockerfile import is_batch, task_command
 from .gmsa import gmsa_credential_spec_resource
+from .schedule import batch_objects
+from .startup import TLS_DIR, https_bindings
 from .names import env_name
 
 HYPERV_RUNTIME_CLASS = "runhcs-wcow-hypervisor"
@@ -65,14 +68,18 @@ def manifests(workload: dict, label: str, registry: str) -> list[dict]:
         pod["containers"][0]["env"] = env
     if workload["target"] == "hyperv":
         pod["runtimeClassName"] = HYPERV_RUNTIME_CLASS
+    if https_bindings(container):
+        objects.append(_tls_secret(label, labels))
+        pod.setdefault("volumes", []).append({"name": "tls", "secret": {"secretName": f"{label}-tls"}})
+        pod["containers"][0].setdefault("volumeMounts", []).append({"name": "tls", "mountPath": TLS_DIR, "readOnly": True})
     if container["gmsa"]:
         objects.append(gmsa_credential_spec_resource(label, container))
         objects.extend(_gmsa_rbac(label, labels))
         pod["serviceAccountName"] = label
         pod["securityContext"] = {"windowsOptions": {"gmsaCredentialSpecName": label}}
     if container["dataDrives"]:
-        pod["volumes"] = []
-        pod["containers"][0]["volumeMounts"] = []
+        pod.setdefault("volumes", [])
+        pod["containers"][0].setdefault("volumeMounts", [])
         for drive in container["dataDrives"]:
             claim = f"{label}-data-{drive.lower()}"
             objects.append({
@@ -83,6 +90,10 @@ def manifests(workload: dict, label: str, registry: str) -> list[dict]:
             })
             pod["volumes"].append({"name": f"data-{drive.lower()}", "persistentVolumeClaim": {"claimName": claim}})
             pod["containers"][0]["volumeMounts"].append({"name": f"data-{drive.lower()}", "mountPath": f"C:\\hyperdock\\{drive}"})
+    if is_batch(container):
+        # Scheduled work runs as CronJobs/Jobs (schedule.py), never as a Deployment restarting it.
+        objects.extend(batch_objects(workload, label, labels, pod, [task_command(t) for t in container["scheduledTasks"]]))
+        return _namespaced(objects)
     objects.append({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": label, "labels": labels},
@@ -96,6 +107,11 @@ def manifests(workload: dict, label: str, registry: str) -> list[dict]:
             "spec": {"type": "ClusterIP", "selector": selector,
                      "ports": [{"name": f"tcp-{p}", "port": p, "targetPort": p, "protocol": "TCP"} for p in container["ports"]]},
         })
+    return _namespaced(objects)
+
+
+def _namespaced(objects: list[dict]) -> list[dict]:
+    """Return `objects` with the namespace set on every namespaced one (after its name)."""
     for obj in objects:
         if obj["kind"] not in CLUSTER_SCOPED:
             obj["metadata"] = {"name": obj["metadata"]["name"], "namespace": NAMESPACE,
@@ -112,6 +128,18 @@ def _resources(workload: dict) -> dict:
     if memory:
         requests["memory"] = f"{memory}Mi"
     return {"requests": requests, "limits": dict(requests)} if requests else {}
+
+
+def _tls_secret(label: str, labels: dict) -> dict:
+    """The HTTPS certificate start.ps1 imports at start: mounted as a folder, never in the image."""
+    return {
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": f"{label}-tls", "labels": labels,
+                     "annotations": {"hyperdock.io/note": "put the site's PFX (base64) in tls.pfx and its password in password"}},
+        "type": "Opaque",
+        "data": {"tls.pfx": ""},
+        "stringData": {"password": ""},
+    }
 
 
 def _gmsa_rbac(label: str, labels: dict) -> list[dict]:

@@ -43,9 +43,55 @@ def install_features(features: list[str]) -> str:
     return f"Install-WindowsFeature -Name {ps_list(features)}"
 
 
-def iis_site_script(site: dict, pools: dict[str, dict]) -> list[str]:
-    """Return PowerShell statements that rebuild one IIS site, its app pool(s) and applications."""
-    lines = ["Import-Module WebAdministration"]
+DEFAULT_SITE = "Default Web Site"
+# HTTP covers https in enabledProtocols; the other protocols are WCF's non-HTTP activation
+# (microsoft/dotnet-framework-docker wcf image: `enabledProtocols:"http,net.tcp"`).
+_NON_HTTP = ("net.tcp", "net.pipe", "net.msmq", "msmq.formatname")
+
+
+def iis_prologue() -> list[str]:
+    """Return the statements every IIS image runs first: the module, and no Default Web Site.
+
+    The servercore/iis and dotnet/framework/aspnet images keep Default Web Site on `*:80:`, and
+    binding tuples must be unique, so it would keep a migrated `*:80:` site from starting
+    (Corrections 2026-11-30). A VM's own Default Web Site is recreated like any other site.
+    """
+    return ["Import-Module WebAdministration",
+            f"if (Test-Path ('IIS:\\Sites\\' + {ps_quote(DEFAULT_SITE)})) {{ Remove-Website -Name {ps_quote(DEFAULT_SITE)} }}"]
+
+
+def binding_arguments(binding: str) -> str | None:
+    """Return New-WebBinding's arguments for an HTTP(S) binding "proto/ip:port:host", or None.
+
+    New-WebBinding has -Protocol -Port -IPAddress -HostHeader -SslFlags and no -BindingInformation
+    (WebAdministration reference, Corrections 2026-11-30). SslFlags 1 is SNI, for HTTPS host names.
+    """
+    protocol, _, information = binding.partition("/")
+    parts = information.split(":")
+    if protocol.lower() not in ("http", "https") or len(parts) < 3 or not parts[-2].isdigit():
+        return None
+    host = parts[-1]
+    address = ":".join(parts[:-2]) or "*"
+    arguments = f"-Protocol {ps_quote(protocol.lower())} -Port {int(parts[-2])} -IPAddress {ps_quote(address)}"
+    if host:
+        arguments += f" -HostHeader {ps_quote(host)}"
+        if protocol.lower() == "https":
+            arguments += " -SslFlags 1"
+    return arguments
+
+
+def non_http_protocols(site: dict) -> list[str]:
+    """Return the site's non-HTTP binding protocols (net.tcp, ...), lower-case, in binding order."""
+    return list(dict.fromkeys(b.partition("/")[0].lower() for b in site.get("bindings", [])
+                              if b.lower().startswith(_NON_HTTP)))
+
+
+def iis_site_script(site: dict, pools: dict[str, dict], site_id: int) -> list[str]:
+    """Return PowerShell statements that rebuild one IIS site, its app pool(s) and applications.
+
+    `site_id` is passed to New-Website explicitly: with no site left, New-Website cannot pick one.
+    """
+    lines = []
     pool_names = [site.get("applicationPool") or "DefaultAppPool"]
     pool_names += [a.get("applicationPool") for a in site.get("applications", []) if a.get("applicationPool")]
     for name in dict.fromkeys(pool_names):
@@ -60,34 +106,46 @@ def iis_site_script(site: dict, pools: dict[str, dict]) -> list[str]:
             # A domain account becomes the gMSA the container runs as: NetworkService speaks for it.
             lines.append(f"Set-ItemProperty -Path ('IIS:\\AppPools\\' + {ps_quote(name)}) -Name processModel.identityType -Value 'NetworkService'")
     path = container_path(site.get("physicalPath", ""))
+    name = ps_quote(site["name"])
     lines.append(f"New-Item -ItemType Directory -Force -Path {ps_quote(path)} | Out-Null")
-    lines.append(f"New-Website -Name {ps_quote(site['name'])} -PhysicalPath {ps_quote(path)} "
+    lines.append(f"New-Website -Name {name} -Id {site_id} -PhysicalPath {ps_quote(path)} "
                  f"-ApplicationPool {ps_quote(pool_names[0])} -Force | Out-Null")
-    lines.append(f"Get-WebBinding -Name {ps_quote(site['name'])} | Remove-WebBinding")
+    lines.append(f"Get-WebBinding -Name {name} | Remove-WebBinding")
     for binding in site.get("bindings", []):
-        protocol, _, information = binding.partition("/")
-        lines.append(f"New-WebBinding -Name {ps_quote(site['name'])} -Protocol {ps_quote(protocol)} "
-                     f"-BindingInformation {ps_quote(information)}")
+        arguments = binding_arguments(binding)
+        if arguments is not None:
+            lines.append(f"New-WebBinding -Name {name} {arguments}")
+        elif binding.lower().startswith(_NON_HTTP):
+            # New-WebBinding writes "ip:port:host", which is not a net.tcp binding ("808:*").
+            protocol, _, information = binding.partition("/")
+            lines.append(f"New-ItemProperty -Path ('IIS:\\Sites\\' + {name}) -Name bindings "
+                         f"-Value @{{ protocol = {ps_quote(protocol.lower())}; bindingInformation = {ps_quote(information)} }} | Out-Null")
+    protocols = non_http_protocols(site)
+    if protocols:
+        lines.append(f"Set-ItemProperty -Path ('IIS:\\Sites\\' + {name}) -Name applicationDefaults.enabledProtocols "
+                     f"-Value {ps_quote(','.join(['http'] + protocols))}")
     for app in site.get("applications", []):
         app_path = container_path(app.get("physicalPath", "")) or path
         lines.append(f"New-Item -ItemType Directory -Force -Path {ps_quote(app_path)} | Out-Null")
-        lines.append(f"New-WebApplication -Site {ps_quote(site['name'])} -Name {ps_quote(app['path'].strip('/'))} "
+        lines.append(f"New-WebApplication -Site {name} -Name {ps_quote(app['path'].strip('/'))} "
                      f"-PhysicalPath {ps_quote(app_path)} -ApplicationPool {ps_quote(app.get('applicationPool') or pool_names[0])} -Force | Out-Null")
     if site.get("windowsAuthentication"):
-        lines.append("Set-WebConfigurationProperty -PSPath 'IIS:\\' -Location " + ps_quote(site["name"])
+        lines.append("Set-WebConfigurationProperty -PSPath 'IIS:\\' -Location " + name
                      + " -Filter 'system.webServer/security/authentication/windowsAuthentication' -Name enabled -Value $true")
     return lines
 
 
 def service_script(service: dict) -> list[str]:
-    """Return PowerShell that registers a Windows service to start with the container.
+    """Return PowerShell that registers a Windows service for start.ps1 to start.
 
     The service runs as LocalSystem in the image; a domain identity is supplied at run time by
     the gMSA credential spec, never as a password here.
     """
     binary = service.get("pathName") or ""
+    # Manual: start.ps1 gives the service its parameters, then starts it (an Automatic service
+    # would start with the container, before its environment is set).
     return [f"New-Service -Name {ps_quote(service['name'])} -BinaryPathName {ps_quote(container_binary(binary))} "
-            f"-DisplayName {ps_quote(service.get('displayName') or service['name'])} -StartupType Automatic | Out-Null"]
+            f"-DisplayName {ps_quote(service.get('displayName') or service['name'])} -StartupType Manual | Out-Null"]
 
 
 def container_binary(path_name: str) -> str:

@@ -1,0 +1,124 @@
+"""Scheduled-task workloads: a Kubernetes CronJob (or Job) per task trigger, never a Deployment.
+
+A VM whose only work is scheduled tasks must not become a container that restarts its job
+forever. The schedule comes from the task's triggers as the collector records them
+(`ScheduledTasks[].Triggers`, inventory-format addition): Daily and Weekly triggers, with an
+optional repetition, become cron schedules; Boot and Logon become a Job that runs once; Once
+becomes a suspended Job; a trigger that cron cannot express exactly is approximated and the
+approximation is written on the object. Times are the VM's local time: Kubernetes reads a
+schedule in `spec.timeZone` (unset: the controller manager's zone), which the inventory does not
+know, so the annotation says to set it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .names import dns_label
+
+_DAY_NUMBERS = {"Sunday": 0, "Monday": 1, "Tuesday": 2, "Wednesday": 3, "Thursday": 4, "Friday": 5, "Saturday": 6}
+_DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+_CRONJOB_NAME_MAX = 52  # a CronJob's Jobs append 11 characters to its name (Kubernetes CronJob docs)
+
+
+def cron_schedule(trigger: dict) -> tuple[str | None, list[str]]:
+    """Return (cron schedule or None when cron cannot run it, notes on any approximation)."""
+    kind = trigger["type"]
+    if kind not in ("Daily", "Weekly"):
+        return None, []
+    notes: list[str] = []
+    match = re.search(r"T(\d{2}):(\d{2})", trigger.get("startBoundary", ""))
+    hour, minute = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+    if not match:
+        notes.append("the trigger has no start time: midnight assumed")
+    if kind == "Daily":
+        every = trigger.get("daysInterval") or 1
+        day_of_month, day_of_week = ("*" if every == 1 else f"*/{every}"), "*"
+        if every > 1:
+            notes.append(f"every {every} days becomes days of the month {day_of_month}, restarting each month")
+    else:
+        days = sorted(_DAY_NUMBERS[d] for d in trigger.get("daysOfWeek") or [] if d in _DAY_NUMBERS)
+        day_of_month, day_of_week = "*", ",".join(map(str, days)) if days else "*"
+        if (trigger.get("weeksInterval") or 1) > 1:
+            notes.append(f"every {trigger['weeksInterval']} weeks becomes every week: cron has no week interval")
+    minutes, hours = str(minute), str(hour)
+    repetition = _minutes(trigger.get("repetitionInterval", ""))
+    if repetition:
+        if repetition < 60 and 60 % repetition == 0:
+            start = minute % repetition
+            minutes, hours = (f"*/{repetition}" if start == 0 else f"{start}-59/{repetition}"), "*"
+            notes.append(f"repeats every {repetition} minutes all day (the repetition's duration is not recorded)")
+        elif repetition % 60 == 0 and 24 % (repetition // 60) == 0:
+            hours = f"{hour % (repetition // 60)}-23/{repetition // 60}"
+            notes.append(f"repeats every {repetition // 60} hours all day (the repetition's duration is not recorded)")
+        else:
+            notes.append(f"the repetition every {trigger['repetitionInterval']} has no cron form: it runs once per day")
+    return f"{minutes} {hours} {day_of_month} * {day_of_week}", notes
+
+
+def _minutes(duration: str) -> int | None:
+    match = _DURATION.fullmatch(duration or "")
+    if not match or not duration:
+        return None
+    days, hours, minutes, _ = (int(g) if g else 0 for g in match.groups())
+    return days * 1440 + hours * 60 + minutes or None
+
+
+def batch_objects(workload: dict, label: str, labels: dict, pod: dict, task_commands: list[str]) -> list[dict]:
+    """Return a CronJob or Job per trigger of each scheduled task; `pod` is the workload's pod spec."""
+    objects: list[dict] = []
+    used: set[str] = set()
+    for task, command in zip(workload["container"]["scheduledTasks"], task_commands):
+        triggers = task.get("triggers")
+        for index, trigger in enumerate(triggers if triggers else [{"type": "Other"}]):
+            name = _name(label, task["taskName"], index, used)
+            template = {"metadata": {"labels": labels},
+                        "spec": {**pod, "restartPolicy": "OnFailure",
+                                 "containers": [dict(pod["containers"][0], command=[command])]}}
+            job_spec = {"backoffLimit": 2, "template": template}
+            note = _note(task["taskName"], trigger, triggers)
+            schedule, approximations = cron_schedule(trigger)
+            metadata = {"name": name, "labels": labels,
+                        "annotations": {"hyperdock.io/task": task["taskName"],
+                                        "hyperdock.io/note": " ".join([note] + [a + "." for a in approximations])}}
+            if trigger["type"] in ("Once", "Boot", "Logon"):
+                # Once already ran on the VM: kept suspended. Boot and Logon ran at start: once, now.
+                objects.append({"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata,
+                                "spec": {**job_spec, "suspend": trigger["type"] == "Once"}})
+                continue
+            objects.append({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": metadata, "spec": {
+                "schedule": schedule or "0 0 * * *",
+                "suspend": schedule is None,
+                "concurrencyPolicy": "Forbid",  # Task Scheduler's default: no second instance
+                "jobTemplate": {"metadata": {"labels": labels}, "spec": job_spec},
+            }})
+    return objects
+
+
+def _note(task: str, trigger: dict, triggers: list | None) -> str:
+    if triggers is None:
+        return (f"The inventory did not record the triggers of task {task!r}: set the schedule and unsuspend."
+                " Collect again with a collector that records ScheduledTasks[].Triggers.")
+    kind = trigger["type"]
+    start = trigger.get("startBoundary", "")
+    if kind == "Once":
+        return f"Task {task!r} ran once on the VM ({start or 'time unknown'}): unsuspend to run it again."
+    if kind in ("Boot", "Logon"):
+        return f"Task {task!r} ran at {kind.lower()}: this Job runs it once when applied."
+    if kind == "Other":
+        return f"Task {task!r} has a trigger cron cannot express: set the schedule and unsuspend."
+    return (f"Schedule from task {task!r} ({kind}, from {start or 'an unknown start'}) in the VM's local time:"
+            " set spec.timeZone to the VM's zone.")
+
+
+def _name(label: str, task: str, index: int, used: set[str]) -> str:
+    """Return a unique CronJob/Job name of at most 52 characters."""
+    suffix = dns_label(task, "task") + (f"-{index + 1}" if index else "")
+    base = f"{label}-{suffix}"[:_CRONJOB_NAME_MAX].rstrip("-")
+    name, n = base, 2
+    while name in used:
+        tail = f"-{n}"
+        name = base[:_CRONJOB_NAME_MAX - len(tail)].rstrip("-") + tail
+        n += 1
+    used.add(name)
+    return name

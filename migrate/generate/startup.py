@@ -1,0 +1,176 @@
+"""What an IIS or Windows-service image does when its container starts: `start.ps1` and LogMonitor.
+
+The container's environment reaches only the entry point (windows-containers.md, Corrections
+2026-11-30), so the entry point is LogMonitor running `start.ps1`, which:
+
+1. reads each runtime parameter from its environment variable, or from the file
+   `C:\\hyperdock\\secrets\\<NAME>` (a mounted secret directory), never from the image;
+2. imports the HTTPS certificate from `C:\\hyperdock\\tls\\tls.pfx` (password in
+   `C:\\hyperdock\\tls\\password`), a mounted secret, and binds it to every HTTPS binding;
+3. hands the parameters to the application: IIS through `ServiceMonitor.exe w3svc <AppPoolName>`
+   (microsoft/IIS.ServiceMonitor README and Main.cpp: it copies its environment into the named
+   pool) plus each further pool's `environmentVariables`; a Windows service through its
+   `Environment` registry value (REG_MULTI_SZ under HKLM\\SYSTEM\\CurrentControlSet\\Services\\<name>,
+   read by the service control manager when the service starts: a long-standing Windows
+   behaviour, not checked against a Microsoft page here [I]), set before the service starts;
+4. runs ServiceMonitor in the foreground, so the container lives as long as the service.
+
+LogMonitor (microsoft/windows-container-tools, checked at commit d07608d) sends the Event Log, IIS
+ETW and the application's log files to stdout; its configuration follows the repository's IIS
+sample (`LogMonitor/src/LogMonitor/sample-config-files/IIS/LogMonitorConfig.json`) and docs
+(`waitInSeconds`, `logFormat`, both parsed by v2.1.3's ConfigFileParser tests).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from .names import env_name
+from .powershell import ps_list, ps_quote
+
+# Pinned release; the URL is the one in the repository's own example Dockerfile
+# (examples/aks/iis-logmonitor/Dockerfile @ d07608d). Its SHA-256 could not be checked here:
+# no release asset is reachable offline, so the Dockerfile says so instead of inventing a digest.
+LOGMONITOR_VERSION = "v2.1.3"
+LOGMONITOR_URL = f"https://github.com/microsoft/windows-container-tools/releases/download/{LOGMONITOR_VERSION}/LogMonitor.exe"
+LOGMONITOR = "C:\\LogMonitor\\LogMonitor.exe"
+START_SCRIPT = "C:\\hyperdock\\start.ps1"
+SERVICE_MONITOR = "C:\\ServiceMonitor.exe"
+SECRETS_DIR = "C:\\hyperdock\\secrets"
+TLS_DIR = "C:\\hyperdock\\tls"
+# IIS ETW providers, names and GUIDs as in Microsoft's IIS sample configuration.
+IIS_ETW_PROVIDERS = [
+    {"providerName": "IIS: WWW Server", "providerGuid": "3A2A4E84-4C21-4981-AE10-3FDA0D9B0F83", "level": "Information"},
+    {"providerName": "Microsoft-Windows-IIS-Logging", "providerGuid": "7E8AD27F-B271-4EA2-A783-A47BDE29143B",
+     "level": "Information"},
+]
+# Pool names that may go into an IIS configuration XPath filter as they are.
+_PLAIN_POOL = re.compile(r"[A-Za-z0-9 ._-]+")
+
+
+def entrypoint() -> list[str]:
+    """Return the exec-form entry point: LogMonitor wrapping the start script."""
+    return [LOGMONITOR, "powershell.exe", "-NoLogo", "-NoProfile", "-ExecutionPolicy", "Bypass", "-File", START_SCRIPT]
+
+
+def logmonitor_config(container: dict, log_folders: list[str]) -> str:
+    """Return LogMonitorConfig.json: Event Log always, IIS log files and ETW for IIS, the app's folders."""
+    sources: list[dict] = [{
+        "type": "EventLog", "startAtOldestRecord": True, "eventFormatMultiLine": False,
+        "channels": [{"name": "system", "level": "Information"}, {"name": "application", "level": "Error"}],
+    }]
+    folders = list(log_folders)
+    if container["iisSites"]:
+        folders.insert(0, "C:\\inetpub\\logs")
+    for folder in dict.fromkeys(folders):
+        # "INFINITY": a folder that appears only after the first request must not stop LogMonitor.
+        sources.append({"type": "File", "directory": folder, "filter": "*.log", "includeSubdirectories": True,
+                        "waitInSeconds": "INFINITY"})
+    if container["iisSites"]:
+        sources.append({"type": "ETW", "eventFormatMultiLine": False, "providers": IIS_ETW_PROVIDERS})
+    return json.dumps({"LogConfig": {"logFormat": "json", "sources": sources}}, indent=2) + "\n"
+
+
+def https_bindings(container: dict) -> list[tuple[str, int, str]]:
+    """Return (site, port, host header) of every HTTPS binding of the container's IIS sites."""
+    found = []
+    for site in container["iisSites"]:
+        for binding in site.get("bindings", []):
+            protocol, _, information = binding.partition("/")
+            parts = information.split(":")
+            if protocol.lower() == "https" and len(parts) >= 2 and parts[1].isdigit():
+                found.append((site["name"], int(parts[1]), ":".join(parts[2:])))
+    return found
+
+
+def start_script(container: dict, label: str, main_pool: str | None, services: list[str]) -> str:
+    """Return start.ps1 for an IIS image (`main_pool` set) or a Windows-service image (`services`)."""
+    names = sorted({env_name(p["name"]) for p in container["parameters"]})
+    lines = [
+        f"# hyperdock: what the {label} container does at start (run by LogMonitor, the entry point).",
+        "# Parameters come from the environment or from files in C:\\hyperdock\\secrets; the HTTPS certificate",
+        "# from C:\\hyperdock\\tls. Nothing secret is in the image.",
+        "$ErrorActionPreference = 'Stop'",
+        f"$parameters = @({ps_list(names)})",
+        "$values = [ordered]@{}",
+        "foreach ($name in $parameters) {",
+        "    $value = [Environment]::GetEnvironmentVariable($name)",
+        f"    $file = Join-Path -Path {ps_quote(SECRETS_DIR)} -ChildPath $name",
+        "    if (-not $value -and (Test-Path -LiteralPath $file)) { $value = (Get-Content -LiteralPath $file -Raw).TrimEnd() }",
+        "    if (-not $value) { Write-Output \"hyperdock: runtime parameter $name is not set\"; continue }",
+        "    $values[$name] = $value",
+        "    [Environment]::SetEnvironmentVariable($name, $value)",
+        "}",
+    ]
+    bindings = https_bindings(container)
+    if bindings:
+        lines += _certificate(bindings)
+    if main_pool is not None:
+        lines += _app_pools(container, main_pool)
+        lines.append(f"& {ps_quote(SERVICE_MONITOR)} 'w3svc' {ps_quote(main_pool)}")
+    else:
+        lines += _services(services)
+        lines.append(f"& {ps_quote(SERVICE_MONITOR)} {ps_quote(services[0])}")
+    lines.append("exit $LASTEXITCODE")
+    return "\n".join(lines) + "\n"
+
+
+def _certificate(bindings: list[tuple[str, int, str]]) -> list[str]:
+    lines = [
+        f"$pfx = Join-Path -Path {ps_quote(TLS_DIR)} -ChildPath 'tls.pfx'",
+        f"$passwordFile = Join-Path -Path {ps_quote(TLS_DIR)} -ChildPath 'password'",
+        "if (Test-Path -LiteralPath $pfx) {",
+        "    if (Test-Path -LiteralPath $passwordFile) {",
+        "        $password = ConvertTo-SecureString -String (Get-Content -LiteralPath $passwordFile -Raw).TrimEnd() -AsPlainText -Force",
+        "        $certificate = Import-PfxCertificate -FilePath $pfx -CertStoreLocation 'Cert:\\LocalMachine\\My' -Password $password",
+        "    } else {",
+        "        $certificate = Import-PfxCertificate -FilePath $pfx -CertStoreLocation 'Cert:\\LocalMachine\\My'",
+        "    }",
+        "    Import-Module WebAdministration",
+    ]
+    for site, port, host in bindings:
+        host_argument = f" -HostHeader {ps_quote(host)}" if host else ""
+        lines.append(f"    (Get-WebBinding -Name {ps_quote(site)} -Protocol 'https' -Port {port}{host_argument})"
+                     ".AddSslCertificate($certificate.Thumbprint, 'My')")
+    lines += ["} else {",
+              "    Write-Output 'hyperdock: no certificate at C:\\hyperdock\\tls\\tls.pfx: HTTPS bindings will not answer'",
+              "}"]
+    return lines
+
+
+def _app_pools(container: dict, main_pool: str) -> list[str]:
+    """ServiceMonitor fills `main_pool`; the site's other pools get the same variables here."""
+    pools = sorted({a.get("applicationPool") or "" for s in container["iisSites"] for a in s.get("applications", [])}
+                   | {s.get("applicationPool") or "DefaultAppPool" for s in container["iisSites"]})
+    others = [p for p in pools if p and p != main_pool]
+    plain = [p for p in others if _PLAIN_POOL.fullmatch(p)]
+    lines = [f"# App pool(s) {', '.join(repr(p) for p in others if p not in plain)} have names that cannot go into an "
+             "IIS filter: set their environmentVariables yourself."] if len(plain) < len(others) else []
+    if plain:
+        lines += [
+            f"foreach ($pool in @({ps_list(plain)})) {{",
+            "    foreach ($name in $values.Keys) {",
+            "        Add-WebConfigurationProperty -PSPath 'MACHINE/WEBROOT/APPHOST' "
+            "-Filter \"system.applicationHost/applicationPools/add[@name='$pool']/environmentVariables\" "
+            "-Name '.' -Value @{ name = $name; value = $values[$name] }",
+            "    }",
+            "}",
+        ]
+    return lines
+
+
+def _services(services: list[str]) -> list[str]:
+    """Each service gets the parameters as its Environment value, then starts (the first under ServiceMonitor)."""
+    lines = [
+        "$pairs = [string[]]@($values.Keys | ForEach-Object { $_ + '=' + $values[$_] })",
+        f"foreach ($service in @({ps_list(services)})) {{",
+        "    if ($pairs.Count -gt 0) {",
+        "        New-ItemProperty -Path ('HKLM:\\SYSTEM\\CurrentControlSet\\Services\\' + $service) -Name 'Environment' "
+        "-PropertyType MultiString -Value $pairs -Force | Out-Null",
+        "    }",
+        "}",
+    ]
+    if len(services) > 1:
+        lines.append(f"foreach ($service in @({ps_list(services[1:])})) {{ Start-Service -Name $service }}")
+    return lines

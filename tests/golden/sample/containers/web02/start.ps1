@@ -1,0 +1,30 @@
+# hyperdock: what the web02 container does at start (run by LogMonitor, the entry point).
+# Parameters come from the environment or from files in C:\hyperdock\secrets; the HTTPS certificate
+# from C:\hyperdock\tls. Nothing secret is in the image.
+$ErrorActionPreference = 'Stop'
+$parameters = @('SHOPDB')
+$values = [ordered]@{}
+foreach ($name in $parameters) {
+    $value = [Environment]::GetEnvironmentVariable($name)
+    $file = Join-Path -Path 'C:\hyperdock\secrets' -ChildPath $name
+    if (-not $value -and (Test-Path -LiteralPath $file)) { $value = (Get-Content -LiteralPath $file -Raw).TrimEnd() }
+    if (-not $value) { Write-Output "hyperdock: runtime parameter $name is not set"; continue }
+    $values[$name] = $value
+    [Environment]::SetEnvironmentVariable($name, $value)
+}
+$pfx = Join-Path -Path 'C:\hyperdock\tls' -ChildPath 'tls.pfx'
+$passwordFile = Join-Path -Path 'C:\hyperdock\tls' -ChildPath 'password'
+if (Test-Path -LiteralPath $pfx) {
+    if (Test-Path -LiteralPath $passwordFile) {
+        $password = ConvertTo-SecureString -String (Get-Content -LiteralPath $passwordFile -Raw).TrimEnd() -AsPlainText -Force
+        $certificate = Import-PfxCertificate -FilePath $pfx -CertStoreLocation 'Cert:\LocalMachine\My' -Password $password
+    } else {
+        $certificate = Import-PfxCertificate -FilePath $pfx -CertStoreLocation 'Cert:\LocalMachine\My'
+    }
+    Import-Module WebAdministration
+    (Get-WebBinding -Name 'Webshop' -Protocol 'https' -Port 443 -HostHeader 'shop.contoso.com').AddSslCertificate($certificate.Thumbprint, 'My')
+} else {
+    Write-Output 'hyperdock: no certificate at C:\hyperdock\tls\tls.pfx: HTTPS bindings will not answer'
+}
+& 'C:\ServiceMonitor.exe' 'w3svc' 'WebshopPool'
+exit $LASTEXITCODE
