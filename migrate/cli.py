@@ -12,6 +12,7 @@ from .assess import Options, Progress, assess, cyclic_gc_paused
 from .errors import InputError
 from .images import HOST_OS_CHOICES
 from .output import to_json, write_files
+from .generate.aks import AksOptions
 from .generate.capacity import AZURE_SIZES, CapacityOptions, HostSize
 from .generate.files import DEFAULT_REGISTRY, GenerateOptions, generate
 from .plan_reader import read_plan
@@ -89,7 +90,10 @@ def _generate_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--registry", default=DEFAULT_REGISTRY,
                    help="registry the images are pushed to, e.g. myregistry.azurecr.io/hyperdock "
                         f"(default {DEFAULT_REGISTRY}, which never resolves)")
-    g.add_argument("--platform", choices=("azure", "onprem"), default="azure", help="where the container hosts run")
+    g.add_argument("--platform", choices=("azure", "onprem", "aks"), default="azure",
+                   help="where the containers run; aks: Windows node pools for what AKS can run (aks.yaml), "
+                        "Azure hosts for the rest")
+    g.add_argument("--node-size", default="Standard_D8s_v5", help="with --platform aks: Azure size of the Windows nodes")
     g.add_argument("--host-size", default="Standard_D16s_v5",
                    help=f"Azure size of a host ({', '.join(AZURE_SIZES)}); with --platform onprem use --host-vcpus/--host-memory-gib")
     g.add_argument("--host-vcpus", type=_positive, help="vCPUs of an on-premises host")
@@ -184,9 +188,14 @@ def _generate_settings(args: argparse.Namespace) -> GenerateOptions:
         if args.host_size not in AZURE_SIZES:
             raise InputError("--host-size", f"unknown size {args.host_size!r}; expected one of {', '.join(AZURE_SIZES)}")
         size = AZURE_SIZES[args.host_size]
+    aks = None
+    if args.platform == "aks":
+        if args.node_size not in AZURE_SIZES:
+            raise InputError("--node-size", f"unknown size {args.node_size!r}; expected one of {', '.join(AZURE_SIZES)}")
+        aks = AksOptions(node_size=AZURE_SIZES[args.node_size])
     if not re.match(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$", args.registry):
         raise InputError("--registry", f"{args.registry!r} is not a registry reference like myregistry.azurecr.io/hyperdock")
     return GenerateOptions(
         experimental_k8s_hyperv=args.experimental_k8s_hyperv, registry=args.registry,
-        capacity=CapacityOptions(platform=args.platform, size=size, edition=args.edition),
+        capacity=CapacityOptions(platform="azure" if aks else args.platform, size=size, edition=args.edition), aks=aks,
     )

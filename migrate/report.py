@@ -136,11 +136,37 @@ def _definitions(plan: dict, generated, out) -> None:
         "Kubernetes manifests; `containers/<name>/` a Dockerfile each, with `content/` placeholders "
         "for the application files and, where domain identities were used, `gmsa.ps1`.")
     out("")
-    if generated.kubernetes_skipped:
+    if getattr(generated, "aks", None):
+        _aks(generated.aks, out)
+    elif generated.kubernetes_skipped:
         out("> Kubernetes and AKS do not support Hyper-V isolation: no manifests for "
             + ", ".join(f"`{label}`" for label in generated.kubernetes_skipped)
             + ". Run them with compose or on the hosts of `hosts.yaml`, or generate with "
               "`--experimental-k8s-hyperv` (RuntimeClass `runhcs-wcow-hypervisor`, containerd >= 1.7).")
+        out("")
+
+
+def _aks(aks: dict, out) -> None:
+    """The AKS plan in a paragraph and a table: pools, retargeted images, what stays on hosts."""
+    summary = aks["summary"]
+    out(f"[aks.yaml](aks.yaml) plans {summary['windowsNodes']} Windows nodes ({aks['nodeSize']['name']}, "
+        f"at most {aks['maxPods']} pods each) in {len(aks['pools'])} node pools for {summary['workloadsOnAks']} workloads, "
+        f"beside a Linux system pool of {aks['systemPool']['count']} {aks['systemPool']['vmSize']}.")
+    out("")
+    out("| pool | osSKU | tenant / zone | nodes (min–max) | workloads |")
+    out("|---|---|---|---|---:|")
+    for pool in aks["pools"]:
+        out(f"| {pool['name']} | {pool['osSku']} | {_cell(pool['tenant'] or '-')} / {_cell(pool['zone'] or '-')} | "
+            f"{pool['nodeCount']} ({pool['minCount']}–{pool['maxCount']}) | {len(pool['workloads'])} |")
+    out("")
+    if summary["retargeted"]:
+        out(f"> Retargeted to ltsc2022 base images, because AKS node pools run Windows Server 2022 and a pool runs "
+            f"containers of its own build only (process isolation): "
+            + ", ".join(f"`{label}`" for label in summary["retargeted"]) + ". Test them on ltsc2022.")
+        out("")
+    if aks["stayOnHosts"]:
+        out("> Not on AKS; these stay on hyperdock's hosts (`hosts.yaml`, `compose/`): "
+            + "; ".join(f"`{s['workload']}` ({_cell(s['reason'])})" for s in aks["stayOnHosts"]) + ".")
         out("")
 
 

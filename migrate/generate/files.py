@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from .aks import AksOptions, aks_placement, aks_plan, pin_to_pool, plan_for_aks, pool_of
 from .capacity import CapacityOptions, capacity_plan
 from .compose import compose_document
 from .dockerfile import render_dockerfile
@@ -27,6 +28,8 @@ class GenerateOptions:
     # pulled from a public registry by accident (a bare `hyperdock/x` would mean Docker Hub).
     registry: str = DEFAULT_REGISTRY
     capacity: CapacityOptions = CapacityOptions()
+    # --platform aks: AKS node pools for what AKS can run (aks.yaml), hosts.yaml for the rest.
+    aks: AksOptions | None = None
 
 
 @dataclass(slots=True)
@@ -36,6 +39,7 @@ class Generated:
     labels: dict[str, str]
     files: dict[str, list[str]]
     kubernetes_skipped: list[str]
+    aks: dict | None = None
 
 
 class _PlainDumper(yaml.SafeDumper):
@@ -56,9 +60,17 @@ def dump_yaml_all(documents: list) -> str:
 def generate(plan: dict, options: GenerateOptions = GenerateOptions()) -> tuple[dict[str, str], Generated]:
     """Return (files by relative path, index for the report) for every container workload of `plan`."""
     labels = unique_labels([(w["vmId"], w["name"]) for w in plan["workloads"]])
-    containers = [w for w in plan["workloads"] if w["target"] in ("process", "hyperv")]
     files: dict[str, str] = {}
     index = Generated(labels=labels, files={}, kubernetes_skipped=[])
+    on_hosts, pools = None, {}
+    if options.aks is not None:
+        index.aks = aks_plan(plan, labels, options.aks)
+        pools = pool_of(index.aks)
+        where = aks_placement(plan, labels)
+        plan, on_hosts = plan_for_aks(plan, labels, where), set(where.on_hosts)
+        files["aks.yaml"] = ("# AKS plan: Windows node pools for the workloads AKS can run; hosts.yaml keeps the rest. "
+                             "Schema: hyperdock/aks@1.\n" + dump_yaml(index.aks))
+    containers = [w for w in plan["workloads"] if w["target"] in ("process", "hyperv")]
     k8s_hyperv = False
     for w in containers:
         label = labels[w["vmId"]]
@@ -70,14 +82,20 @@ def generate(plan: dict, options: GenerateOptions = GenerateOptions()) -> tuple[
             own[f"{folder}/gmsa.ps1"] = gmsa_script(label, w["container"])
             own[f"{folder}/{credential_spec_file(label)}"] = json.dumps(
                 gmsa_credential_spec_resource(label, w["container"])["credspec"], indent=2) + "\n"
-        if w["target"] == "hyperv" and not options.experimental_k8s_hyperv:
+        if on_hosts is not None and label in on_hosts:
+            index.kubernetes_skipped.append(label)
+        elif w["target"] == "hyperv" and not options.experimental_k8s_hyperv:
             index.kubernetes_skipped.append(label)
         else:
             k8s_hyperv |= w["target"] == "hyperv"
-            own[f"k8s/{label}.yaml"] = dump_yaml_all(manifests(w, label, options.registry))
+            objects = manifests(w, label, options.registry)
+            if index.aks is not None:
+                pin_to_pool(objects, pools[label])
+            own[f"k8s/{label}.yaml"] = dump_yaml_all(objects)
         files.update(own)
         index.files[w["vmId"]] = sorted(own)
-    hosts = capacity_plan(plan, labels, options.capacity)
+    host_plan = plan if on_hosts is None else dict(plan, workloads=[w for w in plan["workloads"] if labels[w["vmId"]] in on_hosts])
+    hosts = capacity_plan(host_plan, labels, options.capacity)
     if containers:
         files["k8s/namespace.yaml"] = dump_yaml(namespace())
         # A compose file runs on one Docker host: one per host of the capacity plan, so tenants

@@ -1,0 +1,230 @@
+"""The AKS plan (`aks.yaml`, schema `hyperdock/aks@1`): Windows node pools for the container workloads.
+
+Pure functions. The demand of a workload is capacity.py's (its VM's vCPUs and memory plus the
+process-isolation overhead); a node offers what AKS leaves allocatable on it:
+- AKS reserves CPU per node size (60m for 1 core … 180m for 8, 260m for 16, 420m for 32, 740m for
+  64), rounded up here to whole vCPUs because demand counts whole vCPUs;
+- memory: kube-reserved = min(20 MiB × maxPods + 50 MiB, 25 % of the VM), a 100 Mi eviction
+  threshold, and 2 GB more on Windows nodes for system processes (AKS ≥ 1.29);
+  source: learn.microsoft.com/azure/aks/node-resource-reservations (outside the shared reference).
+- Azure CNI's default is 30 pods per node; Windows nodes run a few DaemonSet pods of their own
+  (csi-proxy, network policy and monitoring agents), kept free here as `daemonset_pods`.
+
+What AKS can run (windows-containers.md, Corrections 2026-11-30, Azure): `osType: Windows` pools
+with `osSKU` Windows2022 (or Windows2019); a pool runs containers of its own build only; Windows
+Server 2025 is not offered (Azure/AKS#4447, and the installed SDK's OSSKU enum has no
+Windows2025); AKS does not support Hyper-V isolation. Windows Server 2019 node pools were retired on
+2026-03-01 and are not supported from Kubernetes 1.33 (Azure/AKS#4268). Hence:
+- ltsc2022 images run on Windows2022 pools as they are;
+- ltsc2025 images are retargeted to their ltsc2022 tag (every image of images.py's ladder publishes
+  both; §3.6) and run on Windows2022 pools, process-isolated;
+- Hyper-V isolated workloads, and ltsc2019 images, stay on hyperdock's hosts (hosts.yaml).
+
+Separation follows capacity.py: process-isolated workloads share a kernel, so each (tenant, zone)
+gets its own pool, labelled and tainted so nothing else is scheduled there.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from ..images import OS_BUILDS
+from .capacity import AZURE_SIZES, CapacityOptions, Demand, HostSize, demand_of, pack
+
+AKS_SCHEMA_ID = "hyperdock/aks@1"
+# Image tag family → AKS osSKU of the pool that runs it. Windows2025 joins when the SDK's OSSKU
+# enum offers it (tests/test_aks_plan.py checks this table against the installed SDK).
+AKS_OS_SKUS = {"ltsc2022": "Windows2022"}
+# Images of these families are rebuilt on the target family's tag to run on AKS.
+RETARGET = {"ltsc2025": "ltsc2022"}
+POOL_LABEL = "hyperdock.io/pool"
+# AKS: Windows agent pool names are at most 6 characters, lower-case letters and digits, starting
+# with a letter (learn.microsoft.com/azure/aks/create-node-pools, outside the shared reference).
+WINDOWS_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,5}$")
+_CPU_RESERVED_MILLI = ((1, 60), (2, 100), (4, 140), (8, 180), (16, 260), (32, 420), (64, 740))
+
+
+@dataclass(frozen=True, slots=True)
+class AksOptions:
+    node_size: HostSize = AZURE_SIZES["Standard_D8s_v5"]
+    max_pods: int = 30                  # Azure CNI default; raised when the plan packs more pods on a node
+    daemonset_pods: int = 5
+    windows_reserve_memory_mib: int = 2048
+    eviction_memory_mib: int = 100
+    headroom_percent: int = 25          # autoscaler maximum above the planned count, for surges and growth
+    system_pool_size: str = "Standard_D4s_v5"
+    system_pool_count: int = 2
+    default_memory_mib: int = 2048
+
+
+@dataclass(slots=True)
+class AksPlacement:
+    """Where each container workload goes when the platform is AKS."""
+
+    on_aks: dict[str, str] = field(default_factory=dict)        # label → image OS on the node pool
+    on_hosts: dict[str, str] = field(default_factory=dict)      # label → why it stays on hyperdock hosts
+
+
+def allocatable(size: HostSize, max_pods: int, options: AksOptions) -> tuple[int, int]:
+    """Return the (whole vCPUs, MiB) an AKS Windows node of `size` offers to pods."""
+    milli = next((m for cores, m in _CPU_RESERVED_MILLI if size.vcpus <= cores), _CPU_RESERVED_MILLI[-1][1])
+    kube_reserved = min(20 * max_pods + 50, size.memory_mib // 4)
+    memory = size.memory_mib - kube_reserved - options.eviction_memory_mib - options.windows_reserve_memory_mib
+    return size.vcpus - math.ceil(milli / 1000), memory
+
+
+def placement(workload: dict) -> tuple[str | None, str | None]:
+    """Return (image OS on AKS, None) for a workload AKS can run, or (None, why it stays on hosts)."""
+    if workload["target"] == "hyperv":
+        return None, "Hyper-V isolation: AKS runs process-isolated containers only"
+    image_os = RETARGET.get(workload["imageOS"], workload["imageOS"])
+    if image_os not in AKS_OS_SKUS:
+        return None, (f"{workload['imageOS']} image: AKS has no node pool for it "
+                      "(Windows Server 2019 pools retired 2026-03-01); rebuild it on ltsc2022 to move it")
+    return image_os, None
+
+
+def retarget_image(image: str, from_os: str, to_os: str) -> str:
+    """Return `image` with its tag's OS family `from_os` replaced by `to_os` (e.g. …-ltsc2025 → …-ltsc2022)."""
+    name, _, tag = image.rpartition(":")
+    new_tag = re.sub(rf"(^|-){re.escape(from_os)}$", rf"\g<1>{to_os}", tag)
+    if not name or new_tag == tag:
+        raise ValueError(f"{image}: its tag does not end in {from_os}")
+    return f"{name}:{new_tag}"
+
+
+def retargeted(workload: dict, image_os: str) -> dict:
+    """Return a copy of `workload` built for `image_os` (base image and imageOS), with a finding saying so."""
+    if workload["imageOS"] == image_os:
+        return workload
+    copy = dict(workload)
+    copy["baseImage"] = retarget_image(workload["baseImage"], workload["imageOS"], image_os)
+    copy["imageOS"] = image_os
+    copy["findings"] = [*workload.get("findings", []), {
+        "rule": "aks.retarget", "severity": "info",
+        "message": f"retargeted from {workload['imageOS']} to {image_os}: AKS runs {AKS_OS_SKUS[image_os]} node pools",
+        "remediation": f"Test the application on {image_os}; move it back to {workload['imageOS']} when AKS offers that build.",
+    }]
+    return copy
+
+
+def aks_placement(plan: dict, labels: dict[str, str]) -> AksPlacement:
+    """Return which container workloads of `plan` run on AKS (and on which image OS) and which stay on hosts."""
+    result = AksPlacement()
+    for w in plan["workloads"]:
+        if w["target"] not in ("process", "hyperv"):
+            continue
+        image_os, reason = placement(w)
+        if image_os:
+            result.on_aks[labels[w["vmId"]]] = image_os
+        else:
+            result.on_hosts[labels[w["vmId"]]] = reason
+    return result
+
+
+def plan_for_aks(plan: dict, labels: dict[str, str], where: AksPlacement) -> dict:
+    """Return `plan` with the workloads that go to AKS retargeted to their node pools' build."""
+    workloads = [retargeted(w, where.on_aks[labels[w["vmId"]]]) if labels[w["vmId"]] in where.on_aks else w
+                 for w in plan["workloads"]]
+    return dict(plan, workloads=workloads)
+
+
+def pool_name(image_os: str, index: int) -> str:
+    """Return the AKS name of the `index`th Windows pool of `image_os`: w<2-digit year><3-digit index>."""
+    name = f"w{image_os[-2:]}{index:03d}"
+    if not WINDOWS_POOL_NAME.match(name):
+        raise ValueError(f"{name}: not a valid AKS Windows pool name")
+    return name
+
+
+def _pack(demands: list[Demand], max_pods: int, options: AksOptions) -> list:
+    cpu, memory = allocatable(options.node_size, max_pods, options)
+    node = HostSize(options.node_size.name, cpu, memory, options.node_size.nested_virtualization)
+    hosts, _ = pack(demands, CapacityOptions(size=node, reserve_vcpus=0, reserve_memory_mib=0))
+    return hosts
+
+
+def aks_plan(plan: dict, labels: dict[str, str], options: AksOptions = AksOptions()) -> dict:
+    """Return the aks.yaml document: node pools per (build, tenant, zone), sized from the demand model."""
+    where = aks_placement(plan, labels)
+    demand_options = CapacityOptions(default_memory_mib=options.default_memory_mib)
+    groups: dict[tuple[str, str, str], list[Demand]] = {}
+    for w in plan["workloads"]:
+        label = labels.get(w["vmId"])
+        if label in where.on_aks:
+            tags = w.get("tags") or {}
+            key = (where.on_aks[label], tags.get("tenant", ""), tags.get("zone", ""))
+            groups.setdefault(key, []).append(demand_of(w, label, demand_options))
+    # One max-pods value for the cluster: the most pods the packing puts on a node, plus DaemonSets.
+    max_pods = options.max_pods
+    for demands in groups.values():
+        for node in _pack(demands, max_pods, options):
+            max_pods = max(max_pods, len(node.workloads) + options.daemonset_pods)
+    if max_pods > 250:
+        raise ValueError(f"{max_pods} pods per node: more than Azure CNI's 250; choose a smaller node size")
+    cpu, memory = allocatable(options.node_size, max_pods, options)
+    planned_os = {labels[w["vmId"]]: w["imageOS"] for w in plan["workloads"]}
+    pools, counters = [], {}
+    for (image_os, tenant, zone), demands in sorted(groups.items()):
+        counters[image_os] = counters.get(image_os, 0) + 1
+        nodes = _pack(demands, max_pods, options)
+        count = len(nodes)
+        bound = max(1, math.ceil(sum(d.vcpus for d in demands) / cpu), math.ceil(sum(d.memory_mib for d in demands) / memory))
+        pools.append({
+            "name": pool_name(image_os, counters[image_os]),
+            "osType": "Windows",
+            "osSku": AKS_OS_SKUS[image_os],
+            "imageOS": image_os,
+            "windowsBuild": f"10.0.{OS_BUILDS[image_os]}",
+            "tenant": tenant or None,
+            "zone": zone or None,
+            "nodeCount": count,
+            "minCount": count,
+            "maxCount": count + max(1, math.ceil(count * options.headroom_percent / 100)),
+            "lowerBound": bound,
+            "workloads": sorted(d.label for d in demands),
+        })
+    return {
+        "schema": AKS_SCHEMA_ID,
+        "hostOS": plan["hostOS"],
+        "nodeSize": {"name": options.node_size.name, "vcpus": options.node_size.vcpus, "memoryMiB": options.node_size.memory_mib},
+        "maxPods": max_pods,
+        "allocatablePerNode": {"vcpus": cpu, "memoryMiB": memory},
+        "systemPool": {"name": "system", "osType": "Linux", "vmSize": options.system_pool_size, "count": options.system_pool_count},
+        "summary": {
+            "windowsNodes": sum(p["nodeCount"] for p in pools),
+            "lowerBound": sum(p["lowerBound"] for p in pools),
+            "workloadsOnAks": len(where.on_aks),
+            "workloadsOnHosts": len(where.on_hosts),
+            "retargeted": sorted(label for label, image_os in where.on_aks.items() if image_os != planned_os[label]),
+        },
+        "pools": pools,
+        "stayOnHosts": [{"workload": label, "reason": reason} for label, reason in sorted(where.on_hosts.items())],
+    }
+
+
+
+def pool_of(aks: dict) -> dict[str, str]:
+    """Return {workload label: pool name} from an aks.yaml document."""
+    return {label: pool["name"] for pool in aks["pools"] for label in pool["workloads"]}
+
+
+def pool_taint(pool: str) -> str:
+    """Return the taint that keeps other tenants' pods off `pool` (AKS `nodeTaints` syntax)."""
+    return f"{POOL_LABEL}={pool}:NoSchedule"
+
+
+def pin_to_pool(objects: list[dict], pool: str) -> list[dict]:
+    """Add the pool's node selector and toleration to every pod template in `objects` (in place); return them."""
+    for obj in objects:
+        template = (obj.get("spec") or {}).get("template")
+        if obj["kind"] == "CronJob":
+            template = obj["spec"]["jobTemplate"]["spec"]["template"]
+        if template:
+            spec = template["spec"]
+            spec["nodeSelector"] = {**spec.get("nodeSelector", {}), POOL_LABEL: pool}
+            spec["tolerations"] = [*spec.get("tolerations", []),
+                                   {"key": POOL_LABEL, "operator": "Equal", "value": pool, "effect": "NoSchedule"}]
+    return objects
