@@ -42,6 +42,17 @@ def workload(name, cpus=2, memory=4096, target="process", image_os="ltsc2025", t
             "resources": {"cpus": cpus, "memoryMiB": memory, "memoryAssignedMiB": None}}
 
 
+def pod_specs(documents: list[dict]) -> list[dict]:
+    """Return the pod specs of the Deployments, Jobs and CronJobs among `documents`."""
+    specs = []
+    for d in documents:
+        if d["kind"] in ("Deployment", "Job"):
+            specs.append(d["spec"]["template"]["spec"])
+        elif d["kind"] == "CronJob":
+            specs.append(d["spec"]["jobTemplate"]["spec"]["template"]["spec"])
+    return specs
+
+
 def plan_of(workloads):
     return {"hostOS": "ltsc2025", "hostBuild": "10.0.26100", "workloads": workloads}
 
@@ -126,12 +137,14 @@ def test_sample_hyperv_stays_on_hosts_and_the_rest_on_matching_pools(sample):
     for label in placed:
         assert not (sample / "compose" / f"{label}.yaml").exists()
         documents = [d for d in yaml.safe_load_all((sample / "k8s" / f"{label}.yaml").read_text(encoding="utf-8")) if d]
-        deployment = next(d for d in documents if d["kind"] == "Deployment")
-        selector = deployment["spec"]["template"]["spec"]["nodeSelector"]
-        pool = pools[selector[POOL_LABEL]]
-        assert label in pool["workloads"]
-        assert selector["node.kubernetes.io/windows-build"] == pool["windowsBuild"] == f"10.0.{OS_BUILDS[pool['imageOS']]}"
-        assert "runtimeClassName" not in deployment["spec"]["template"]["spec"]
+        pods = pod_specs(documents)
+        assert pods, label
+        for pod in pods:
+            pool = pools[pod["nodeSelector"][POOL_LABEL]]
+            assert label in pool["workloads"]
+            assert pod["nodeSelector"]["node.kubernetes.io/windows-build"] == pool["windowsBuild"] == \
+                f"10.0.{OS_BUILDS[pool['imageOS']]}"
+            assert "runtimeClassName" not in pod
         for d in documents:
             if d["kind"] != "GMSACredentialSpec":
                 kubernetes_validate.validate(d, KUBERNETES_VERSION, strict=True)
