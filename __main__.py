@@ -41,9 +41,11 @@ for spec in stack_plan.hosts:
     if spec.platform == "azure":
         azure_args[spec.name] = {
             **common, "location": settings["location"], "vm_size": spec.vm_size, "image_sku": settings["imageSku"],
-            # Process-isolation hosts always get Trusted Launch; securityType is the Hyper-V hosts' choice.
+            # Process-isolation hosts always get Trusted Launch; Hyper-V hosts leave securityType out
+            # unless TrustedLaunch is asked for (components/validation.py).
             "isolation": spec.isolation,
             "security_type": (config.get("securityType") or None) if spec.isolation != "process" else None,
+            "encryption_at_host": True if config.get_bool("encryptionAtHost") is None else config.get_bool("encryptionAtHost"),
             "management_cidrs": config.get_object("managementCidrs") or [], "public_ip": config.get_bool("publicIp") or False,
             "admin_username": config.get("adminUsername") or "hyperdock", "workload_image_os": list(spec.image_os),
         }

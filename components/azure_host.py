@@ -1,9 +1,10 @@
 """AzureContainerHost: a Windows Server container host on Azure, secure by default.
 
 No public IP and no inbound rule from the internet unless asked; management ports (RDP, WinRM
-over HTTPS, SSH) only from the CIDRs given. Managed identity, boot diagnostics, platform
-patching, encryption at host, Trusted Launch unless Hyper-V isolation needs nested
-virtualization and the documented choice is made. The admin password is a Pulumi secret
+over HTTPS, SSH) only from the private CIDRs given. Managed identity, boot diagnostics, platform
+patching, encryption at host (needs the subscription feature Microsoft.Compute/EncryptionAtHost),
+Trusted Launch on process-isolation hosts; Hyper-V isolation hosts (nested virtualization) leave
+`securityType` out, a standard VM, unless Trusted Launch is asked for. The admin password is a Pulumi secret
 (generated when not given). The host is set up by a managed Run Command running
 `host_setup.setup_script`.
 """
@@ -17,12 +18,12 @@ import pulumi_random
 from pulumi_azure_native import compute, network, resources
 
 from .host_setup import host_setup_for, setup_script
-from .validation import (
-    computer_name, host_os_of_sku, validate_admin_username, validate_image_builds, validate_isolation,
-    validate_management_cidrs, validate_security_type,
-)
+from migrate.azure_facts import HOST_MANAGEMENT_PORTS
 
-MANAGEMENT_PORTS = ["3389", "5986", "22"]
+from .validation import (
+    computer_name, host_os_of_sku, validate_admin_username, validate_encryption_at_host, validate_image_builds,
+    validate_isolation, validate_management_cidrs, validate_security_type,
+)
 
 
 class AzureContainerHostArgs(TypedDict, total=False):
@@ -42,7 +43,8 @@ class AzureContainerHostArgs(TypedDict, total=False):
     isolation: str
     """process, hyperv or both: the Hyper-V role is installed for hyperv and both."""
     security_type: Optional[str]
-    """TrustedLaunch or Standard; required with Hyper-V isolation (see validation.py)."""
+    """TrustedLaunch, or empty: process hosts always get Trusted Launch; Hyper-V hosts leave it out
+    (a standard VM) unless TrustedLaunch is named here (see validation.py)."""
     management_cidrs: Sequence[str]
     """Source ranges allowed to reach RDP, WinRM over HTTPS and SSH; none by default."""
     public_ip: bool
@@ -60,7 +62,8 @@ class AzureContainerHostArgs(TypedDict, total=False):
     nat_subnet: Optional[str]
     """Private subnet of the Docker nat network."""
     encryption_at_host: bool
-    """Encrypt temp disks and caches at the host (needs the EncryptionAtHost feature); default true."""
+    """Encrypt temp disks and caches at the host; default true. Needs the subscription feature
+    Microsoft.Compute/EncryptionAtHost registered, or VM creation fails."""
     tags: pulumi.Input[Mapping[str, str]]
     """Tags for every resource."""
 
@@ -74,7 +77,8 @@ def management_rules(cidrs: Sequence[str]) -> list[dict]:
     rules = [
         {"name": f"allow-management-{i}", "priority": 100 + i, "direction": "Inbound", "access": "Allow",
          "protocol": "Tcp", "source_address_prefix": cidr, "source_port_range": "*",
-         "destination_address_prefix": "*", "destination_port_ranges": MANAGEMENT_PORTS}
+         "destination_address_prefix": "*",
+         "destination_port_ranges": [str(port) for port in HOST_MANAGEMENT_PORTS]}
         for i, cidr in enumerate(cidrs)
     ]
     rules.append({"name": "deny-internet-inbound", "priority": 4000, "direction": "Inbound", "access": "Deny",
@@ -91,7 +95,8 @@ class AzureHostSettings:
     vm_size: str
     image_sku: str
     host_os: str
-    security_type: str
+    security_type: Optional[str]
+    encryption_at_host: bool
     management_cidrs: list[str]
     admin_username: str
     setup_script: str
@@ -110,7 +115,9 @@ def azure_host_settings(args: AzureContainerHostArgs) -> AzureHostSettings:
     admin_username = args.get("admin_username", "hyperdock")
     validate_admin_username(admin_username)
     setup = host_setup_for(host_os, isolation, args)
-    return AzureHostSettings(isolation, vm_size, sku, host_os, security_type, cidrs, admin_username, setup_script(setup))
+    encryption = validate_encryption_at_host(args.get("encryption_at_host", True))
+    return AzureHostSettings(isolation, vm_size, sku, host_os, security_type, encryption, cidrs, admin_username,
+                             setup_script(setup))
 
 
 class AzureContainerHost(pulumi.ComponentResource):
@@ -183,12 +190,11 @@ class AzureContainerHost(pulumi.ComponentResource):
             f"{name}-nic", resource_group_name=group_name, location=location,
             ip_configurations=[ip_configuration], network_security_group={"id": nsg_id}, tags=tags, opts=child)
 
-        security_profile: dict = {"encryption_at_host": args.get("encryption_at_host", True)}
+        # No securityType at all is a standard VM; "Standard" is not in the API's enum (azure_facts).
+        security_profile: dict = {"encryption_at_host": settings.encryption_at_host}
         if security_type == "TrustedLaunch":
             security_profile.update(security_type="TrustedLaunch",
                                     uefi_settings={"secure_boot_enabled": True, "v_tpm_enabled": True})
-        else:
-            security_profile["security_type"] = "Standard"
         self.vm = compute.VirtualMachine(
             f"{name}-vm", resource_group_name=group_name, location=location,
             hardware_profile={"vm_size": vm_size},

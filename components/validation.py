@@ -1,8 +1,10 @@
 """Checks that run before any resource exists. Pure functions; each raises HostConfigError with a
 message that names the setting and what was expected.
 
-Facts from shared docs/windows-containers.md: §6.3 (nested virtualization sizes, Trusted Launch,
-marketplace images), §2.2 (process isolation needs the image build to fit the host), §5.2.
+Azure facts (sizes, security types, private ranges) come from migrate/azure_facts.py, the one
+table components, capacity plan and policies share. Other facts from shared
+docs/windows-containers.md: §6.3 (marketplace images), §2.2 (process isolation needs the image
+build to fit the host), §5.2.
 """
 
 from __future__ import annotations
@@ -11,20 +13,13 @@ import ipaddress
 import re
 from typing import Iterable
 
+from migrate.azure_facts import (
+    ENCRYPTION_AT_HOST_FEATURE, host_size_problem, hyperv_size_problem, is_internet_source,
+    is_private_source, supports_trusted_launch,
+)
 from migrate.images import OS_BUILDS, process_isolation_possible
 
 ISOLATIONS = ("process", "hyperv", "both")
-
-# Series whose size pages list "Nested Virtualization: Supported" (S21): Dv3 (Gen1 only per the
-# page), Dsv5, Dasv5, Dasv6 and Dsv6 (Gen2 only). Bsv2 does not support it. Other series are not
-# in the reference: refuse them for Hyper-V isolation rather than guess.
-_NESTED_SERIES = {
-    "Dv3": re.compile(r"^Standard_D\d+_v3$"),
-    "Dsv5": re.compile(r"^Standard_D\d+s_v5$"),
-    "Dasv5": re.compile(r"^Standard_D\d+as_v5$"),
-    "Dasv6": re.compile(r"^Standard_D\d+as_v6$"),
-    "Dsv6": re.compile(r"^Standard_D\d+s_v6$"),
-}
 
 # Publisher MicrosoftWindowsServer, offer WindowsServer (S21, S23). The 2022 Azure Edition SKUs are
 # verified; the 2025 ones are seen only in third-party code [U]: verify with
@@ -37,22 +32,15 @@ IMAGE_SKUS = {
     "2025-datacenter-azure-edition-core": "ltsc2025",
     "2025-datacenter-azure-edition-core-smalldisk": "ltsc2025",
 }
-SECURITY_TYPES = ("TrustedLaunch", "Standard")
 # Names Azure refuses for a Windows administrator (Azure's documented list; not in the shared reference).
 RESERVED_ADMIN_NAMES = {"administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1",
                         "123", "a", "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest", "john",
                         "owner", "root", "server", "sql", "support", "support_388945a0", "sys", "test2", "test3", "user4",
                         "user5"}
-INTERNET_SOURCES = {"*", "0.0.0.0/0", "internet", "any", "::/0"}
 
 
 class HostConfigError(ValueError):
     """A host setting that cannot work or is unsafe; raised before any resource is registered."""
-
-
-def supports_nested_virtualization(vm_size: str) -> bool:
-    """True when the size's series lists nested virtualization as supported."""
-    return any(pattern.match(vm_size) for pattern in _NESTED_SERIES.values())
 
 
 def host_os_of_sku(sku: str) -> str:
@@ -68,29 +56,36 @@ def validate_isolation(isolation: str) -> None:
         raise HostConfigError(f"isolation: expected one of {', '.join(ISOLATIONS)}, got {isolation!r}")
 
 
-def validate_security_type(isolation: str, security_type: str | None, vm_size: str) -> str:
-    """Return the security type to use; Hyper-V isolation needs nested virtualization and a choice.
+def validate_security_type(isolation: str, security_type: str | None, vm_size: str) -> str | None:
+    """Return the `securityProfile.securityType` to send, or None to leave it out (a standard VM).
 
-    Trusted Launch is the secure default. With nested virtualization the reference is split: the
-    nested-virtualization page says to use Standard, an issue reports Hyper-V failing under
-    Trusted Launch, and the current Trusted Launch page no longer lists it as unsupported
-    (unverified, §6.3). So a Hyper-V host must name its security type: "Standard" (the documented
-    route, without secure boot and vTPM) or "TrustedLaunch" (to be tested per size).
+    Process-isolation hosts get Trusted Launch. Hyper-V isolation hosts need nested virtualization;
+    whether Trusted Launch works with it is disputed (azure_facts), so they leave `securityType` out
+    unless the user asks for TrustedLaunch explicitly. `Standard` is refused: it is not in the API's
+    enum and works only where the subscription registered `UseStandardSecurityType`.
     """
-    if security_type is not None and security_type not in SECURITY_TYPES:
-        raise HostConfigError(f"securityType: expected TrustedLaunch or Standard, got {security_type!r}")
+    if security_type == "Standard":
+        raise HostConfigError("securityType: 'Standard' is not in the Azure API's enum (TrustedLaunch, ConfidentialVM) "
+                              "and fails unless UseStandardSecurityType is registered; leave it empty for a standard VM")
+    if security_type and security_type != "TrustedLaunch":
+        raise HostConfigError(f"securityType: expected TrustedLaunch or empty (hyperdock does not make ConfidentialVM "
+                              f"hosts), got {security_type!r}")
+    problem = host_size_problem(vm_size) if isolation == "process" else hyperv_size_problem(vm_size)
+    if problem:
+        raise HostConfigError(f"vmSize: {problem}")
     if isolation == "process":
-        return security_type or "TrustedLaunch"
-    if not supports_nested_virtualization(vm_size):
-        raise HostConfigError(
-            f"vmSize: {vm_size} does not support nested virtualization, which Hyper-V isolation needs on an Azure VM; "
-            f"use a size of the {', '.join(_NESTED_SERIES)} series (e.g. Standard_D4s_v5)")
-    if security_type is None:
-        raise HostConfigError(
-            "securityType: Hyper-V isolation needs nested virtualization; choose 'Standard' (documented for nested "
-            "virtualization, no secure boot or vTPM) or 'TrustedLaunch' (not verified with nested virtualization: "
-            "test it on this size)")
-    return security_type
+        return "TrustedLaunch"
+    if security_type == "TrustedLaunch" and not supports_trusted_launch(vm_size):
+        raise HostConfigError(f"securityType: {vm_size} cannot run Trusted Launch (Generation 1 only); leave it empty")
+    return security_type or None
+
+
+def validate_encryption_at_host(enabled: object) -> bool:
+    """Return whether to ask for encryption at host; it needs a subscription feature hyperdock cannot check."""
+    if not isinstance(enabled, bool):
+        raise HostConfigError(f"encryptionAtHost: expected true or false (true needs the {ENCRYPTION_AT_HOST_FEATURE} "
+                              f"feature registered on the subscription), got {enabled!r}")
+    return enabled
 
 
 def validate_image_builds(isolation: str, host_os: str, image_os: Iterable[str]) -> None:
@@ -108,17 +103,18 @@ def validate_image_builds(isolation: str, host_os: str, image_os: Iterable[str])
 
 
 def validate_management_cidrs(cidrs: Iterable[str]) -> list[str]:
-    """Return the management source ranges; refuse the internet as a source."""
+    """Return the management source ranges; refuse any range that is not private (RFC 1918 / unique local)."""
     result = []
     for cidr in cidrs:
-        if cidr.strip().lower() in INTERNET_SOURCES:
+        if is_internet_source(cidr):
             raise HostConfigError(f"managementCidrs: {cidr!r} would open RDP/WinRM/SSH to the internet; name your admin ranges")
         try:
             network = ipaddress.ip_network(cidr, strict=False)
         except ValueError:
             raise HostConfigError(f"managementCidrs: {cidr!r} is not a CIDR range") from None
-        if network.prefixlen == 0:
-            raise HostConfigError(f"managementCidrs: {cidr!r} is the whole internet")
+        if not is_private_source(str(network)):
+            raise HostConfigError(f"managementCidrs: {cidr!r} is not a private range (RFC 1918 10/8, 172.16/12, "
+                                  "192.168/16 or unique local fc00::/7); reach hosts over a VPN or Bastion")
         result.append(str(network))
     return result
 

@@ -9,7 +9,7 @@ import re
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
-from components.validation import supports_nested_virtualization
+from migrate.azure_facts import hyperv_size_problem
 
 from .common import AZURE_HOST, VM, dig, under
 
@@ -127,25 +127,33 @@ def _trusted_launch(args: ResourceValidationArgs, report) -> None:
         if uefi.get("secureBootEnabled") is not True or uefi.get("vTpmEnabled") is not True:
             report("Trusted Launch without secure boot and vTPM")
         return
+    if security_type == "Standard":
+        report("securityType Standard is not in the Azure API's enum (TrustedLaunch, ConfidentialVM) and fails unless "
+               "the subscription registered UseStandardSecurityType; leave securityType out for a standard VM")
+        return
+    if security_type == "ConfidentialVM":
+        return
     exception = args.get_config().get("allowStandardForNestedVirtualization", True)
-    if security_type == "Standard" and exception and _isolation(args) in ("hyperv", "both"):
-        return  # the documented exception: nested virtualization for Hyper-V isolation
-    report(f"security type is {security_type or 'not set'}; hosts use Trusted Launch with secure boot and vTPM "
-           "(Standard only on Hyper-V isolation hosts, which need nested virtualization)")
+    if security_type is None and exception and _isolation(args) in ("hyperv", "both"):
+        return  # nested virtualization for Hyper-V isolation: Trusted Launch with it is not verified
+    report("no securityType (a standard VM); hosts use Trusted Launch with secure boot and vTPM "
+           "(a standard VM only on Hyper-V isolation hosts, which need nested virtualization)")
 
 
 trusted_launch = ResourceValidationPolicy(
     name="hyperdock-azure-vm-trusted-launch",
-    description="Container hosts use Trusted Launch with secure boot and vTPM, except Hyper-V isolation hosts "
-                "that take the documented Standard exception for nested virtualization.",
+    description="Container hosts use Trusted Launch with secure boot and vTPM, except Hyper-V isolation hosts, "
+                "which may be standard VMs (securityType left out) for nested virtualization.",
     validate=_trusted_launch,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     remediation_steps="Set securityProfile.securityType to TrustedLaunch with uefiSettings.secureBootEnabled and "
-                      "vTpmEnabled; Standard is accepted only for hosts tagged hyperdock-isolation=hyperv|both.",
+                      "vTpmEnabled; leaving it out is accepted only for hosts tagged hyperdock-isolation=hyperv|both. "
+                      "Never send Standard.",
     config_schema=PolicyConfigSchema(properties={
         "allowStandardForNestedVirtualization": {"type": "boolean", "default": True,
-                                                 "description": "Accept securityType Standard on Hyper-V isolation hosts."}}),
+                                                 "description": "Accept standard VMs (no securityType) on Hyper-V "
+                                                                "isolation hosts."}}),
 )
 
 
@@ -153,17 +161,20 @@ def _nested_virtualization(args: ResourceValidationArgs, report) -> None:
     if not _host_vm(args) or _isolation(args) not in ("hyperv", "both"):
         return
     size = dig(args.props, "hardwareProfile", "vmSize") or ""
-    if not supports_nested_virtualization(size):
-        report(f"{size or 'the size'} does not support nested virtualization, which Hyper-V isolation needs on an Azure VM")
+    problem = hyperv_size_problem(size) if size else "the VM names no size"
+    if problem:
+        report(problem)
 
 
 nested_virtualization = ResourceValidationPolicy(
     name="hyperdock-azure-vm-nested-virtualization-size",
-    description="A host set up for Hyper-V isolation uses a size whose series supports nested virtualization.",
+    description="A host set up for Hyper-V isolation uses a Generation 2, Premium-storage size whose series "
+                "supports nested virtualization.",
     validate=_nested_virtualization,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    remediation_steps="Use a Dv3, Dsv5, Dasv5, Dasv6 or Dsv6 size (e.g. Standard_D4s_v5).",
+    remediation_steps="Use a Dsv3, Dsv5, Dasv5, Dsv6 or Dasv6 size (e.g. Standard_D4s_v5); Dv3 is Generation 1 "
+                      "only without Premium storage.",
 )
 
 

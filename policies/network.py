@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
-from .common import AZURE_HOST, NIC, NSG, PUBLIC_IP, plain, under
+from migrate.azure_facts import MANAGEMENT_PORTS, is_internet_source, is_private_source
 
-MANAGEMENT_PORTS = {22: "SSH", 3389: "RDP", 5985: "WinRM", 5986: "WinRM over HTTPS"}
-INTERNET = {"*", "0.0.0.0/0", "internet", "any", "::/0", "0.0.0.0"}
+from .common import AZURE_HOST, NIC, NSG, PUBLIC_IP, plain, under
 
 
 def _no_public_ip(args: ResourceValidationArgs, report) -> None:
@@ -58,7 +57,7 @@ def _no_internet_management(args: ResourceValidationArgs, report) -> None:
     for rule in plain(args.props.get("securityRules")) or []:
         if not isinstance(rule, dict) or rule.get("access") != "Allow" or rule.get("direction") != "Inbound":
             continue
-        exposed = _ports(rule) if _sources(rule) & INTERNET else set()
+        exposed = _ports(rule) if any(is_internet_source(s) for s in _sources(rule)) else set()
         if exposed:
             names = ", ".join(f"{MANAGEMENT_PORTS[p]} ({p})" for p in sorted(exposed))
             report(f"rule {rule.get('name', '?')} admits {names} from the internet")

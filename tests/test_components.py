@@ -7,6 +7,7 @@ import pytest
 from google.protobuf import json_format
 
 import pulumi_mocks
+import sdk_inputs
 from components.azure_host import AzureContainerHost
 from components.onprem_host import OnPremContainerHost
 from components.validation import HostConfigError
@@ -74,8 +75,23 @@ def test_azure_host_defaults_are_closed_and_secret(monitor):
         setup = props(one(monitor, "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"))
         assert "Install-WindowsFeature" in setup["source"]["script"] and "'Hyper-V'" not in setup["source"]["script"]
         assert setup["treatFailureAsDeploymentFailure"] is True
+        assert_sdk_valid(monitor)
 
     return settle(host.urn, host.setup.urn, host.private_ip).apply(check)
+
+
+@pulumi.runtime.test
+def test_hyperv_host_with_trusted_launch_asked_for(monitor):
+    host = AzureContainerHost("tl", {"isolation": "both", "vm_size": "Standard_D8as_v6", "security_type": "TrustedLaunch",
+                                     "encryption_at_host": False})
+
+    def check(_):
+        vm = props(one(monitor, "azure-native:compute:VirtualMachine"))
+        assert vm["securityProfile"] == {"securityType": "TrustedLaunch", "encryptionAtHost": False,
+                                         "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}
+        assert_sdk_valid(monitor)
+
+    return settle(host.urn, host.setup.urn).apply(check)
 
 
 @pulumi.runtime.test
@@ -92,14 +108,25 @@ def test_azure_host_outputs(monitor):
                              pulumi.Output.from_input(host.admin_password.is_secret())).apply(check)
 
 
+def assert_sdk_valid(monitor):
+    """Every registered azure-native resource's inputs exist in the SDK's types, enum values included."""
+    checked = 0
+    for request in monitor.requests:
+        if request.type.startswith("azure-native:"):
+            assert sdk_inputs.check(request.type, props(request)) == [], request.name
+            checked += 1
+    assert checked
+
+
 @pulumi.runtime.test
-def test_hyperv_host_uses_standard_security_and_installs_hyperv(monitor):
-    host = AzureContainerHost("hv", {"isolation": "hyperv", "vm_size": "Standard_D8s_v5", "security_type": "Standard",
+def test_hyperv_host_leaves_security_type_out_and_installs_hyperv(monitor):
+    host = AzureContainerHost("hv", {"isolation": "hyperv", "vm_size": "Standard_D8s_v3",
                                      "public_ip": True, "admin_password": "Given-Password-9!"})
 
     def check(_):
         vm = props(one(monitor, "azure-native:compute:VirtualMachine"))
-        assert vm["securityProfile"]["securityType"] == "Standard" and "uefiSettings" not in vm["securityProfile"]
+        assert vm["securityProfile"] == {"encryptionAtHost": True}  # a standard VM: no securityType, no UEFI
+        assert_sdk_valid(monitor)
         assert is_secret(vm["osProfile"]["adminPassword"])
         assert not monitor.by_type("random:index/randomPassword:RandomPassword")  # the given password is used
         assert monitor.by_type("azure-native:network:PublicIPAddress")  # asked for
@@ -112,8 +139,15 @@ def test_hyperv_host_uses_standard_security_and_installs_hyperv(monitor):
 
 
 @pytest.mark.parametrize("args, message", [
-    ({"isolation": "hyperv", "vm_size": "Standard_B8s_v2", "security_type": "Standard"}, "does not support nested virtualization"),
-    ({"isolation": "hyperv", "vm_size": "Standard_D4s_v5"}, "securityType: Hyper-V isolation needs nested virtualization"),
+    ({"isolation": "hyperv", "vm_size": "Standard_B8s_v2"}, "does not support nested virtualization"),
+    ({"isolation": "hyperv", "vm_size": "Standard_D4_v3"}, r"Dv3\) has Generation 1 only and no Premium storage"),
+    ({"isolation": "process", "vm_size": "Standard_D16_v3"}, r"Dv3\) has Generation 1 only"),
+    ({"isolation": "hyperv", "vm_size": "Standard_E8s_v5"}, "not in hyperdock's size table"),
+    ({"isolation": "hyperv", "vm_size": "Standard_D4s_v5", "security_type": "Standard"}, "not in the Azure API's enum"),
+    ({"isolation": "hyperv", "vm_size": "Standard_D4s_v5", "security_type": "ConfidentialVM"}, "expected TrustedLaunch"),
+    ({"encryption_at_host": "yes"}, "Microsoft.Compute/EncryptionAtHost"),
+    ({"management_cidrs": ["0.0.0.0/1", "128.0.0.0/1"]}, "not a private range"),
+    ({"management_cidrs": ["203.0.113.0/24"]}, "not a private range"),
     ({"isolation": "process", "image_sku": "2022-datacenter-azure-edition", "workload_image_os": ["ltsc2019"]},
      "cannot run process-isolated on a ltsc2022 host"),
     ({"workload_image_os": ["ltsc2025"], "image_sku": "2022-datacenter-azure-edition-core"}, "cannot run on a ltsc2022 host"),

@@ -75,10 +75,10 @@ VM_CASES = {
     azure_vm.boot_diagnostics: ({"diagnosticsProfile": None}, None),
     azure_vm.automatic_patching: ({"osProfile__windowsConfiguration__patchSettings__patchMode": "Manual"}, None),
     azure_vm.encryption: ({"securityProfile__encryptionAtHost": False}, None),
-    azure_vm.trusted_launch: ({"securityProfile__securityType": "Standard", "tags__hyperdock-isolation": "hyperv"},
-                              None),
+    azure_vm.trusted_launch: ({"securityProfile__securityType": None, "securityProfile__uefiSettings": None,
+                               "tags__hyperdock-isolation": "hyperv"}, None),
     azure_vm.nested_virtualization: ({"hardwareProfile__vmSize": "Standard_B8s_v2", "tags__hyperdock-isolation": "hyperv",
-                                      "securityProfile__securityType": "Standard"}, None),
+                                      "securityProfile__securityType": None}, None),
 }
 
 
@@ -95,8 +95,10 @@ def test_vm_policy_compliant_violating_missing(policy):
     changes, _ = VM_CASES[policy]
     assert run(policy, vm_args()) == []
     if policy is azure_vm.trusted_launch:
-        # The documented exception: Standard on a Hyper-V isolation host passes; on a process host it does not.
+        # The exception: no securityType on a Hyper-V isolation host passes; on a process host it does not.
         assert run(policy, vm_args(vm(**changes))) == []
+        standard = vm(**dict(changes, **{"securityProfile__securityType": "Standard"}))
+        assert "not in the Azure API's enum" in run(policy, vm_args(standard))[0]
         assert run(policy, vm_args(vm(**dict(changes, **{"tags__hyperdock-isolation": "process"})))) != []
         assert run(policy, vm_args(vm(**changes), config={"allowStandardForNestedVirtualization": False})) != []
     else:

@@ -13,6 +13,7 @@ import yaml
 from google.protobuf import json_format
 
 import pulumi_mocks
+import sdk_inputs
 from conftest import ROOT, run_cli
 from components.stack import StackConfigError
 from components.validation import HostConfigError
@@ -63,8 +64,11 @@ def test_example_stack_builds_the_capacity_plan(monitor):
             assert vm["hardwareProfile"]["vmSize"] == hosts_plan["hostSize"]["name"]
             script = setups[f"{host['name']}-setup"]["source"]["script"]
             assert ("'Hyper-V'" in script) == (pool["isolation"] == "hyperv")
-            expected = "Standard" if pool["isolation"] == "hyperv" else "TrustedLaunch"
-            assert vm["securityProfile"]["securityType"] == expected
+            expected = None if pool["isolation"] == "hyperv" else "TrustedLaunch"  # Hyper-V hosts: a standard VM
+            assert vm["securityProfile"].get("securityType") == expected
+    for request in monitor.requests:
+        if request.type.startswith("azure-native:"):
+            assert sdk_inputs.check(request.type, json_format.MessageToDict(request.object)) == [], request.name
     for nsg in monitor.by_type("azure-native:network:NetworkSecurityGroup"):
         for rule in json_format.MessageToDict(nsg.object)["securityRules"]:
             if rule["access"] == "Allow":
@@ -82,6 +86,13 @@ def test_example_stack_builds_the_capacity_plan(monitor):
         assert any(d.endswith(f"::{host['name']}-setup") for d in component.dependencies)
 
 
+def test_dv3_stack_is_refused_with_one_line(monitor):
+    with pytest.raises(HostConfigError) as error:
+        run_program({"hyperdock:azureHostCount": 1, "hyperdock:vmSize": "Standard_D4_v3", "hyperdock:isolation": "hyperv"})
+    assert "\n" not in str(error.value) and "Generation 1 only and no Premium storage" in str(error.value)
+    assert [r.type for r in monitor.requests if r.type != "pulumi:pulumi:Stack"] == []
+
+
 def test_hosts_without_a_plan(monitor):
     run_program({"hyperdock:azureHostCount": 2, "hyperdock:onpremHosts": ["10.0.0.5"],
                  "hyperdock:onpremHostKeys": ["ssh-ed25519 AAAA"], "hyperdock:onpremPassword": "pw"},
@@ -93,7 +104,8 @@ def test_hosts_without_a_plan(monitor):
 
 
 @pytest.mark.parametrize("change, error, message", [
-    ({"hyperdock:securityType": ""}, HostConfigError, "securityType"),
+    ({"hyperdock:securityType": "Standard"}, HostConfigError, "securityType: 'Standard' is not in the Azure API's enum"),
+    ({"hyperdock:managementCidrs": ["0.0.0.0/1", "128.0.0.0/1"]}, HostConfigError, "not a private range"),
     ({"hyperdock:workloadSecrets": json.dumps({})}, StackConfigError, "workloadSecrets: .* needs"),
     ({"hyperdock:registry": ""}, StackConfigError, "registry"),
     ({"hyperdock:imageSku": "2022-datacenter-azure-edition"}, StackConfigError, "plan was made for ltsc2025"),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..azure_facts import SIZES, hyperv_size_problem, supports_nested_virtualization
 from .names import dns_label
 
 HOSTS_SCHEMA_ID = "hyperdock/hosts@1"
@@ -31,16 +32,10 @@ class HostSize:
     nested_virtualization: bool
 
 
-# Azure sizes and their "Nested Virtualization" row (windows-containers.md §6.3, S21). The vCPU and
-# memory figures are the series' standard ones (2 vCPUs : 8 GiB for D-series v5/v6), not from the
-# shared reference: check them with `az vm list-sizes` for a region.
-AZURE_SIZES = {s.name: s for s in (
-    HostSize("Standard_D4s_v5", 4, 16384, True), HostSize("Standard_D8s_v5", 8, 32768, True),
-    HostSize("Standard_D16s_v5", 16, 65536, True), HostSize("Standard_D32s_v5", 32, 131072, True),
-    HostSize("Standard_D8as_v5", 8, 32768, True), HostSize("Standard_D16as_v5", 16, 65536, True),
-    HostSize("Standard_D8s_v6", 8, 32768, True), HostSize("Standard_D16s_v6", 16, 65536, True),
-    HostSize("Standard_B8s_v2", 8, 32768, False),
-)}
+# Azure sizes with their vCPUs, memory and nested virtualization: migrate/azure_facts.py, the table
+# components and policies read too.
+AZURE_SIZES = {name: HostSize(name, vcpus, memory, supports_nested_virtualization(name))
+               for name, (vcpus, memory) in sorted(SIZES.items())}
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +136,8 @@ def capacity_plan(plan: dict, labels: dict[str, str], options: CapacityOptions) 
     for (isolation, tenant, zone), demands in sorted(groups.items()):
         name = "-".join(p for p in (isolation, dns_label(tenant, "") if tenant else "", dns_label(zone, "") if zone else "") if p)
         hosts, notes = pack(demands, options)
-        if isolation == "hyperv" and options.platform == "azure" and not options.size.nested_virtualization:
-            notes.append(f"{options.size.name} does not support nested virtualization: Hyper-V isolation cannot run on it")
+        if isolation == "hyperv" and options.platform == "azure" and hyperv_size_problem(options.size.name):
+            notes.append(f"Hyper-V isolation cannot run here: {hyperv_size_problem(options.size.name)}")
         pools.append({
             "name": name,
             "isolation": isolation,

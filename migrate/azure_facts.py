@@ -1,0 +1,140 @@
+"""Azure facts hyperdock relies on, kept once: VM sizes, security types, management ports, private ranges.
+
+Components (validation), the capacity plan and the policy pack all read this module. It imports
+nothing else of hyperdock, so it can move into a shared core unchanged.
+
+Sources (shared docs/windows-containers.md, "Corrections (2026-11-30)"):
+- size pages `dv3-series.md`, `dsv3-series.md`, `dsv5-series.md`: Dv3 is Generation 1 only with
+  no Premium storage; Dsv3, Dsv5, Dasv5, Dsv6 and Dasv6 support nested virtualization; v6 sizes
+  are Generation 2 only. [V]
+- Bsv2 has no nested virtualization (the S21 size page the components cited before). [V]
+- `trusted-launch-faq.md`, the pulumi-azure-native SDK's `compute.SecurityTypes` enum: the API
+  accepts `TrustedLaunch` and `ConfidentialVM`; `Standard` only with the `UseStandardSecurityType`
+  subscription feature; leaving `securityType` out gives a standard VM. [V]
+- `disks-enable-host-based-encryption-*`: `encryptionAtHost` needs the subscription feature
+  `Microsoft.Compute/EncryptionAtHost` registered, or VM creation fails. [V] Not checkable offline.
+- Trusted Launch needs a Generation 2 size [I] (Trusted Launch is a Gen2 feature); with nested
+  virtualization the sources disagree [U].
+- vCPU and memory per size: the series' standard ratio (D-series 1 vCPU : 4 GiB), not from the
+  shared reference [U]: check with `az vm list-sizes` for a region.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SizeSeries:
+    """What a VM size series offers a container host."""
+
+    name: str
+    pattern: re.Pattern
+    nested_virtualization: bool
+    generations: tuple[int, ...]
+    premium_storage: bool
+
+
+SERIES: tuple[SizeSeries, ...] = (
+    SizeSeries("Dv3", re.compile(r"^Standard_D\d+_v3$"), True, (1,), False),
+    SizeSeries("Dsv3", re.compile(r"^Standard_D\d+s_v3$"), True, (1, 2), True),
+    SizeSeries("Dsv5", re.compile(r"^Standard_D\d+s_v5$"), True, (1, 2), True),
+    SizeSeries("Dasv5", re.compile(r"^Standard_D\d+as_v5$"), True, (1, 2), True),
+    SizeSeries("Dsv6", re.compile(r"^Standard_D\d+s_v6$"), True, (2,), True),
+    SizeSeries("Dasv6", re.compile(r"^Standard_D\d+as_v6$"), True, (2,), True),
+    SizeSeries("Bsv2", re.compile(r"^Standard_B\d+s_v2$"), False, (1, 2), True),
+)
+
+# The sizes `hyperdock generate --host-size` offers, with vCPUs and memory (MiB); see the caveat above.
+SIZES: dict[str, tuple[int, int]] = {
+    "Standard_D4s_v5": (4, 16384), "Standard_D8s_v5": (8, 32768), "Standard_D16s_v5": (16, 65536),
+    "Standard_D32s_v5": (32, 131072), "Standard_D8as_v5": (8, 32768), "Standard_D16as_v5": (16, 65536),
+    "Standard_D8s_v6": (8, 32768), "Standard_D16s_v6": (16, 65536), "Standard_D8s_v3": (8, 32768),
+    "Standard_D16s_v3": (16, 65536), "Standard_B8s_v2": (8, 32768),
+}
+
+# The API's `securityProfile.securityType` values (pulumi-azure-native compute.SecurityTypes).
+SECURITY_TYPES = ("TrustedLaunch", "ConfidentialVM")
+ENCRYPTION_AT_HOST_FEATURE = "Microsoft.Compute/EncryptionAtHost"
+
+# Ports that administer a Windows host; the NSG opens only HOST_MANAGEMENT_PORTS (never WinRM over
+# plain HTTP), and policies judge every one of them.
+MANAGEMENT_PORTS = {22: "SSH", 3389: "RDP", 5985: "WinRM", 5986: "WinRM over HTTPS"}
+HOST_MANAGEMENT_PORTS = (22, 3389, 5986)
+
+# NSG source prefixes that mean "anyone": Azure's service tags and the catch-all ranges.
+INTERNET_SOURCES = frozenset({"*", "internet", "any", "0.0.0.0/0", "0.0.0.0", "::/0"})
+# Private address space: RFC 1918 and IPv6 unique local addresses (RFC 4193).
+PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
+# Service tags whose addresses are the VNet's own (and its peered / connected private spaces).
+PRIVATE_SERVICE_TAGS = frozenset({"virtualnetwork"})
+
+# Built-in role AcrPull (Azure's built-in roles list; the ID is the same in every tenant).
+ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+
+
+def series_of(vm_size: str) -> SizeSeries | None:
+    """Return the series of an Azure size, or None when the size is not in the table."""
+    return next((s for s in SERIES if s.pattern.match(vm_size)), None)
+
+
+def supports_nested_virtualization(vm_size: str) -> bool:
+    """True when the size's series supports nested virtualization (Hyper-V isolation needs it)."""
+    series = series_of(vm_size)
+    return bool(series and series.nested_virtualization)
+
+
+def host_size_problem(vm_size: str) -> str | None:
+    """Return why a size cannot run hyperdock's hosts (Gen2 Azure Edition image, Premium_LRS disk), or None.
+
+    Sizes not in the table are not judged here.
+    """
+    series = series_of(vm_size)
+    if series is None:
+        return None
+    reasons = []
+    if 2 not in series.generations:
+        reasons.append("Generation 1 only")
+    if not series.premium_storage:
+        reasons.append("no Premium storage")
+    if reasons:
+        return (f"{vm_size} ({series.name}) has {' and '.join(reasons)}: it cannot run the Gen2 Windows Server Azure "
+                "Edition images with a Premium_LRS disk; use Dsv3, Dsv5, Dasv5, Dsv6 or Dasv6")
+    return None
+
+
+def hyperv_size_problem(vm_size: str) -> str | None:
+    """Return why a size cannot be a Hyper-V isolation host, or None when it can."""
+    problem = host_size_problem(vm_size)
+    if problem:
+        return problem
+    if not supports_nested_virtualization(vm_size):
+        nested = ", ".join(s.name for s in SERIES if s.nested_virtualization and 2 in s.generations and s.premium_storage)
+        return (f"{vm_size} does not support nested virtualization (or is not in hyperdock's size table), which "
+                f"Hyper-V isolation needs on an Azure VM; use a size of the {nested} series (e.g. Standard_D4s_v5)")
+    return None
+
+
+def supports_trusted_launch(vm_size: str) -> bool:
+    """True when the size can run Trusted Launch as far as the table knows (a Generation 2 size)."""
+    series = series_of(vm_size)
+    return series is None or 2 in series.generations
+
+
+def is_internet_source(prefix: str) -> bool:
+    """True for an NSG source that means any address (`*`, `Internet`, `0.0.0.0/0`, ...)."""
+    return prefix.strip().lower() in INTERNET_SOURCES
+
+
+def is_private_source(prefix: str) -> bool:
+    """True when an NSG source prefix lies entirely in private address space (or is the VNet tag)."""
+    text = prefix.strip()
+    if text.lower() in PRIVATE_SERVICE_TAGS:
+        return True
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return any(network.version == r.version and network.subnet_of(r) for r in PRIVATE_RANGES)

@@ -1,0 +1,56 @@
+"""The one table of Azure facts: what it says, and that every reader uses it."""
+
+from __future__ import annotations
+
+import pytest
+from pulumi_azure_native import compute
+
+from components.validation import HostConfigError, validate_security_type
+from migrate import azure_facts
+from migrate.generate.capacity import AZURE_SIZES
+
+
+@pytest.mark.parametrize("size", ["Standard_D8s_v3", "Standard_D4s_v5", "Standard_D8as_v5", "Standard_D8s_v6",
+                                  "Standard_D16as_v6"])
+def test_nested_series_are_accepted_for_hyperv_hosts(size):
+    assert validate_security_type("hyperv", None, size) is None
+    assert validate_security_type("process", None, size) == "TrustedLaunch"
+
+
+def test_dv3_is_refused_with_the_reason():
+    with pytest.raises(HostConfigError, match="Generation 1 only and no Premium storage"):
+        validate_security_type("hyperv", None, "Standard_D4_v3")
+    assert azure_facts.supports_nested_virtualization("Standard_D4_v3")  # nested, but unusable for other reasons
+
+
+def test_security_types_are_the_sdk_enum():
+    assert set(azure_facts.SECURITY_TYPES) == {member.value for member in compute.SecurityTypes}
+    assert "Standard" not in azure_facts.SECURITY_TYPES
+
+
+def test_capacity_reads_the_same_table():
+    assert set(AZURE_SIZES) == set(azure_facts.SIZES)
+    for name, size in AZURE_SIZES.items():
+        assert size.nested_virtualization == azure_facts.supports_nested_virtualization(name)
+        assert (size.vcpus, size.memory_mib) == azure_facts.SIZES[name]
+
+
+@pytest.mark.parametrize("prefix, private", [
+    ("10.1.0.0/24", True), ("172.16.0.0/12", True), ("192.168.10.0/24", True), ("fd00:1::/64", True),
+    ("VirtualNetwork", True), ("0.0.0.0/1", False), ("128.0.0.0/1", False), ("172.32.0.0/16", False),
+    ("10.0.0.0/7", False), ("100.64.0.0/10", False), ("Internet", False), ("*", False), ("AzureCloud", False),
+    ("2001:db8::/32", False),
+])
+def test_private_sources(prefix, private):
+    assert azure_facts.is_private_source(prefix) is private
+
+
+def test_facts_module_imports_nothing_of_hyperdock():
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(azure_facts.__file__).read_text(encoding="utf-8"))
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not imported & {"migrate", "components", "policies"} and all(
+        not (isinstance(n, ast.ImportFrom) and n.level) for n in ast.walk(tree))
