@@ -80,8 +80,10 @@ def assess(inventories: list[Path], dependency_csvs: list[Path], options: Option
 
     resolver = Resolver(estate.vms)
     edges = edges_from_guests(estate.vms, resolver)
-    rows = sum(read_dependency_csv(path, resolver, edges) for path in dependency_csvs)
+    reads = [read_dependency_csv(path, resolver, edges) for path in dependency_csvs]
+    rows = sum(r.rows for r in reads)
     progress.step("dependencies", f"aggregated {rows} dependency rows and guest connections into {len(edges)} edges")
+    dependency_warnings = [w for w in (r.warning() for r in reads) if w]
 
     facts = estate_facts(estate, options.host_os, options.tenancy)
     extra = _merge_findings(estate.merge_notes, estate.vms)
@@ -111,7 +113,7 @@ def assess(inventories: list[Path], dependency_csvs: list[Path], options: Option
         estate=estate, decisions=decisions, edges=list(edges.values()), cycles=cycles, hubs=hubs,
         groups=list(zip(group_ids, groups)), waves=waves,
         infrastructure=infrastructure, options=options, host_build=OS_BUILDS[options.host_os],
-        rules=RULES,
+        rules=RULES, dependency_warnings=dependency_warnings,
     )
     progress.step("plan", "built the plan")
     return plan

@@ -134,6 +134,8 @@ def _assess(args: argparse.Namespace) -> int:
     generate_options = _generate_settings(args) if args.generate else None
     with cyclic_gc_paused():
         plan = assess(args.inventory, args.dependencies, options, progress)
+        for warning in plan["graph"]["warnings"]:
+            print(f"hyperdock: warning: {warning}", file=sys.stderr)
         files = {"plan.json": to_json(plan)}
         generated = None
         if generate_options is not None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .errors import InputError
@@ -20,10 +21,42 @@ from .tolerant import open_text, sniff_encoding
 
 EXTERNAL_PREFIX = "external:"
 
-# Azure Migrate's agentless dependency export (migration-tools.md §3): the columns hyperdock needs.
-# "Source process" and "Destination process" are read when present; "Time slot" = "Timeslot".
+# Azure Migrate's agentless dependency export (migration-tools.md §3 and its 2026-11-30 addendum):
+# the columns hyperdock needs. "Source IP", the processes and a connection count are read when
+# present; "Time slot" = "Timeslot".
 REQUIRED_COLUMNS = ("Source server name", "Destination server name", "Destination IP", "Destination port")
-_ALIASES = {"time slot": "timeslot"}
+COUNT_COLUMN = "connection count"
+_ALIASES = {"time slot": "timeslot", "connectioncount": COUNT_COLUMN, "connections": COUNT_COLUMN}
+# Windows PowerShell 5.1's Export-Csv writes this line first unless given -NoTypeInformation.
+_TYPE_LINE = "#TYPE"
+
+# What an edge's `connections` counts, everywhere (plan, report, --chatty-connections).
+CONNECTIONS_DEFINITION = (
+    "connections = observations of a pair: one per dependency-export row (the pair seen in one "
+    "6-hour time slot), or that row's Connection Count where the export has the column "
+    "(deduplicated exports); one per established connection a guest reported")
+
+
+@dataclass(slots=True)
+class CsvRead:
+    """What one dependency export contributed: rows read, and rows that could not be placed."""
+
+    path: str
+    rows: int
+    no_key: int = 0   # source or destination has neither a name nor an IP: left out
+    outside: int = 0  # source not in the inventory by name or IP: kept as inbound traffic only
+
+    def warning(self) -> str | None:
+        """Return a one-line warning when some rows could not be placed on an inventoried VM, else None."""
+        if not self.no_key and not self.outside:
+            return None
+        parts = []
+        if self.no_key:
+            parts.append(f"{self.no_key} without a source or destination name or IP (left out)")
+        if self.outside:
+            parts.append(f"{self.outside} from sources not in the inventory by name or IP (inbound traffic only)")
+        return (f"{self.path}: {self.no_key + self.outside} of {self.rows} rows could not be placed on an "
+                f"inventoried VM: {'; '.join(parts)}")
 
 
 @dataclass(slots=True)
@@ -79,65 +112,85 @@ def edges_from_guests(vms: Iterable[VM], resolver: Resolver) -> dict[tuple[str, 
     return edges
 
 
-def read_dependency_csv(path: Path, resolver: Resolver, edges: dict[tuple[str, str], Edge]) -> int:
-    """Add the rows of an Azure Migrate dependency export to `edges`; return the row count.
+def read_dependency_csv(path: Path, resolver: Resolver, edges: dict[tuple[str, str], Edge]) -> CsvRead:
+    """Add the rows of an Azure Migrate dependency export to `edges`; return what was read.
 
     Arrow reads the columns and collapses repeated rows (each 6-hour time slot repeats a pair) in
     C++, so Python only sees distinct rows: name resolution and validation run once per distinct
     row. A malformed file is re-read with the csv module to name the offending line.
     """
     where = str(path)
-    header, encoding = _header(path)
+    header, encoding, skip = _header(path)
     index = {_ALIASES.get(h.strip().lower(), h.strip().lower()): h for h in header}
     missing = [c for c in REQUIRED_COLUMNS if c.lower() not in index]
     if missing:
-        raise InputError(f"{where}:1", f"missing column(s) {', '.join(repr(c) for c in missing)}; "
-                                       "expected Azure Migrate's dependency export header")
+        raise InputError(f"{where}:{1 + skip}", f"missing column(s) {', '.join(repr(c) for c in missing)}; "
+                                                "expected Azure Migrate's dependency export header")
     wanted = [index[c.lower()] for c in REQUIRED_COLUMNS]
-    wanted += [index.get(c) for c in ("source process", "destination process")]
-    columns = [c for c in dict.fromkeys(wanted) if c is not None]
+    wanted += [index.get(c) for c in ("source ip", "source process", "destination process")]
+    count = index.get(COUNT_COLUMN)
+    keys = [c for c in dict.fromkeys(wanted) if c is not None and c != count]
+    types = {c: pa.string() for c in keys} | ({count: pa.int64()} if count else {})
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(encoding=encoding, use_threads=True),
-            convert_options=pacsv.ConvertOptions(include_columns=columns,
-                                                 column_types={c: pa.string() for c in columns}),
+            read_options=pacsv.ReadOptions(encoding=encoding, use_threads=True, skip_rows=skip),
+            convert_options=pacsv.ConvertOptions(include_columns=list(types), column_types=types),
         )
+        if count:
+            table = table.set_column(table.schema.get_field_index(count), count, pc.fill_null(table[count], 1))
+            if table.num_rows and pc.min(table[count]).as_py() < 0:
+                raise pa.ArrowInvalid("negative connection count")
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise _locate_problem(path, len(header)) or InputError(where, f"not a readable CSV: {exc}") from None
-    rows = table.num_rows
-    counts = table.group_by(columns, use_threads=False).aggregate([([], "count_all")])
-    src, dst, dst_ip, port, src_proc, dst_proc = wanted
-    names = {c: counts.column(c).to_pylist() for c in columns}
-    empty = [""] * counts.num_rows
+        raise _locate_problem(path, len(header), skip, count) or InputError(where, f"not a readable CSV: {exc}") from None
+    read = CsvRead(where, table.num_rows)
+    aggregates = [([], "count_all")] + ([(count, "sum")] if count else [])
+    groups = table.group_by(keys, use_threads=False).aggregate(aggregates)
+    src, dst, dst_ip, port, src_ip, src_proc, dst_proc = wanted
+    names = {c: groups.column(c).to_pylist() for c in keys}
+    empty = [""] * groups.num_rows
+    rows = groups.column("count_all").to_pylist()
+    weights = groups.column(f"{count}_sum").to_pylist() if count else rows
     nodes: dict[tuple[str, str], str] = {}
-    for s, d, ip, p, sp, dp, n in zip(names[src], names[dst], names[dst_ip], names[port],
-                                      names[src_proc] if src_proc else empty, names[dst_proc] if dst_proc else empty,
-                                      counts.column("count_all").to_pylist()):
-        s, d, ip, sp, dp = s or "", d or "", ip or "", sp or "", dp or ""
+    for s, sip, d, ip, p, sp, dp, n, weight in zip(
+            names[src], names[src_ip] if src_ip else empty, names[dst], names[dst_ip], names[port],
+            names[src_proc] if src_proc else empty, names[dst_proc] if dst_proc else empty, rows, weights):
+        s, sip, d, ip, sp, dp = (s or "").strip(), (sip or "").strip(), d or "", ip or "", sp or "", dp or ""
         port_number = _port_number(p or "")
         if port_number is None:
-            raise _locate_problem(path, len(header), bad_port=p) or InputError(
+            raise _locate_problem(path, len(header), skip, bad_port=p) or InputError(
                 where, f"Destination port {p!r} is not a port number (0-65535)")
-        source = nodes.get((s, ""))
+        if not (s or sip) or not (d.strip() or ip.strip()):
+            read.no_key += n  # nothing to resolve either end by
+            continue
+        source = nodes.get((s, sip))
         if source is None:
-            source = nodes[(s, "")] = resolver.node(s)
+            source = nodes[(s, sip)] = resolver.node(s, sip)
         target = nodes.get((d, ip))
         if target is None:
             target = nodes[(d, ip)] = resolver.node(d, ip)
+        if source.startswith(EXTERNAL_PREFIX):
+            read.outside += n
         if source == target:
             continue
-        _add(edges, source, target, n, port_number, sp.strip())
+        _add(edges, source, target, weight, port_number, sp.strip())
         if dp.strip():
             edges[(source, target)].processes.add(dp.strip())
-    return rows
+    return read
 
 
-def _header(path: Path) -> tuple[list[str], str]:
-    """Return the header row and the file's encoding; raise InputError for an empty file."""
+def _header(path: Path) -> tuple[list[str], str, int]:
+    """Return the header row, the file's encoding and how many lines precede the header (a `#TYPE` line).
+
+    Raises InputError for an empty file.
+    """
     with open_text(path) as stream:
+        reader = csv.reader(stream)
         try:
-            header = next(csv.reader(stream))
+            header = next(reader)
+            skip = 0
+            if header and header[0].lstrip("\ufeff").startswith(_TYPE_LINE):
+                header, skip = next(reader), 1
         except StopIteration:
             raise InputError(str(path), "file is empty; expected a CSV with a header row") from None
         except (csv.Error, UnicodeDecodeError) as exc:
@@ -145,18 +198,20 @@ def _header(path: Path) -> tuple[list[str], str]:
     with path.open("rb") as probe:
         encoding, bom = sniff_encoding(probe.read(4))
     # Arrow skips a UTF-8 BOM itself; Python's "utf-16" codec consumes a UTF-16 one.
-    return header, "utf-16" if bom and encoding.startswith("utf-16") else encoding
+    return header, "utf-16" if bom and encoding.startswith("utf-16") else encoding, skip
 
 
-def _locate_problem(path: Path, width: int, bad_port: str | None = None) -> InputError | None:
+def _locate_problem(path: Path, width: int, skip: int = 0, count: str | None = None,
+                    bad_port: str | None = None) -> InputError | None:
     """Find the first malformed line with the csv module (error path only); None if it finds none."""
-    port_column = None
     with open_text(path) as stream:
         reader = csv.reader(stream)
         try:
-            header = next(reader)
-            lowered = [h.strip().lower() for h in header]
+            for _ in range(skip):
+                next(reader)
+            lowered = [h.strip().lower() for h in next(reader)]
             port_column = lowered.index("destination port") if "destination port" in lowered else None
+            count_column = lowered.index(count.strip().lower()) if count else None
             for row in reader:
                 if not any(cell.strip() for cell in row):
                     continue
@@ -165,6 +220,9 @@ def _locate_problem(path: Path, width: int, bad_port: str | None = None) -> Inpu
                 if bad_port is not None and port_column is not None and row[port_column] == bad_port:
                     return InputError(f"{path}:{reader.line_num}",
                                       f"Destination port {bad_port!r} is not a port number (0-65535)")
+                if count_column is not None and row[count_column].strip() and not row[count_column].strip().isdigit():
+                    return InputError(f"{path}:{reader.line_num}",
+                                      f"{count}: expected a whole number of connections, got {row[count_column]!r}")
         except (csv.Error, UnicodeDecodeError) as exc:
             return InputError(f"{path}:{reader.line_num + 1}", f"not a readable CSV row: {exc}")
     return None

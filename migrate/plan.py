@@ -11,7 +11,7 @@ from typing import Iterable
 from . import __version__
 from . import graph as g
 from .decide import Decision
-from .dependencies import Edge
+from .dependencies import CONNECTIONS_DEFINITION, Edge
 from .facts import SYSTEM_PORTS, drive_of, is_domain_account, is_windows_component
 from .model import VM, PLANNING_TAGS, Estate
 from .rules import FIT_ORDER, Rule
@@ -24,7 +24,8 @@ MIB = 1024 * 1024
 def build_plan(*, estate: Estate, decisions: dict[str, Decision], edges: list[Edge], cycles: list[list[str]],
                hubs: list[tuple[str, int]],
                groups: list[tuple[str, tuple[list[str], list[str]]]], waves: list[Wave],
-               infrastructure: set[str], options, host_build: int, rules: Iterable[Rule]) -> dict:
+               infrastructure: set[str], options, host_build: int, rules: Iterable[Rule],
+               dependency_warnings: Iterable[str] = ()) -> dict:
     """Return the plan document as plain JSON-ready data."""
     by_id = {vm.vm_id: vm for vm in estate.vms}
     wave_of = {m: w.number for w in waves for m in w.members}
@@ -67,6 +68,8 @@ def build_plan(*, estate: Estate, decisions: dict[str, Decision], edges: list[Ed
             "cycles": [[name(n) for n in c] for c in cycles],
             "external": [{"address": a, "dependants": sorted(name(n) for n in deps if n in by_id)}
                          for a, deps in g.external_dependencies(edges)],
+            "connections": CONNECTIONS_DEFINITION,
+            "warnings": list(dependency_warnings),
         },
         "rules": [
             {"id": r.id, "severity": r.severity, "title": r.title, "remediation": r.remediation, "source": r.source}

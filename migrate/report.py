@@ -93,6 +93,13 @@ def _graph(plan: dict, out) -> None:
     out(f"External dependencies: {len(graph['external'])}." + "".join(
         f"\n- `{_cell(e['address'])}` from {', '.join(_cell(n) for n in e['dependants'])}" for e in graph["external"][:50]))
     out("")
+    if graph.get("connections"):
+        out(f"Counting: {_cell(graph['connections'])}; `--chatty-connections` {plan['options']['chattyConnections']} "
+            "applies to that count.")
+        out("")
+    for warning in graph.get("warnings", []):
+        out(f"> Warning: {_cell(warning)}")
+        out("")
 
 
 def _groups(plan: dict, out) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import DATA, guest, inventory, vm, write_json
 from migrate.dependencies import Resolver, edges_from_guests, read_dependency_csv
+from migrate.errors import InputError
 from migrate.inventory import read_estate
 
 HEADER = ("Timeslot,Source server name,Source IP,Source application,Source process,Destination server name,"
@@ -47,7 +50,7 @@ def test_csv_rows_collapse_across_time_slots(tmp_path):
     path = tmp_path / "deps.csv"
     path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
     edges: dict = {}
-    assert read_dependency_csv(path, Resolver(estate.vms), edges) == 4
+    assert read_dependency_csv(path, Resolver(estate.vms), edges).rows == 4
     edge = edges[(ids["APP"], ids["DB"])]
     assert edge.connections == 3 and edge.ports == {1433}
     assert edge.processes == {"app.exe", "sqlservr.exe"}
@@ -57,7 +60,7 @@ def test_csv_rows_collapse_across_time_slots(tmp_path):
 def test_real_sample_export_without_source_ip(tmp_path):
     estate = estate_of(tmp_path, vm("app1-server", ip="10.0.0.1"), vm("app2-server", ip="10.0.0.2"))
     edges: dict = {}
-    rows = read_dependency_csv(DATA / "dependency-export-sample.csv", Resolver(estate.vms), edges)
+    rows = read_dependency_csv(DATA / "dependency-export-sample.csv", Resolver(estate.vms), edges).rows
     assert rows == 5
     ids = {v.name: v.vm_id for v in estate.vms}
     assert edges[(ids["app1-server"], ids["app2-server"])].ports == {443}
@@ -76,6 +79,103 @@ def test_csv_with_bom(tmp_path, bom, encoding):
     path = tmp_path / "deps.csv"
     path.write_bytes(bom + (HEADER + "t,A,,,,B,10.0.0.2,,,80\n").encode(encoding))
     edges: dict = {}
-    assert read_dependency_csv(path, Resolver(estate.vms), edges) == 1
+    assert read_dependency_csv(path, Resolver(estate.vms), edges).rows == 1
     ids = {v.name: v.vm_id for v in estate.vms}
     assert list(edges) == [(ids["A"], ids["B"])]
+
+
+# Azure Migrate's export header as real files show it (migration-tools.md, 2026-11-30 addendum).
+PORTAL = ("Time slot,Source server name,Source IP,Source application,Source process,Destination server name,"
+          "Destination IP,Destination application,Destination process,Destination port\n")
+
+
+def three_vms(tmp_path):
+    estate = estate_of(tmp_path, vm("WEB", ip="10.0.0.1"), vm("API", ip="10.0.0.2"), vm("DB", ip="10.0.0.3"))
+    return estate, {v.name: v.vm_id for v in estate.vms}
+
+
+def test_empty_source_names_resolve_by_source_ip(tmp_path):
+    estate, ids = three_vms(tmp_path)
+    path = tmp_path / "deps.csv"
+    path.write_text(PORTAL + "\n".join([
+        "12/15/2024 00:00-06:00,,10.0.0.1,,w3wp.exe,,10.0.0.3,,sqlservr.exe,1433",
+        "12/15/2024 00:00-06:00,,10.0.0.2,,api.exe,DB,10.0.0.3,,sqlservr.exe,1433",
+        "12/15/2024 06:00-12:00,,10.0.0.2,,api.exe,DB,10.0.0.3,,sqlservr.exe,1433",
+    ]) + "\n", encoding="utf-8")
+    edges: dict = {}
+    read = read_dependency_csv(path, Resolver(estate.vms), edges)
+    assert set(edges) == {(ids["WEB"], ids["DB"]), (ids["API"], ids["DB"])}
+    assert edges[(ids["API"], ids["DB"])].connections == 2
+    assert read.warning() is None
+
+
+def test_export_csv_type_line_is_skipped(tmp_path):
+    estate, ids = three_vms(tmp_path)
+    path = tmp_path / "deps.csv"
+    quoted = lambda line: ",".join(f'"{cell}"' for cell in line.split(","))  # noqa: E731  Export-Csv quotes every field
+    path.write_text("#TYPE System.Management.Automation.PSCustomObject\n" + quoted(PORTAL.strip()) + "\n"
+                    + quoted("12/15/2024 00:00-06:00,WEB,10.0.0.1,,w3wp.exe,API,10.0.0.2,,api.exe,443") + "\n",
+                    encoding="utf-8-sig")
+    edges: dict = {}
+    assert read_dependency_csv(path, Resolver(estate.vms), edges).rows == 1
+    assert list(edges) == [(ids["WEB"], ids["API"])]
+
+
+def test_connection_count_column_means_the_same_as_repeated_rows(tmp_path):
+    """A deduplicated export with a count weighs a pair as the portal export's repeated rows do."""
+    estate, ids = three_vms(tmp_path)
+    portal, deduplicated = tmp_path / "portal.csv", tmp_path / "dedup.csv"
+    portal.write_text(PORTAL + "".join(f"12/{d}/2024 00:00-06:00,WEB,10.0.0.1,,,API,10.0.0.2,,,443\n" for d in (15, 16, 17)),
+                      encoding="utf-8")
+    deduplicated.write_text("Source server name,Source IP,Destination server name,Destination IP,Destination port,Connection Count\n"
+                            "WEB,10.0.0.1,API,10.0.0.2,443,3\nWEB,10.0.0.1,DB,10.0.0.3,1433,\n", encoding="utf-8")
+    counted = []
+    for path in (portal, deduplicated):
+        edges: dict = {}
+        read_dependency_csv(path, Resolver(estate.vms), edges)
+        counted.append(edges[(ids["WEB"], ids["API"])].connections)
+    assert counted == [3, 3]
+    edges = {}
+    read_dependency_csv(deduplicated, Resolver(estate.vms), edges)
+    assert edges[(ids["WEB"], ids["DB"])].connections == 1  # an empty count is one observation
+
+
+def test_rows_that_cannot_be_placed_are_counted(tmp_path):
+    estate, ids = three_vms(tmp_path)
+    path = tmp_path / "deps.csv"
+    path.write_text(PORTAL + "\n".join([
+        "t1,WEB,10.0.0.1,,,API,10.0.0.2,,,443",
+        "t1,,,,,API,10.0.0.2,,,443",              # no source name, no source IP
+        "t2,,,,,API,10.0.0.2,,,443",
+        "t1,WEB,10.0.0.1,,,,,,,443",              # no destination either way
+        "t1,,192.0.2.50,,,API,10.0.0.2,,,443",    # a client outside the inventory
+    ]) + "\n", encoding="utf-8")
+    edges: dict = {}
+    read = read_dependency_csv(path, Resolver(estate.vms), edges)
+    assert (read.rows, read.no_key, read.outside) == (5, 3, 1)
+    assert "4 of 5 rows could not be placed" in read.warning()
+    assert not any(node.endswith(":unknown") for pair in edges for node in pair)
+
+
+def test_unplaced_rows_are_warned_about_in_cli_plan_and_report(tmp_path):
+    from conftest import run_cli
+
+    inv = write_json(tmp_path / "inv.json", inventory(vm("WEB", ip="10.0.0.1"), vm("API", ip="10.0.0.2")))
+    deps = tmp_path / "deps.csv"
+    deps.write_text(PORTAL + "t1,WEB,10.0.0.1,,,API,10.0.0.2,,,443\nt1,,,,,API,10.0.0.2,,,443\n", encoding="utf-8")
+    result = run_cli("assess", str(inv), "--dependencies", str(deps), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "hyperdock: warning:" in result.stderr and "1 of 2 rows could not be placed" in result.stderr
+    plan = json.loads((tmp_path / "out" / "plan.json").read_text(encoding="utf-8"))
+    assert plan["graph"]["warnings"] and "Connection Count" in plan["graph"]["connections"]
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "1 of 2 rows could not be placed" in report and "6-hour time slot" in report
+
+
+def test_bad_connection_count_names_the_line(tmp_path):
+    estate, _ = three_vms(tmp_path)
+    path = tmp_path / "deps.csv"
+    path.write_text("Source server name,Destination server name,Destination IP,Destination port,Connection Count\n"
+                    "WEB,API,10.0.0.2,443,4\nWEB,API,10.0.0.2,443,many\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"deps.csv:3: Connection Count: expected a whole number"):
+        read_dependency_csv(path, Resolver(estate.vms), {})
