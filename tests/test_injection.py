@@ -140,7 +140,8 @@ def test_gmsa_scripts_parse_and_hold_values_as_literals(generated):
         tree = parse(script.read_bytes())
         assert not tree.root_node.has_error, script
         assert set(command_names(tree.root_node)) <= {"Get-ADServiceAccount", "Out-Null", "New-ADServiceAccount",
-                                                      "New-CredentialSpec", "Join-Path"}
+                                                      "New-CredentialSpec", "Join-Path", "Get-Module",
+                                                      "Install-Module"}
 
 
 def test_hadolint_and_kubernetes_accept_hostile_output(generated):

@@ -30,7 +30,7 @@ def gmsa_script(label: str, container: dict) -> str:
     domain = container.get("domain") or "example.local"
     identities = ", ".join(container.get("domainIdentities") or []) or "Windows authentication"
     return "\n".join([
-        "#Requires -Modules ActiveDirectory, CredentialSpec",
+        "#Requires -Modules ActiveDirectory",
         f"# gMSA for {label}: the identity the container runs as, in place of the VM's domain accounts.",
         "# Run once as a domain administrator on a domain-joined container host; then copy the",
         "# credential spec to C:\\ProgramData\\docker\\CredentialSpecs on every host of its pool.",
@@ -39,6 +39,8 @@ def gmsa_script(label: str, container: dict) -> str:
         "    [string] $HostGroup = 'hyperdock-container-hosts'",
         ")",
         "$ErrorActionPreference = 'Stop'",
+        "# New-CredentialSpec comes from the CredentialSpec module on the PowerShell Gallery (Microsoft's gMSA docs).",
+        "if (-not (Get-Module -ListAvailable -Name CredentialSpec)) { Install-Module -Name CredentialSpec -Force }",
         f"$account = {ps_quote(account)}",
         f"$domain = {ps_quote(domain)}",
         f"# The VM used: {ps_quote(identities)}; grant the gMSA the same rights (SQL logins, shares, SPNs).",
