@@ -6,9 +6,16 @@ Used by the offline policy check (policies/check.py) and by the tests of the Pul
 from __future__ import annotations
 
 import asyncio
+import base64
 
 import pulumi
 from pulumi.runtime import mocks
+
+
+# What a cluster's credentials look like to the program under mocks; never a real cluster.
+MOCK_KUBECONFIG = ("apiVersion: v1\nkind: Config\nclusters: [{name: mock, cluster: {server: 'https://mock.invalid'}}]\n"
+                   "users: [{name: mock, user: {token: mock-token-not-a-secret-of-anyone}}]\n"
+                   "contexts: [{name: mock, context: {cluster: mock, user: mock}}]\ncurrent-context: mock\n")
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -23,6 +30,9 @@ class Mocks(pulumi.runtime.Mocks):
             outputs["ipConfigurations"] = [dict(c, privateIPAddress="10.20.1.4") for c in args.inputs.get("ipConfigurations", [])]
         if args.typ == "azure-native:compute:VirtualMachine":
             outputs["identity"] = dict(args.inputs.get("identity", {}), principalId="00000000-0000-0000-0000-00000000abcd")
+        if args.typ == "azure-native:containerservice:ManagedCluster":
+            outputs["identityProfile"] = {"kubeletidentity": {"objectId": "00000000-0000-0000-0000-00000000cafe",
+                                                              "clientId": "00000000-0000-0000-0000-00000000c1ee"}}
         if args.typ == "random:index/randomPassword:RandomPassword":
             outputs["result"] = "Generated-Password-1!"
         if args.typ == "command:remote:Command":
@@ -31,6 +41,8 @@ class Mocks(pulumi.runtime.Mocks):
         return [resource_id, outputs]
 
     def call(self, args: pulumi.runtime.MockCallArgs):
+        if args.token == "azure-native:containerservice:listManagedClusterUserCredentials":
+            return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(MOCK_KUBECONFIG.encode()).decode()}]}
         return {}
 
 

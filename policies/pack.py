@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import azure_vm, network, onprem, tags, workloads
+from . import aks, azure_vm, network, onprem, tags, workloads
 
 PACK_NAME = "hyperdock"
 PACK_VERSION = "0.1.0"
-POLICIES = [*network.POLICIES, *azure_vm.POLICIES, *onprem.POLICIES, *tags.POLICIES, *workloads.POLICIES]
+POLICIES = [*network.POLICIES, *aks.POLICIES, *azure_vm.POLICIES, *onprem.POLICIES, *tags.POLICIES, *workloads.POLICIES]
