@@ -84,7 +84,7 @@ VM_CASES = {
 
 def test_every_policy_is_in_the_pack_with_metadata():
     names = [p.name for p in POLICIES]
-    assert len(names) == len(set(names)) == 15
+    assert len(names) == len(set(names)) == 18
     for policy in POLICIES:
         assert policy.name.startswith("hyperdock-")
         assert policy.description and policy.remediation_steps and policy.severity and policy.enforcement_level
