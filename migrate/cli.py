@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from . import __version__
 from .assess import Options, Progress, assess, cyclic_gc_paused
 from .errors import InputError
 from .images import HOST_OS_CHOICES
-from .output import to_json, write_files
+from .output import interrupts_raise, to_json, write_file, write_tree
 from .generate.aks import AksOptions
 from .generate.capacity import AZURE_SIZES, CapacityOptions, HostSize
 from .generate.files import DEFAULT_REGISTRY, GenerateOptions, generate
@@ -19,6 +20,9 @@ from .plan_reader import read_plan
 from .report import render_report
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in hyperdock, not in the input
+MAX_MESSAGE = 2000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,26 +107,48 @@ def _generate_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command == "assess":
-            return _assess(args)
-        if args.command == "generate":
-            return _generate(args)
-        if args.command == "import":
-            return _import(args)
-        if args.command == "discover":
-            return _discover(args)
-        if args.command == "policy":
-            from policies.check import main as policy_check  # imports Pulumi: only when asked for
+    """Run one command; return its exit code. Every failure ends as one line on stderr."""
+    with interrupts_raise():
+        try:
+            args = build_parser().parse_args(argv)
+            return _run(args)
+        except InputError as exc:
+            _say(f"error: {exc}")
+            return EXIT_BAD_INPUT
+        except KeyboardInterrupt:
+            _say("interrupted; no partial result was written (a previous result is whole)")
+            return EXIT_INTERRUPTED
+        except OSError as exc:  # one the readers and writers did not already name
+            _say(f"error: {exc.filename or 'hyperdock'}: {exc.strerror or exc}")
+            return EXIT_BAD_INPUT
+        except (RecursionError, MemoryError) as exc:
+            _say(f"error: the input is too large or too deeply nested to process ({type(exc).__name__})")
+            return EXIT_BAD_INPUT
+        except Exception as exc:  # noqa: BLE001 - the promise is one line, never a traceback
+            _say(f"internal error: {type(exc).__name__}: {exc} (a bug in hyperdock {__version__}; please report it)")
+            return EXIT_INTERNAL
 
-            return policy_check(args.rest)
-    except InputError as exc:
-        print(f"hyperdock: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        return 130
-    return 0
+
+def _say(message: str) -> None:
+    """Print `message` as exactly one line: line breaks of any kind inside it become spaces."""
+    line = " ".join(message.splitlines()) if message else message
+    if len(line) > MAX_MESSAGE:
+        line = line[:MAX_MESSAGE] + "…"
+    print(f"hyperdock: {line}", file=sys.stderr, flush=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "assess":
+        return _assess(args)
+    if args.command == "generate":
+        return _generate(args)
+    if args.command == "import":
+        return _import(args)
+    if args.command == "discover":
+        return _discover(args)
+    from policies.check import main as policy_check  # imports Pulumi: only when asked for
+
+    return policy_check(args.rest)
 
 
 def _assess(args: argparse.Namespace) -> int:
@@ -132,6 +158,7 @@ def _assess(args: argparse.Namespace) -> int:
                       max_wave_size=args.max_wave_size, chatty_connections=args.chatty_connections)
     progress = Progress(enabled=not args.quiet)
     generate_options = _generate_settings(args) if args.generate else None
+    _check_out_folder(args.out)
     with cyclic_gc_paused():
         plan = assess(args.inventory, args.dependencies, options, progress)
         for warning in plan["graph"]["warnings"]:
@@ -142,18 +169,23 @@ def _assess(args: argparse.Namespace) -> int:
             definitions, generated = generate(plan, generate_options)
             files.update(definitions)
         files["report.md"] = render_report(plan, generated)
-    write_files(args.out, files)
+    write_tree(args.out, files)
     progress.step("write", f"wrote {len(files)} files under {args.out}")
     return 0
 
 
 def _generate(args: argparse.Namespace) -> int:
     options = _generate_settings(args)
-    plan = read_plan(args.plan_dir / "plan.json")
+    out = args.out or args.plan_dir
+    _check_out_folder(out)
+    plan_path = args.plan_dir / "plan.json"
+    plan = read_plan(plan_path)
     files, generated = generate(plan, options)
     files["report.md"] = render_report(plan, generated)
-    out = args.out or args.plan_dir
-    write_files(out, files)
+    if os.path.abspath(out) == os.path.abspath(args.plan_dir):
+        # The plan stays part of the result it is written into (and listed in its manifest).
+        files["plan.json"] = plan_path.read_bytes()
+    write_tree(out, files)
     print(f"hyperdock: wrote {len(files)} files under {out}", file=sys.stderr)
     return 0
 
@@ -177,8 +209,14 @@ def _discover(args: argparse.Namespace) -> int:
 
 def _write_inventory(out: Path, inventory: dict) -> None:
     count = sum(len(h["vms"]) for h in inventory["hosts"])
-    write_files(out.parent, {out.name: to_json(inventory)})
+    write_file(out, to_json(inventory))
     print(f"hyperdock: wrote {count} VMs to {out}", file=sys.stderr)
+
+
+def _check_out_folder(out: Path) -> None:
+    """Refuse an --out that can never hold a result before doing any work."""
+    if out.exists() and not out.is_dir():
+        raise InputError(str(out), "exists and is not a folder; --out needs a folder")
 
 
 def _generate_settings(args: argparse.Namespace) -> GenerateOptions:

@@ -1,12 +1,34 @@
-"""Writing results all-or-nothing: every file goes to a temporary name first, then is renamed."""
+"""Writing results all-or-nothing.
+
+A result folder is written whole into a temporary sibling folder, then swapped in with two renames,
+so an interrupted or failed run leaves the previous result as it was. A manifest in the folder
+lists the files hyperdock wrote: the next run replaces exactly those and carries everything else
+(the operator's application content, secrets) over into the new result. Files are created with
+mode 0666 and directories 0777, less the umask, as any other tool's output.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import shutil
+import signal
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import orjson
+
+from .errors import InputError
+
+MANIFEST = ".hyperdock-manifest"
+MANIFEST_HEADER = "# Files written by hyperdock; the next run replaces these and keeps the rest.\n"
+_TEMP_TAG = ".hyperdock-"
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived; raised where Python next runs, unwinding every cleanup."""
 
 
 def to_json(document: object) -> bytes:
@@ -18,20 +40,233 @@ def to_json(document: object) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
-def write_files(out_dir: Path, files: dict[str, str | bytes]) -> None:
-    """Write every file of `files` (relative path → text or UTF-8 bytes) under `out_dir`, atomically per file.
+def _raise_interrupted(signum, frame) -> None:
+    raise Interrupted(signal.Signals(signum).name)
 
-    All contents are rendered before this is called, so a bad input never leaves half a result.
+
+@contextmanager
+def interrupts_raise() -> Iterator[None]:
+    """Turn SIGTERM (and SIGINT) into `Interrupted` for the duration, so cleanups run on both."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _raise_interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block is done, then raise `Interrupted` if one came.
+
+    Around the swap: a handful of renames that must not stop half-way.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for relative, text in sorted(files.items()):
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, frame: pending.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if pending:
+        raise Interrupted(signal.Signals(pending[0]).name)
+
+
+def _os_error(path: Path | str, exc: OSError) -> InputError:
+    return InputError(str(path), f"cannot write: {exc.strerror or exc}")
+
+
+def _write_file(path: Path, content: str | bytes) -> None:
+    """Create `path` (which must not exist) with `content`; mode 0666 less the umask."""
+    data = content if isinstance(content, bytes) else content.encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    with os.fdopen(fd, "wb") as stream:
+        stream.write(data)
+
+
+def _is_relative(relative: str) -> bool:
+    parts = relative.split("/")
+    return bool(relative) and not relative.startswith("/") and "\\" not in relative and "\0" not in relative \
+        and all(p not in ("", ".", "..") for p in parts) and parts[0] != MANIFEST
+
+
+def _check_relative(relative: str) -> None:
+    if not _is_relative(relative):
+        raise ValueError(f"not a result path: {relative!r}")  # a bug in the caller, not bad input
+
+
+def _read_manifest(folder: Path) -> set[str]:
+    """Return the files a previous run listed in `folder`'s manifest (empty when there is none)."""
+    try:
+        text = (folder / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    # Only plain relative paths count: a manifest edited to name ../elsewhere changes nothing outside.
+    return {line for line in text.split("\n") if not line.startswith("#") and _is_relative(line)}
+
+
+def _remove_stale_temporaries(parent: Path, name: str) -> None:
+    """Remove temporary folders of earlier runs into `name` that were killed before the swap."""
+    prefix = f".{name}{_TEMP_TAG}"
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.name.startswith(prefix) and entry.name.endswith(".new")):
+            continue
+        pid = entry.name[len(prefix):-len(".new")]
+        if pid.isascii() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def write_tree(out_dir: Path, files: dict[str, str | bytes]) -> None:
+    """Make `out_dir` hold exactly `files` (relative path → text or UTF-8 bytes) plus the user's own files.
+
+    Everything is written into `.<name>.hyperdock-<pid>.new` beside `out_dir`; then, with SIGINT and
+    SIGTERM held, the user's files (those not in the previous manifest) move across and the folder
+    is swapped in. Any failure before the swap removes the temporary folder and leaves `out_dir` as
+    it was. Raises InputError for a `--out` that cannot hold the result.
+    """
+    out_dir = Path(os.path.abspath(out_dir))
+    for relative in files:
+        _check_relative(relative)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(str(out_dir), "exists and is not a folder; --out needs a folder")
+    if out_dir.parent == out_dir:
+        raise InputError(str(out_dir), "cannot be the root folder; --out needs a folder of its own")
+    previous = _read_manifest(out_dir) if out_dir.is_dir() else set()
+    _check_conflicts(out_dir, files, previous)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _os_error(out_dir.parent, exc) from None
+    _remove_stale_temporaries(out_dir.parent, out_dir.name)
+    staging = out_dir.parent / f".{out_dir.name}{_TEMP_TAG}{os.getpid()}.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        try:
+            os.mkdir(staging, 0o777)
+        except OSError as exc:
+            raise InputError(str(out_dir), f"cannot write a temporary folder beside it: {exc.strerror or exc}") from None
+        made: set[Path] = {staging}
+        for relative, content in sorted(files.items()):
+            target = staging / relative
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.update(target.parents)
+            try:
+                _write_file(target, content)
+            except OSError as exc:
+                raise _os_error(out_dir / relative, exc) from None
+        _write_file(staging / MANIFEST, MANIFEST_HEADER + "".join(f"{r}\n" for r in sorted(files)))
+        with interrupts_deferred():
+            _swap(out_dir, staging, previous, set(files))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_conflicts(out_dir: Path, files: dict[str, str | bytes], previous: set[str]) -> None:
+    """Refuse a result that would land on a user's folder (or under a user's file) of the same name."""
+    if not out_dir.is_dir():
+        return
+    folders = {str(p) for r in files for p in Path(r).parents if str(p) != "."}
+    for relative in sorted(files):
+        path = out_dir / relative
+        if path.is_dir() and not path.is_symlink():
+            raise InputError(str(path), "is a folder; hyperdock writes a file of that name here")
+    for folder in sorted(folders):
+        path = out_dir / folder
+        if (path.exists() or path.is_symlink()) and not path.is_dir() and folder not in previous:
+            raise InputError(str(path), "is a file; hyperdock writes a folder of that name here")
+
+
+def _swap(out_dir: Path, staging: Path, previous: set[str], written: set[str]) -> None:
+    """Carry the user's files from `out_dir` into `staging`, then put `staging` in its place."""
+    if not out_dir.exists():
+        os.rename(staging, out_dir)
+        return
+    retired = out_dir.parent / f".{out_dir.name}{_TEMP_TAG}{os.getpid()}.old"
+    shutil.rmtree(retired, ignore_errors=True)
+    try:
+        os.rename(out_dir, retired)
+    except OSError as exc:
+        if exc.errno not in (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES, errno.EINVAL):
+            raise _os_error(out_dir, exc) from None
+        _merge_in_place(out_dir, staging, previous, written)  # a mount point or the working folder
+        return
+    os.rename(staging, out_dir)
+    ours = previous | written | {MANIFEST}
+    owned_folders = {"/".join(r.split("/")[:i]) for r in ours for i in range(1, r.count("/") + 1)}
+    _carry_user_files(retired, out_dir, ours, owned_folders, "")
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _carry_user_files(source: Path, target: Path, ours: set[str], owned_folders: set[str], prefix: str) -> None:
+    """Move every entry of `source` that hyperdock did not write into `target`, keeping its place."""
+    for entry in sorted(os.scandir(source), key=lambda e: e.name):
+        relative = f"{prefix}{entry.name}"
+        destination = target / entry.name
+        if relative in ours:
+            continue
+        if relative in owned_folders and entry.is_dir(follow_symlinks=False):
+            _carry_user_files(Path(entry.path), destination, ours, owned_folders, relative + "/")
+        elif not destination.exists() and not destination.is_symlink():
+            target.mkdir(parents=True, exist_ok=True)  # a folder of a workload gone since: kept for the user's file
+            os.rename(entry.path, destination)
+
+
+def _merge_in_place(out_dir: Path, staging: Path, previous: set[str], written: set[str]) -> None:
+    """Where `out_dir` itself cannot be renamed: replace the files one by one, then drop stale ones."""
+    for relative in sorted(written) + [MANIFEST]:
         target = out_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(text if isinstance(text, bytes) else text.encode("utf-8"))
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        os.replace(staging / relative, target)
+    for relative in sorted(previous - written):
+        path = out_dir / relative
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+
+
+def write_file(path: Path, content: str | bytes) -> None:
+    """Write one file all-or-nothing: a temporary sibling, then a rename over `path`."""
+    path = Path(os.path.abspath(path))
+    if path.is_dir():
+        raise InputError(str(path), "is a folder; --out needs a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _os_error(path.parent, exc) from None
+    temporary = path.parent / f".{path.name}{_TEMP_TAG}{os.getpid()}.new"
+    try:
+        temporary.unlink(missing_ok=True)
+        _write_file(temporary, content)
+        with interrupts_deferred():
+            os.replace(temporary, path)
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_files(out_dir: Path, files: dict[str, str | bytes]) -> None:
+    """Former name of `write_tree`, kept for callers outside the command line (benchmarks)."""
+    write_tree(out_dir, files)

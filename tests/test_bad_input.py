@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,21 @@ def _assert_one_line_error(result, out, where: str, expected: str) -> None:
     assert lines[0].startswith("hyperdock: error: ")
     assert where in lines[0] and expected in lines[0], lines[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize("make_out", ["file", "plan-json-folder", "unwritable"])
+def test_odd_out_is_one_line_and_nothing_written(tmp_path, make_out):
+    inv = write_json(tmp_path / "inv.json", _inventory_with())
+    out = tmp_path / "out"
+    if make_out == "file":
+        out.write_text("x", encoding="utf-8")
+    elif make_out == "plan-json-folder":
+        (out / "plan.json").mkdir(parents=True)
+    else:
+        out = Path("/proc/hyperdock-out")  # /proc takes no new entries, even from root
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    result = run_cli("assess", str(inv), "--out", str(out), "--quiet", "--generate")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert str(out) in result.stderr
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before

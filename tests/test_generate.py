@@ -34,7 +34,7 @@ def sample(tmp_path_factory) -> Path:
 
 def generated_files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name not in ("plan.json", "report.md")}
+            if p.is_file() and p.name not in ("plan.json", "report.md", ".hyperdock-manifest")}
 
 
 def test_golden_files(sample):

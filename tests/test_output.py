@@ -1,0 +1,145 @@
+"""The all-or-nothing writer: a temporary sibling swapped in, a manifest, the user's files kept."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from migrate.errors import InputError
+from migrate.output import MANIFEST, write_file, write_tree
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def siblings(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.parent.iterdir())
+
+
+@pytest.fixture
+def umask():
+    def set_mask(mask: int) -> None:
+        os.umask(mask)
+    previous = os.umask(0o022)
+    yield set_mask
+    os.umask(previous)
+
+
+def test_fresh_result_and_manifest(tmp_path):
+    out = tmp_path / "out"
+    write_tree(out, {"plan.json": b"{}\n", "containers/web01/Dockerfile": "FROM x\n"})
+    assert tree(out) == {"plan.json": b"{}\n", "containers/web01/Dockerfile": b"FROM x\n",
+                         MANIFEST: (out / MANIFEST).read_bytes()}
+    listed = [line for line in (out / MANIFEST).read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    assert listed == ["containers/web01/Dockerfile", "plan.json"]
+    assert siblings(out) == ["out"]
+
+
+def test_rerun_removes_stale_files_and_keeps_the_users(tmp_path):
+    out = tmp_path / "out"
+    write_tree(out, {"plan.json": "1", "containers/old01/Dockerfile": "old", "containers/web01/Dockerfile": "w1",
+                     "k8s/old01.yaml": "old"})
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "containers" / "web01" / "content").mkdir()
+    (out / "containers" / "web01" / "content" / "app.dll").write_bytes(b"\x00app")
+    (out / "containers" / "old01" / "content").mkdir()
+    (out / "containers" / "old01" / "content" / "keep.txt").write_text("kept", encoding="utf-8")
+    (out / "secrets" / "web01").mkdir(parents=True)
+    (out / "secrets" / "web01" / "DB").write_text("s3cret", encoding="utf-8")
+    (out / "empty-folder").mkdir()
+
+    write_tree(out, {"plan.json": "2", "containers/web01/Dockerfile": "w2"})
+
+    assert tree(out) == {
+        "plan.json": b"2", "containers/web01/Dockerfile": b"w2", MANIFEST: (out / MANIFEST).read_bytes(),
+        "notes.txt": b"mine", "containers/web01/content/app.dll": b"\x00app",
+        "containers/old01/content/keep.txt": b"kept", "secrets/web01/DB": b"s3cret",
+    }
+    assert (out / "empty-folder").is_dir()
+    assert not (out / "k8s").exists()
+    assert siblings(out) == ["out"]
+
+
+def test_a_file_without_a_manifest_is_the_users_unless_overwritten(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "plan.json").write_text("hand-made", encoding="utf-8")
+    (out / "inventory.json").write_text("input", encoding="utf-8")
+    write_tree(out, {"plan.json": "new"})
+    assert (out / "plan.json").read_text(encoding="utf-8") == "new"
+    assert (out / "inventory.json").read_text(encoding="utf-8") == "input"
+    write_tree(out, {"report.md": "r"})
+    assert not (out / "plan.json").exists()  # listed in the manifest of the run before
+    assert (out / "inventory.json").read_text(encoding="utf-8") == "input"
+
+
+def test_a_manifest_never_reaches_outside_the_folder(tmp_path):
+    out = tmp_path / "out"
+    write_tree(out, {"plan.json": "1"})
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep", encoding="utf-8")
+    with (out / MANIFEST).open("a", encoding="utf-8") as manifest:
+        manifest.write("../precious.txt\n/etc/hostname\n")
+    write_tree(out, {"plan.json": "2"})
+    assert outside.read_text(encoding="utf-8") == "keep"
+
+
+def test_failure_while_writing_leaves_the_previous_result(tmp_path):
+    out = tmp_path / "out"
+    write_tree(out, {"plan.json": "1", "report.md": "r1"})
+    before = tree(out)
+    with pytest.raises(AttributeError):
+        write_tree(out, {"a.txt": "x", "plan.json": 42})  # type: ignore[dict-item] - not text: fails mid-write
+    assert tree(out) == before
+    assert siblings(out) == ["out"]
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda out: out.write_text("a file", encoding="utf-8"), "is not a folder"),
+    (lambda out: (out / "plan.json").mkdir(parents=True), "is a folder; hyperdock writes a file"),
+    (lambda out: (out.mkdir(), (out / "containers").write_text("x", encoding="utf-8")), "is a file; hyperdock writes a folder"),
+])
+def test_an_out_that_cannot_hold_the_result(tmp_path, setup, message):
+    out = tmp_path / "out"
+    setup(out)
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    with pytest.raises(InputError, match=message):
+        write_tree(out, {"plan.json": "{}", "containers/web01/Dockerfile": "FROM x"})
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+
+
+def test_modes_follow_the_umask(tmp_path, umask):
+    for mask, file_mode, folder_mode in ((0o022, 0o644, 0o755), (0o077, 0o600, 0o700), (0o002, 0o664, 0o775)):
+        umask(mask)
+        out = tmp_path / f"out{mask:o}"
+        write_tree(out, {"containers/web01/Dockerfile": "FROM x"})
+        write_file(tmp_path / f"inv{mask:o}.json", b"{}")
+        assert stat.S_IMODE((out / "containers/web01/Dockerfile").stat().st_mode) == file_mode
+        assert stat.S_IMODE((out / "containers/web01").stat().st_mode) == folder_mode
+        assert stat.S_IMODE(out.stat().st_mode) == folder_mode
+        assert stat.S_IMODE((tmp_path / f"inv{mask:o}.json").stat().st_mode) == file_mode
+
+
+def test_write_file_replaces_whole_and_refuses_a_folder(tmp_path):
+    target = tmp_path / "inv.json"
+    write_file(target, b"one")
+    write_file(target, "two")
+    assert target.read_text(encoding="utf-8") == "two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inv.json"]
+    with pytest.raises(InputError, match="is a folder"):
+        write_file(tmp_path, b"x")
+
+
+def test_temporaries_of_a_killed_run_are_removed(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".out.hyperdock-{int(dead.stdout)}.new"
+    (stale / "containers").mkdir(parents=True)
+    (stale / "containers" / "half").write_text("half", encoding="utf-8")
+    write_tree(tmp_path / "out", {"plan.json": "{}"})
+    assert siblings(tmp_path / "out") == ["out"]
