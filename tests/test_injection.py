@@ -163,3 +163,15 @@ def test_unique_labels_after_sanitising():
     assert all(DNS_1123.match(v) for v in labels.values())
     assert dns_label("\u540d\u524d") == "workload"
     assert len(dns_label("x" * 200)) == 63
+
+
+def test_start_scripts_parse_and_hold_values_as_literals(generated):
+    scripts = sorted(generated.glob("containers/*/start.ps1"))
+    assert len(scripts) == len(HOSTILE)
+    seen: set[str] = set()
+    for script in scripts:
+        tree = parse(script.read_bytes())
+        assert not tree.root_node.has_error, script
+        seen |= decoded(literal_values(tree.root_node))
+    for value in HOSTILE:
+        assert value in seen, value  # the app pool ServiceMonitor fills, as one literal

@@ -14,7 +14,7 @@ import re
 from ..images import HOST_ONLY_FEATURES, OS_BUILDS
 from .names import dns_label, env_name
 from .powershell import (container_path, iis_prologue, iis_site_script, install_features, non_http_protocols,
-                         ps_quote, service_script)
+                         parse_binding, ps_quote, service_script)
 from .startup import LOGMONITOR_URL, LOGMONITOR_VERSION, entrypoint, https_bindings, logmonitor_config, start_script
 
 # Features the IIS-based images already have (servercore/iis, dotnet/framework/aspnet).
@@ -255,12 +255,11 @@ def _probe_binding(container: dict) -> tuple[str, int, str, bool] | None:
     found = []
     for site in container["iisSites"]:
         for binding in site.get("bindings", []):
-            protocol, _, information = binding.partition("/")
-            parts = information.split(":")
-            if protocol.lower() in ("http", "https") and len(parts) >= 3 and parts[-2].isdigit():
-                host = parts[-1] if _DNS_NAME.fullmatch(parts[-1]) else ""
-                found.append((protocol.lower() != "http", protocol.lower(), int(parts[-2]), host,
-                              not site.get("windowsAuthentication")))
+            parsed = parse_binding(binding)
+            if parsed:
+                protocol, _, port, host = parsed
+                host = host if _DNS_NAME.fullmatch(host) else ""
+                found.append((protocol != "http", protocol, port, host, not site.get("windowsAuthentication")))
     return min(found)[1:] if found else None
 
 

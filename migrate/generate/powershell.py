@@ -60,22 +60,35 @@ def iis_prologue() -> list[str]:
             f"if (Test-Path ('IIS:\\Sites\\' + {ps_quote(DEFAULT_SITE)})) {{ Remove-Website -Name {ps_quote(DEFAULT_SITE)} }}"]
 
 
+_HTTP_BINDING = re.compile(r"(\[[^\]]*\]|[^:]*):(\d+):(.*)", re.DOTALL)
+
+
+def parse_binding(binding: str) -> tuple[str, str, int, str] | None:
+    """Return (protocol, address, port, host) of an HTTP(S) binding "proto/ip:port:host", or None.
+
+    The address may be a bracketed IPv6 one; the host is everything after the port.
+    """
+    protocol, _, information = binding.partition("/")
+    match = _HTTP_BINDING.fullmatch(information)
+    if protocol.lower() not in ("http", "https") or not match:
+        return None
+    return protocol.lower(), match.group(1) or "*", int(match.group(2)), match.group(3)
+
+
 def binding_arguments(binding: str) -> str | None:
     """Return New-WebBinding's arguments for an HTTP(S) binding "proto/ip:port:host", or None.
 
     New-WebBinding has -Protocol -Port -IPAddress -HostHeader -SslFlags and no -BindingInformation
     (WebAdministration reference, Corrections 2026-11-30). SslFlags 1 is SNI, for HTTPS host names.
     """
-    protocol, _, information = binding.partition("/")
-    parts = information.split(":")
-    if protocol.lower() not in ("http", "https") or len(parts) < 3 or not parts[-2].isdigit():
+    parsed = parse_binding(binding)
+    if parsed is None:
         return None
-    host = parts[-1]
-    address = ":".join(parts[:-2]) or "*"
-    arguments = f"-Protocol {ps_quote(protocol.lower())} -Port {int(parts[-2])} -IPAddress {ps_quote(address)}"
+    protocol, address, port, host = parsed
+    arguments = f"-Protocol {ps_quote(protocol)} -Port {port} -IPAddress {ps_quote(address)}"
     if host:
         arguments += f" -HostHeader {ps_quote(host)}"
-        if protocol.lower() == "https":
+        if protocol == "https":
             arguments += " -SslFlags 1"
     return arguments
 

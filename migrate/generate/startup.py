@@ -27,7 +27,7 @@ import json
 import re
 
 from .names import env_name
-from .powershell import ps_list, ps_quote
+from .powershell import parse_binding, ps_list, ps_quote
 
 # Pinned release; the URL is the one in the repository's own example Dockerfile
 # (examples/aks/iis-logmonitor/Dockerfile @ d07608d). Its SHA-256 could not be checked here:
@@ -74,14 +74,8 @@ def logmonitor_config(container: dict, log_folders: list[str]) -> str:
 
 def https_bindings(container: dict) -> list[tuple[str, int, str]]:
     """Return (site, port, host header) of every HTTPS binding of the container's IIS sites."""
-    found = []
-    for site in container["iisSites"]:
-        for binding in site.get("bindings", []):
-            protocol, _, information = binding.partition("/")
-            parts = information.split(":")
-            if protocol.lower() == "https" and len(parts) >= 2 and parts[1].isdigit():
-                found.append((site["name"], int(parts[1]), ":".join(parts[2:])))
-    return found
+    return [(site["name"], parsed[2], parsed[3]) for site in container["iisSites"] for binding in site.get("bindings", [])
+            if (parsed := parse_binding(binding)) and parsed[0] == "https"]
 
 
 def start_script(container: dict, label: str, main_pool: str | None, services: list[str]) -> str:
@@ -131,8 +125,10 @@ def _certificate(bindings: list[tuple[str, int, str]]) -> list[str]:
     ]
     for site, port, host in bindings:
         host_argument = f" -HostHeader {ps_quote(host)}" if host else ""
-        lines.append(f"    (Get-WebBinding -Name {ps_quote(site)} -Protocol 'https' -Port {port}{host_argument})"
-                     ".AddSslCertificate($certificate.Thumbprint, 'My')")
+        # A restarted container keeps its binding: a second AddSslCertificate fails, and that is fine.
+        lines += [f"    try {{ (Get-WebBinding -Name {ps_quote(site)} -Protocol 'https' -Port {port}{host_argument})"
+                  ".AddSslCertificate($certificate.Thumbprint, 'My') }",
+                  "    catch { Write-Output ('hyperdock: certificate binding: ' + $_.Exception.Message) }"]
     lines += ["} else {",
               "    Write-Output 'hyperdock: no certificate at C:\\hyperdock\\tls\\tls.pfx: HTTPS bindings will not answer'",
               "}"]
@@ -151,8 +147,12 @@ def _app_pools(container: dict, main_pool: str) -> list[str]:
         lines += [
             f"foreach ($pool in @({ps_list(plain)})) {{",
             "    foreach ($name in $values.Keys) {",
+            "        $filter = \"system.applicationHost/applicationPools/add[@name='$pool']/environmentVariables\"",
+            "        # Idempotent: a restarted container already has the variable.",
+            "        Remove-WebConfigurationProperty -PSPath 'MACHINE/WEBROOT/APPHOST' -Filter $filter -Name '.' "
+            "-AtElement @{ name = $name } -ErrorAction SilentlyContinue",
             "        Add-WebConfigurationProperty -PSPath 'MACHINE/WEBROOT/APPHOST' "
-            "-Filter \"system.applicationHost/applicationPools/add[@name='$pool']/environmentVariables\" "
+            "-Filter $filter "
             "-Name '.' -Value @{ name = $name; value = $values[$name] }",
             "    }",
             "}",

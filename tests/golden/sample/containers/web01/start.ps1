@@ -22,7 +22,8 @@ if (Test-Path -LiteralPath $pfx) {
         $certificate = Import-PfxCertificate -FilePath $pfx -CertStoreLocation 'Cert:\LocalMachine\My'
     }
     Import-Module WebAdministration
-    (Get-WebBinding -Name 'Webshop' -Protocol 'https' -Port 443 -HostHeader 'shop.contoso.com').AddSslCertificate($certificate.Thumbprint, 'My')
+    try { (Get-WebBinding -Name 'Webshop' -Protocol 'https' -Port 443 -HostHeader 'shop.contoso.com').AddSslCertificate($certificate.Thumbprint, 'My') }
+    catch { Write-Output ('hyperdock: certificate binding: ' + $_.Exception.Message) }
 } else {
     Write-Output 'hyperdock: no certificate at C:\hyperdock\tls\tls.pfx: HTTPS bindings will not answer'
 }
