@@ -20,6 +20,7 @@ import yaml
 
 from conftest import DATA, run_cli
 from powershell_ast import command_names, nodes, parse
+from psref import dockerfile_powershell, dockerfile_problems, problems
 from migrate.generate.schedule import cron_schedule
 
 ESTATE = DATA / "windows-estate.json"
@@ -83,6 +84,22 @@ def test_every_dockerfile_passes_hadolint(out):
     assert [f.parent.name for f in files] == ["jobs", "legacyrpt", "net8svc", "shop", "sites80", "wcf"]
     result = subprocess.run([HADOLINT, "--no-color", *map(str, files)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_command_and_parameter_is_documented(out):
+    """Dockerfiles and start scripts against Microsoft's cmdlet reference for the image's Windows version."""
+    found, checked = [], 0
+    for path in sorted(out.glob("containers/*/Dockerfile")):
+        text = path.read_text(encoding="utf-8")
+        found += [f"{path.parent.name}: {p}" for p in dockerfile_problems(text)]
+        reference_set, scripts = dockerfile_powershell(text)
+        checked += len(scripts)
+        start = path.parent / "start.ps1"
+        if start.exists():
+            found += [f"{path.parent.name}/start.ps1: {p}" for p in problems(start.read_bytes(), reference_set)]
+            checked += 1
+    assert found == []
+    assert checked == 8  # 4 RUN scripts and 4 start scripts
 
 
 def test_two_port_80_sites_start_beside_each_other(out):
