@@ -35,9 +35,10 @@ class Rule:
 RULES: list[Rule] = []
 
 
-def rule(id: str, severity: str, title: str, remediation: str, source: str, isolation: str | None = None):
-    """Register a check function as a rule; the fit effect follows from the severity."""
-    fit = {BLOCKER: NOT_READY, WARNING: CONDITIONS, INFO: READY}[severity]
+def rule(id: str, severity: str, title: str, remediation: str, source: str, isolation: str | None = None,
+         fit: str | None = None):
+    """Register a check function as a rule; the fit effect follows from the severity unless given."""
+    fit = fit or {BLOCKER: NOT_READY, WARNING: CONDITIONS, INFO: READY}[severity]
 
     def register(check: Callable[[WorkloadFacts], str | None]) -> Callable[[WorkloadFacts], str | None]:
         RULES.append(Rule(id, severity, fit, title, remediation, source, check, isolation))
@@ -70,8 +71,54 @@ def no_guest(f: WorkloadFacts) -> str | None:
       "Re-run the collector with guest access; decisions on missing sections are less certain.",
       "inventory-format.md")
 def partial_guest(f: WorkloadFacts) -> str | None:
-    missing = f.guest.missing_sections() if f.guest else []
+    # The sections "ready" depends on have rules of their own (data.unverified-guest, data.missing-evidence).
+    missing = [s for s in (f.guest.missing_sections() if f.guest else []) if s not in EVIDENCE]
     return f"guest sections missing: {', '.join(missing)}; confidence is lower" if missing else None
+
+
+# The guest sections a "ready" decision rests on: what each rules out, and how the collector reads it.
+EVIDENCE = {
+    "Services": ("database engines, domain controllers and background services", "Win32_Service"),
+    "Software": ("products without container support", "the Uninstall registry keys"),
+    "Drivers": ("third-party kernel drivers", "Get-WindowsDriver -Online"),
+    "Listeners": ("database listeners and the application's ports", "Get-NetTCPConnection -State Listen"),
+}
+_BLOCKER_EVIDENCE = ("Services", "Software", "Drivers")
+
+
+def _missing_evidence(f: WorkloadFacts) -> list[str]:
+    """Return the evidence sections the guest record lacks (absent, not empty); [] without a guest."""
+    if f.guest is None:
+        return []
+    present = {"Services": f.guest.services, "Software": f.guest.software, "Drivers": f.guest.drivers,
+               "Listeners": f.guest.listeners}
+    return [name for name in EVIDENCE if present[name] is None]
+
+
+def _collect(sections: list[str]) -> str:
+    return "; collect " + ", ".join(f"{s} ({EVIDENCE[s][1]})" for s in sections)
+
+
+@rule("data.unverified-guest", WARNING, "No evidence to rule blockers out",
+      "Collect the guest with Get-HyperdockInventory.ps1 -GuestCredential (PowerShell Direct, or WinRM for "
+      "older guests); an export that lists only the OS and web apps cannot show a workload is ready.",
+      "migration-tools.md §1.2 (Azure Migrate readiness classes)", fit=UNKNOWN)
+def unverified_guest(f: WorkloadFacts) -> str | None:
+    missing = _missing_evidence(f)
+    if no_guest(f) or not all(s in missing for s in _BLOCKER_EVIDENCE):
+        return None
+    return (f"no {', '.join(_BLOCKER_EVIDENCE[:-1])} or {_BLOCKER_EVIDENCE[-1]} data: "
+            f"{', '.join(EVIDENCE[s][0] for s in _BLOCKER_EVIDENCE)} cannot be ruled out{_collect(missing)}")
+
+
+@rule("data.missing-evidence", WARNING, "Decided without some guest evidence",
+      "Collect the missing sections (Get-HyperdockInventory.ps1 -GuestCredential) before the wave.",
+      "migration-tools.md §1.2 (Azure Migrate readiness classes)")
+def missing_evidence(f: WorkloadFacts) -> str | None:
+    missing = _missing_evidence(f)
+    if not missing or no_guest(f) or all(s in missing for s in _BLOCKER_EVIDENCE):
+        return None
+    return f"not checked for {', '.join(EVIDENCE[s][0] for s in missing)}{_collect(missing)}"
 
 
 @rule("data.collection-error", INFO, "Collection failed in part",

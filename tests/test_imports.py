@@ -42,8 +42,14 @@ def test_real_discovery_report_xlsx(tmp_path):
     assert "block.non-windows-guest" in by["Airsonic-MySQL"]["rules"]  # CentOS
     assert "cond.legacy-guest-os" in by["DEVSQLVM13"]["rules"]         # Windows Server 2012
     assert by["SQLAGVM11"]["fit"] == "unknown"                         # only the OS is known
-    web = [w for w in plan["workloads"] if w["container"] and w["container"]["iisSites"]]
-    assert web and all(w["baseImage"] for w in web)                    # web apps → IIS candidates
+    # The report knows a VM's OS and web-app count, never its services, software, drivers or
+    # listeners: nothing in it is "ready", and the Azure Migrate appliances (web apps, nothing else
+    # known) are not containers.
+    assert plan["summary"]["byFit"]["ready"] == 0
+    web = [w for w in plan["workloads"] if vms[w["name"]]["Guest"].get("IISSites")]
+    assert web and all("data.unverified-guest" in w["rules"] for w in web if w["fit"] != "not-ready")
+    appliances = [w for w in plan["workloads"] if "migrateappliance" in w["name"].lower().replace("-", "")]
+    assert appliances and all(w["target"] == "vm" and w["fit"] == "unknown" for w in appliances)
 
 
 def test_discovery_report_csv_with_only_required_columns(tmp_path):

@@ -25,11 +25,23 @@ def pool(**overrides) -> dict:
     return base
 
 
+def without(*sections: str) -> dict:
+    """A plain guest whose record lacks `sections` altogether (not read, rather than empty)."""
+    return {k: v for k, v in guest().items() if k not in sections}
+
+
+# What Azure Migrate's discovery report says of a VM with IIS web apps: the OS and the sites, no more.
+WEB_APPS_ONLY = {"OSName": "Microsoft Windows Server 2016 or later (64-bit)", "Features": ["Web-Server"],
+                 "IISSites": [{"Name": "web-app-1", "Bindings": ["http/*:80:"]}]}
+
+
 # rule id → (the VM that fires it, a close VM that does not)
 CASES: dict[str, tuple[dict, dict]] = {
     "data.no-guest": (vm("A", guest_data=None), vm("A")),
     "data.collection-error": (vm("A", CollectionErrors=["Run Command failed: VM agent not ready"]), vm("A")),
     "data.partial-guest": (vm("A", guest_data={"OSName": "Windows Server 2022 Datacenter", "OSVersion": "10.0.20348"}), vm("A")),
+    "data.unverified-guest": (vm("A", guest_data=WEB_APPS_ONLY), vm("A")),
+    "data.missing-evidence": (vm("A", guest_data=without("Drivers", "Listeners")), vm("A")),
     "block.non-windows-guest": (vm("A", guest_data=guest(OSName="Ubuntu 22.04.4 LTS", OSVersion="5.15.0")), vm("A")),
     "block.domain-controller": (vm("A", guest_data=guest(Features=["AD-Domain-Services"])), vm("A", guest_data=guest(Features=["RSAT-AD-Tools"]))),
     "block.infrastructure-role": (vm("A", guest_data=guest(Features=["DHCP"])), vm("A", guest_data=guest(Features=["Web-Server"]))),
@@ -132,6 +144,19 @@ def test_fit_levels_and_targets(tmp_path):
     assert (unknown.fit, unknown.target, unknown.confidence) == ("unknown", "vm", "low")
     partial = decide_for(CASES["data.partial-guest"][0], tmp_path)
     assert partial.confidence == "medium"
+
+
+def test_ready_needs_the_guest_evidence_it_rests_on(tmp_path):
+    unverified = decide_for(vm("A", guest_data=WEB_APPS_ONLY), tmp_path)
+    assert (unverified.fit, unverified.target) == ("unknown", "vm")
+    (finding,) = [f for f in unverified.findings if f.rule == "data.unverified-guest"]
+    assert "Drivers (Get-WindowsDriver -Online)" in finding.message and "Services (Win32_Service)" in finding.message
+    partial = decide_for(vm("A", guest_data=without("Drivers")), tmp_path)
+    assert (partial.fit, partial.target) == ("ready-with-conditions", "process")
+    (finding,) = [f for f in partial.findings if f.rule == "data.missing-evidence"]
+    assert "kernel drivers" in finding.message and "Listeners" not in finding.message
+    empty = decide_for(vm("A", guest_data=guest(Drivers=[], Software=[], Services=[])), tmp_path)
+    assert empty.fit == "ready"  # read and empty is evidence; absent is not
 
 
 def test_every_decision_names_its_rules(tmp_path):
