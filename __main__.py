@@ -13,6 +13,7 @@ from pulumi_azure_native import network, resources
 
 from components.azure_host import AzureContainerHost, azure_host_settings, management_rules
 from components.onprem_host import OnPremContainerHost, onprem_host_scripts
+from components.kubernetes_stack import deploy_kubernetes, kubernetes_settings
 from components.stack import StackConfigError, plan_stack, workload_secrets
 from components.validation import validate_management_cidrs
 from components.workload import ContainerWorkload, workload_definition
@@ -66,6 +67,9 @@ for w in stack_plan.workloads:
     if missing:
         raise StackConfigError(f"hyperdock:workloadSecrets: {w.name} needs {', '.join(missing)}")
 
+# platform aks/kubernetes: the cluster and the Kubernetes workloads, validated here too.
+kubernetes_stack = kubernetes_settings(config, settings, Path(__file__).resolve().parent, secrets)
+
 # Validate every host and workload before registering anything.
 for name, args in azure_args.items():
     azure_host_settings(args)
@@ -114,3 +118,5 @@ for w in stack_plan.workloads:
 
 pulumi.export("hosts", {name: (h.private_ip if isinstance(h, AzureContainerHost) else h.address) for name, h in hosts.items()})
 pulumi.export("workloads", sorted(w.name for w in stack_plan.workloads))
+if kubernetes_stack is not None:
+    deploy_kubernetes(kubernetes_stack, config, secrets)

@@ -121,14 +121,14 @@ def test_bad_config_fails_before_any_resource(monitor, change, error, message):
 def test_pulumi_yaml_declares_every_key_the_program_reads():
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))
     declared = set(project["config"])
-    program = (ROOT / "__main__.py").read_text(encoding="utf-8")
+    program = "".join((ROOT / f).read_text(encoding="utf-8") for f in ("__main__.py", "components/kubernetes_stack.py"))
     read = {f"hyperdock:{k}" for k in re.findall(r'config\.(?:get|get_int|get_bool|get_object|get_secret|require)\("(\w+)"\)', program)}
     assert read == declared
     for key, spec in project["config"].items():
         assert spec.get("description"), key
         assert "type" in spec, key
         is_secret = spec.get("secret", False)
-        assert is_secret == any(word in key for word in ("Password", "PrivateKey", "Secrets")), key
+        assert is_secret == any(word in key for word in ("Password", "PrivateKey", "Secrets", "kubeconfig")), key
         if is_secret:
             assert "default" not in spec, key
     assert project["runtime"]["name"] == "python"

@@ -228,3 +228,21 @@ def pin_to_pool(objects: list[dict], pool: str) -> list[dict]:
             spec["tolerations"] = [*spec.get("tolerations", []),
                                    {"key": POOL_LABEL, "operator": "Equal", "value": pool, "effect": "NoSchedule"}]
     return objects
+
+
+def with_probes(objects: list[dict]) -> list[dict]:
+    """Give each Deployment's container TCP readiness and liveness probes on its first port (in place); return them.
+
+    A TCP probe checks only that the port listens: the inventory knows ports, not health URLs.
+    Windows containers start slowly (Server Core images, IIS warm-up), hence the long initial delay.
+    """
+    for obj in objects:
+        if obj["kind"] != "Deployment":
+            continue
+        container = obj["spec"]["template"]["spec"]["containers"][0]
+        ports = container.get("ports") or []
+        if ports:
+            check = {"tcpSocket": {"port": ports[0]["containerPort"]}}
+            container["readinessProbe"] = {**check, "initialDelaySeconds": 10, "periodSeconds": 10, "failureThreshold": 3}
+            container["livenessProbe"] = {**check, "initialDelaySeconds": 120, "periodSeconds": 20, "failureThreshold": 3}
+    return objects

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from .aks import AksOptions, aks_placement, aks_plan, pin_to_pool, plan_for_aks, pool_of
+from .aks import AksOptions, aks_placement, aks_plan, pin_to_pool, plan_for_aks, pool_of, with_probes
 from .capacity import CapacityOptions, capacity_plan
 from .compose import compose_document
 from .dockerfile import render_dockerfile
@@ -90,7 +90,7 @@ def generate(plan: dict, options: GenerateOptions = GenerateOptions()) -> tuple[
             k8s_hyperv |= w["target"] == "hyperv"
             objects = manifests(w, label, options.registry)
             if index.aks is not None:
-                pin_to_pool(objects, pools[label])
+                with_probes(pin_to_pool(objects, pools[label]))
             own[f"k8s/{label}.yaml"] = dump_yaml_all(objects)
         files.update(own)
         index.files[w["vmId"]] = sorted(own)

@@ -1,0 +1,134 @@
+"""Stack configuration → what to deploy on Kubernetes (AKS or a cluster of your own). Pure.
+
+Reads the `plan` folder `hyperdock generate --platform aks` wrote: aks.yaml decides the node pools
+and which workloads run on them; plan.json the workloads, retargeted to their pools' build the same
+way `generate` does (migrate/generate/aks.py). Every object comes from migrate/generate/kubernetes.py,
+pinned to its pool, given probes, and moved into its tenant's namespace. Hyper-V isolated workloads
+are never here: aks.yaml lists them under `stayOnHosts` and hosts.yaml places them.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+import yaml
+
+from migrate.errors import InputError
+from migrate.generate.aks import pin_to_pool, plan_for_aks, aks_placement, with_probes
+from migrate.generate.kubernetes import CLUSTER_SCOPED, manifests
+from migrate.generate.names import dns_label, unique_labels
+from migrate.plan_reader import read_plan, schema
+
+from .stack import StackConfigError
+
+PLATFORMS = ("hosts", "aks", "kubernetes")
+
+
+@dataclass(slots=True)
+class KubeWorkload:
+    label: str
+    namespace: str
+    pool: str
+    wave: int
+    isolation: str
+    objects: list[dict]
+    secret_keys: dict[str, list[str]]       # Secret object name → keys whose values come from stack secrets
+
+
+@dataclass(slots=True)
+class KubernetesPlan:
+    pools: list[dict] = field(default_factory=list)             # aks.yaml pools
+    max_pods: int = 30
+    node_size: str = ""
+    system_pool: dict = field(default_factory=dict)
+    namespaces: list[str] = field(default_factory=list)
+    workloads: list[KubeWorkload] = field(default_factory=list)
+    gmsa: bool = False
+    stay_on_hosts: list[dict] = field(default_factory=list)
+
+
+def tenant_namespace(tenant: str | None) -> str:
+    """Return the namespace of a tenant's workloads: hd-<tenant>, or hd-shared for untagged ones."""
+    return f"hd-{dns_label(tenant, 'shared')}"[:63].rstrip("-") if tenant else "hd-shared"
+
+
+def selected_waves(raw: Any) -> set[int] | None:
+    """Parse the `waves` config value: a list of wave numbers; empty or unset means every wave."""
+    if raw in (None, "", []):
+        return None
+    if not isinstance(raw, list) or not all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in raw):
+        raise StackConfigError("hyperdock:waves: expected a list of wave numbers, e.g. [1, 2]")
+    return set(raw)
+
+
+def plan_kubernetes(config: Mapping[str, Any], project_dir: Path = Path(".")) -> KubernetesPlan:
+    """Return the pools, namespaces and objects to deploy; raise StackConfigError naming the key."""
+    if not config.get("plan"):
+        raise StackConfigError("hyperdock:plan: platform aks/kubernetes deploys a plan; run `hyperdock generate --platform aks`")
+    registry = (config.get("registry") or "").rstrip("/")
+    if not registry:
+        raise StackConfigError("hyperdock:registry: name the registry the workload images are pushed to")
+    folder = project_dir / config["plan"]
+    try:
+        plan = read_plan(folder / "plan.json")
+    except InputError as exc:
+        raise StackConfigError(f"hyperdock:plan: {exc}") from None
+    aks_path = folder / "aks.yaml"
+    try:
+        aks = yaml.safe_load(aks_path.read_text(encoding="utf-8"))
+        jsonschema.validate(aks, schema("aks"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise StackConfigError(f"hyperdock:plan: cannot read {aks_path}: {exc}; run `hyperdock generate --platform aks`") from None
+    except jsonschema.ValidationError as exc:
+        raise StackConfigError(f"hyperdock:plan: {aks_path}: {exc.message}") from None
+    waves = selected_waves(config.get("waves"))
+    labels = unique_labels([(w["vmId"], w["name"]) for w in plan["workloads"]])
+    retargeted = plan_for_aks(plan, labels, aks_placement(plan, labels))
+    by_label = {labels[w["vmId"]]: w for w in retargeted["workloads"]}
+    result = KubernetesPlan(pools=aks["pools"], max_pods=aks["maxPods"], node_size=aks["nodeSize"]["name"],
+                            system_pool=aks["systemPool"],
+                            stay_on_hosts=aks["stayOnHosts"])
+    namespaces = set()
+    for pool in aks["pools"]:
+        namespace = tenant_namespace(pool["tenant"])
+        namespaces.add(namespace)
+        for label in pool["workloads"]:
+            w = by_label.get(label)
+            if w is None or w["target"] != "process":
+                raise StackConfigError(f"hyperdock:plan: aks.yaml places {label!r}, which plan.json does not run process-isolated")
+            if w["imageOS"] != pool["imageOS"]:
+                raise StackConfigError(f"hyperdock:plan: {label} is {w['imageOS']} but pool {pool['name']} runs {pool['imageOS']}")
+            result.gmsa |= bool(w["container"]["gmsa"])
+            if waves is not None and w["wave"] not in waves:
+                continue
+            objects = in_namespace(with_probes(pin_to_pool(manifests(w, label, registry), pool["name"])), namespace)
+            secrets = {o["metadata"]["name"]: sorted({*(o.get("stringData") or {}), *(o.get("data") or {})})
+                       for o in objects if o["kind"] == "Secret"}
+            result.workloads.append(KubeWorkload(label, namespace, pool["name"], w["wave"], w["target"], objects, secrets))
+    result.namespaces = sorted(namespaces)
+    result.workloads.sort(key=lambda k: (k.wave, k.label))
+    return result
+
+
+def in_namespace(objects: list[dict], namespace: str) -> list[dict]:
+    """Return copies of `objects` with every namespaced object, and RoleBinding subject, in `namespace`."""
+    moved = []
+    for obj in objects:
+        obj = copy.deepcopy(obj)
+        if obj["kind"] not in CLUSTER_SCOPED:
+            obj["metadata"]["namespace"] = namespace
+        for subject in obj.get("subjects", []):
+            if subject.get("kind") == "ServiceAccount":
+                subject["namespace"] = namespace
+        moved.append(obj)
+    return moved
+
+
+def missing_secrets(plan: KubernetesPlan, secrets: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Return '<workload>: KEY' for every Secret value the stack's workloadSecrets do not give."""
+    return [f"{w.label}: {key}" for w in plan.workloads for keys in w.secret_keys.values() for key in keys
+            if key not in secrets.get(w.label, {})]

@@ -1,0 +1,83 @@
+"""The Pulumi program's Kubernetes part: `platform: aks` (AksWindowsCluster + the workloads) or
+`platform: kubernetes` (your own cluster, from the `kubeconfig` secret). Called by __main__.py:
+`kubernetes_settings` before any resource exists, `deploy_kubernetes` after the hosts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import pulumi
+
+from .aks_cluster import AksConfigError, AksWindowsCluster, aks_cluster_settings
+from .kubernetes_plan import PLATFORMS, KubernetesPlan, missing_secrets, plan_kubernetes
+from .kubernetes_workloads import KubernetesWorkloads
+from .stack import StackConfigError
+
+
+@dataclass(slots=True)
+class KubernetesStack:
+    platform: str
+    plan: KubernetesPlan
+    cluster_args: dict
+
+
+def kubernetes_settings(config: pulumi.Config, settings: Mapping[str, Any], project_dir: Path,
+                        secrets: Mapping[str, Mapping[str, str]]) -> KubernetesStack | None:
+    """Validate the Kubernetes part of the stack; return it, or None for `platform: hosts`."""
+    platform = config.get("platform") or "hosts"
+    if platform not in PLATFORMS:
+        raise StackConfigError(f"hyperdock:platform: expected one of {', '.join(PLATFORMS)}, got {platform!r}")
+    if platform == "hosts":
+        return None
+    plan = plan_kubernetes({**settings, "waves": config.get_object("waves") or []}, project_dir)
+    missing = missing_secrets(plan, secrets)
+    if missing:
+        raise StackConfigError(f"hyperdock:workloadSecrets: missing {'; '.join(missing)}")
+    cluster_args: dict = {}
+    if platform == "aks":
+        cluster_args = {
+            "location": settings.get("location"),
+            "kubernetes_version": config.get("aksKubernetesVersion") or None,
+            "system_vm_size": plan.system_pool["vmSize"], "system_node_count": plan.system_pool["count"],
+            "max_pods": plan.max_pods, "gmsa": plan.gmsa,
+            "windows_pools": [{"name": p["name"], "os_sku": p["osSku"], "vm_size": plan.node_size,
+                               "node_count": p["nodeCount"], "min_count": p["minCount"], "max_count": p["maxCount"],
+                               "tenant": p["tenant"], "zone": p["zone"]} for p in plan.pools],
+            "private_cluster": config.get_bool("aksPrivateCluster") if config.get_bool("aksPrivateCluster") is not None
+            else not (config.get_object("aksAuthorizedIpRanges") or []),
+            "authorized_ip_ranges": config.get_object("aksAuthorizedIpRanges") or [],
+            "admin_group_object_ids": config.get_object("aksAdminGroupObjectIds") or [],
+        }
+        if config.get("aksRegistryId"):
+            cluster_args["acr_id"] = config.get("aksRegistryId")
+        cluster_args = {k: v for k, v in cluster_args.items() if v is not None}
+        try:
+            aks_cluster_settings(cluster_args)
+        except AksConfigError as exc:
+            raise StackConfigError(f"hyperdock:aks: {exc}") from None
+    elif config.get_secret("kubeconfig") is None:
+        raise StackConfigError("hyperdock:kubeconfig: platform kubernetes needs the cluster's kubeconfig (set it with --secret)")
+    return KubernetesStack(platform, plan, cluster_args)
+
+
+def deploy_kubernetes(stack: KubernetesStack, config: pulumi.Config,
+                      secrets: Mapping[str, Mapping[str, str]]) -> KubernetesWorkloads:
+    """Register the cluster (for aks) and the workloads of the selected waves."""
+    depends: list[pulumi.Resource] = []
+    if stack.platform == "aks":
+        cluster = AksWindowsCluster("hyperdock-aks", stack.cluster_args)
+        kubeconfig = cluster.kubeconfig
+        depends = list(cluster.pools.values())
+        pulumi.export("aksCluster", cluster.cluster_name)
+    else:
+        kubeconfig = config.require_secret("kubeconfig")
+    workloads = KubernetesWorkloads("hyperdock-k8s", {
+        "kubeconfig": kubeconfig, "namespaces": stack.plan.namespaces, "workloads": stack.plan.workloads,
+        "secrets": {w.label: {k: pulumi.Output.secret(v) for k, v in secrets.get(w.label, {}).items()}
+                    for w in stack.plan.workloads},
+    }, opts=pulumi.ResourceOptions(depends_on=depends))
+    pulumi.export("kubernetesWorkloads", [w.label for w in stack.plan.workloads])
+    pulumi.export("stayOnHosts", [s["workload"] for s in stack.plan.stay_on_hosts])
+    return workloads
