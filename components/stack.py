@@ -16,6 +16,7 @@ import jsonschema
 import yaml
 
 from migrate.errors import InputError
+from migrate.generate.dockerfile import is_batch
 from migrate.generate.gmsa import credential_spec_file
 from migrate.generate.names import env_name, unique_labels
 from migrate.plan_reader import read_plan, schema
@@ -50,6 +51,8 @@ class WorkloadSpec:
     image_os: str = ""
     tenant: str = ""
     zone: str = ""
+    # "no" for scheduled work (a VM of scheduled tasks): it runs once, never restarted forever.
+    restart_policy: str = "unless-stopped"
 
 
 @dataclass(slots=True)
@@ -130,7 +133,8 @@ def _from_plan(config: Mapping[str, Any], folder: Path) -> StackPlan:
                     ports=tuple(w["container"]["ports"]),
                     secret_names=tuple(sorted({env_name(p["name"]) for p in w["container"]["parameters"]})),
                     credential_spec=credential_spec_file(label) if w["container"]["gmsa"] else None,
-                    image_os=w["imageOS"], tenant=w["tags"].get("tenant", ""), zone=w["tags"].get("zone", "")))
+                    image_os=w["imageOS"], tenant=w["tags"].get("tenant", ""), zone=w["tags"].get("zone", ""),
+                    restart_policy="no" if is_batch(w["container"]) else "unless-stopped"))
     return result
 
 

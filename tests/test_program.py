@@ -84,6 +84,9 @@ def test_example_stack_builds_the_capacity_plan(monitor):
             assert "4dabf18193072939515e22adb298388d" in parameter["value"]  # still a secret
         component = next(r for r in monitor.by_type("hyperdock:index:ContainerWorkload") if r.name == workload)
         assert any(d.endswith(f"::{host['name']}-setup") for d in component.dependencies)
+        # Scheduled work (batch01: only scheduled tasks) runs once; services restart.
+        expected = "'--restart=no'" if workload == "batch01" else "'--restart=unless-stopped'"
+        assert expected in body["source"]["script"], workload
 
 
 def test_dv3_stack_is_refused_with_one_line(monitor):

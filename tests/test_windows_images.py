@@ -273,3 +273,22 @@ def test_a_bad_trigger_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Triggers[0].Type" in result.stderr and "Hourly" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_dotnet8_service_on_server_core_gets_its_port_through_the_service_environment():
+    """An image's ENV reaches the entry point only: a service gets ASPNETCORE_HTTP_PORTS from start.ps1."""
+    from migrate.generate.dockerfile import render_dockerfile
+
+    workload = {"target": "process", "wave": 1, "imageOS": "ltsc2022",
+                "baseImage": "mcr.microsoft.com/dotnet/aspnet:8.0-windowsservercore-ltsc2022",
+                "container": {"windowsFeatures": ["MSMQ-Server"], "ports": [5000], "iisSites": [], "appPools": [],
+                              "services": [{"name": "Pricing", "pathName": "C:\\apps\\p\\Pricing.exe"}],
+                              "scheduledTasks": [], "parameters": [{"name": "PricingDb"}], "dataDrives": [], "gmsa": False}}
+    text, files = render_dockerfile(workload, "pricing")
+    # The .NET (Core) aspnet image has no IIS and no ServiceMonitor: it is downloaded.
+    assert "ADD https://github.com/microsoft/IIS.ServiceMonitor/releases/download/v2.0.1.10/ServiceMonitor.exe" in text
+    assert "Install-WindowsFeature -Name 'MSMQ-Server'" in text
+    start = files["start.ps1"]
+    assert "$values['ASPNETCORE_HTTP_PORTS'] = '5000'" in start
+    assert start.index("ASPNETCORE_HTTP_PORTS") < start.index("New-ItemProperty")
+    assert problems(start, "ws2022") == []

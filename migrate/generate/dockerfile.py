@@ -63,7 +63,7 @@ _ACTIVATION_FEATURES = {"net.tcp": "NET-WCF-TCP-Activation45", "net.pipe": "NET-
 def _features(workload: dict) -> list[str]:
     """Return the features to install: the VM's, less the image's own, host-only and .NET 3.5 ones, plus WCF activation."""
     image = workload["baseImage"]
-    present = ASPNET_IMAGE_FEATURES if "/aspnet:" in image else IIS_IMAGE_FEATURES if "/iis:" in image else set()
+    present = ASPNET_IMAGE_FEATURES if "/framework/aspnet:" in image else IIS_IMAGE_FEATURES if "/iis:" in image else set()
     features = [f for f in workload["container"]["windowsFeatures"]
                 if f.lower() not in present and f.lower() not in _NETFX3_FEATURES and not HOST_ONLY_FEATURES.fullmatch(f)]
     for site in workload["container"]["iisSites"]:
@@ -99,7 +99,7 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
     container = workload["container"]
     image = workload["baseImage"]
     nano = "nanoserver" in image
-    has_iis_image = "/aspnet:" in image or "/iis:" in image
+    has_iis_image = "/framework/aspnet:" in image or "/iis:" in image
     services = container["services"]
     sites = container["iisSites"]
     wrapped = not nano and bool(services or sites)  # LogMonitor + start.ps1
@@ -171,7 +171,9 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
         lines.append(f"COPY {json.dumps(['start.ps1', 'C:/hyperdock/'])}")
         files["LogMonitorConfig.json"] = logmonitor_config(container, log_folders)
         main_pool = (sites[0].get("applicationPool") or "DefaultAppPool") if sites else None
-        files["start.ps1"] = start_script(container, label, main_pool, [s["name"] for s in services])
+        port = _dotnet_port(workload)
+        files["start.ps1"] = start_script(container, label, main_pool, [s["name"] for s in services],
+                                          {"ASPNETCORE_HTTP_PORTS": str(port)} if port else None)
 
     port = _dotnet_port(workload)
     if port:

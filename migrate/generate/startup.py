@@ -78,8 +78,13 @@ def https_bindings(container: dict) -> list[tuple[str, int, str]]:
             if (parsed := parse_binding(binding)) and parsed[0] == "https"]
 
 
-def start_script(container: dict, label: str, main_pool: str | None, services: list[str]) -> str:
-    """Return start.ps1 for an IIS image (`main_pool` set) or a Windows-service image (`services`)."""
+def start_script(container: dict, label: str, main_pool: str | None, services: list[str],
+                 settings: dict[str, str] | None = None) -> str:
+    """Return start.ps1 for an IIS image (`main_pool` set) or a Windows-service image (`services`).
+
+    `settings` are fixed variables the app needs besides the parameters (ASPNETCORE_HTTP_PORTS):
+    an image's ENV reaches only the entry point, not a service, so they travel the same way.
+    """
     names = sorted({env_name(p["name"]) for p in container["parameters"]})
     lines = [
         f"# hyperdock: what the {label} container does at start (run by LogMonitor, the entry point).",
@@ -97,6 +102,11 @@ def start_script(container: dict, label: str, main_pool: str | None, services: l
         "    [Environment]::SetEnvironmentVariable($name, $value)",
         "}",
     ]
+    for name, value in sorted((settings or {}).items()):
+        # The image's value (or one given at run time), else the VM's.
+        lines += [f"$values[{ps_quote(name)}] = {ps_quote(value)}",
+                  f"if ([Environment]::GetEnvironmentVariable({ps_quote(name)})) {{ "
+                  f"$values[{ps_quote(name)}] = [Environment]::GetEnvironmentVariable({ps_quote(name)}) }}"]
     bindings = https_bindings(container)
     if bindings:
         lines += _certificate(bindings)
