@@ -34,9 +34,9 @@ STATE_DIR = "C:\\ProgramData\\hyperdock"
 READY_MARKER = STATE_DIR + "\\host-ready"
 TASK_NAME = "hyperdock-host-setup"
 
-_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-_SHA256 = re.compile(r"^[0-9A-Fa-f]{64}$")
-_IMAGE = re.compile(r"^mcr\.microsoft\.com/[a-z0-9._/-]+:[A-Za-z0-9._-]+$")
+_VERSION = re.compile(r"\d+\.\d+\.\d+")
+_SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
+_IMAGE = re.compile(r"mcr\.microsoft\.com/[a-z0-9._/-]+:[A-Za-z0-9._-]+")
 
 
 class SetupError(ValueError):
@@ -70,9 +70,9 @@ def validate_setup(setup: HostSetup) -> None:
     """Raise SetupError for settings that would produce a broken or unsafe host."""
     if setup.host_os not in OS_BUILDS or setup.host_os == "ltsc2016":
         raise SetupError(f"hostOs: {setup.host_os!r} is not a supported host OS; expected ltsc2025, ltsc2022 or ltsc2019")
-    if not _VERSION.match(setup.docker_version):
+    if not _VERSION.fullmatch(setup.docker_version):
         raise SetupError(f"dockerVersion: expected a version like {DOCKER_VERSION}, got {setup.docker_version!r}")
-    if setup.docker_sha256 is not None and not _SHA256.match(setup.docker_sha256):
+    if setup.docker_sha256 is not None and not _SHA256.fullmatch(setup.docker_sha256):
         raise SetupError("dockerSha256: expected 64 hexadecimal characters")
     if setup.nat_subnet is not None:
         try:
@@ -82,7 +82,7 @@ def validate_setup(setup: HostSetup) -> None:
         if not network.is_private:
             raise SetupError(f"natSubnet: {setup.nat_subnet} is not a private range")
     for image in setup.base_images:
-        if not _IMAGE.match(image) or image.endswith(":latest"):
+        if not _IMAGE.fullmatch(image) or image.endswith(":latest"):
             raise SetupError(f"baseImages: {image!r} must be an mcr.microsoft.com image pinned to a tag (no latest)")
 
 

@@ -120,7 +120,7 @@ def validate_management_cidrs(cidrs: Iterable[str]) -> list[str]:
 
 
 def validate_admin_username(name: str) -> None:
-    if not re.match(r"^[A-Za-z][A-Za-z0-9._-]{0,19}$", name) or name.lower() in RESERVED_ADMIN_NAMES:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9._-]{0,19}", name) or name.lower() in RESERVED_ADMIN_NAMES:
         raise HostConfigError(f"adminUsername: {name!r} is reserved or invalid on Azure Windows VMs "
                               "(1-20 letters, digits, '.', '_' or '-', not 'admin'/'administrator')")
 

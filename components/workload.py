@@ -24,9 +24,9 @@ from migrate.generate.powershell import ps_list, ps_quote
 from .host_setup import READY_MARKER, encoded_command
 
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_IMAGE = re.compile(r"^[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]+$|^[a-z0-9._/-]+:[A-Za-z0-9._-]+$")
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IMAGE = re.compile(r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]+|[a-z0-9._/-]+:[A-Za-z0-9._-]+")
 
 
 class WorkloadConfigError(ValueError):
@@ -52,9 +52,9 @@ class ContainerDefinition:
 
 
 def validate_definition(d: ContainerDefinition) -> None:
-    if not _LABEL.match(d.name):
+    if not _LABEL.fullmatch(d.name):
         raise WorkloadConfigError(f"name: {d.name!r} is not a DNS-1123 label")
-    if not _IMAGE.match(d.image) or d.image.endswith(":latest"):
+    if not _IMAGE.fullmatch(d.image) or d.image.endswith(":latest"):
         raise WorkloadConfigError(f"image: {d.image!r} must name a tag other than latest")
     if d.isolation not in ("process", "hyperv"):
         raise WorkloadConfigError(f"isolation: expected process or hyperv, got {d.isolation!r}")
@@ -64,9 +64,9 @@ def validate_definition(d: ContainerDefinition) -> None:
         if not isinstance(port, int) or not 0 < port < 65536:
             raise WorkloadConfigError(f"ports: {port!r} is not a port number")
     for key in [k for k, _ in d.environment] + list(d.secret_names):
-        if not _ENV.match(key):
+        if not _ENV.fullmatch(key):
             raise WorkloadConfigError(f"environment: {key!r} is not a variable name")
-    if d.credential_spec is not None and not re.match(r"^[A-Za-z0-9._-]+\.json$", d.credential_spec):
+    if d.credential_spec is not None and not re.fullmatch(r"[A-Za-z0-9._-]+\.json", d.credential_spec):
         raise WorkloadConfigError(f"credential_spec: {d.credential_spec!r} must be a file name ending in .json")
 
 

@@ -38,13 +38,13 @@ class SizeSeries:
 
 
 SERIES: tuple[SizeSeries, ...] = (
-    SizeSeries("Dv3", re.compile(r"^Standard_D\d+_v3$"), True, (1,), False),
-    SizeSeries("Dsv3", re.compile(r"^Standard_D\d+s_v3$"), True, (1, 2), True),
-    SizeSeries("Dsv5", re.compile(r"^Standard_D\d+s_v5$"), True, (1, 2), True),
-    SizeSeries("Dasv5", re.compile(r"^Standard_D\d+as_v5$"), True, (1, 2), True),
-    SizeSeries("Dsv6", re.compile(r"^Standard_D\d+s_v6$"), True, (2,), True),
-    SizeSeries("Dasv6", re.compile(r"^Standard_D\d+as_v6$"), True, (2,), True),
-    SizeSeries("Bsv2", re.compile(r"^Standard_B\d+s_v2$"), False, (1, 2), True),
+    SizeSeries("Dv3", re.compile(r"Standard_D\d+_v3"), True, (1,), False),
+    SizeSeries("Dsv3", re.compile(r"Standard_D\d+s_v3"), True, (1, 2), True),
+    SizeSeries("Dsv5", re.compile(r"Standard_D\d+s_v5"), True, (1, 2), True),
+    SizeSeries("Dasv5", re.compile(r"Standard_D\d+as_v5"), True, (1, 2), True),
+    SizeSeries("Dsv6", re.compile(r"Standard_D\d+s_v6"), True, (2,), True),
+    SizeSeries("Dasv6", re.compile(r"Standard_D\d+as_v6"), True, (2,), True),
+    SizeSeries("Bsv2", re.compile(r"Standard_B\d+s_v2"), False, (1, 2), True),
 )
 
 # The sizes `hyperdock generate --host-size` offers, with vCPUs and memory (MiB); see the caveat above.
@@ -77,7 +77,7 @@ ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 
 def series_of(vm_size: str) -> SizeSeries | None:
     """Return the series of an Azure size, or None when the size is not in the table."""
-    return next((s for s in SERIES if s.pattern.match(vm_size)), None)
+    return next((s for s in SERIES if s.pattern.fullmatch(vm_size)), None)
 
 
 def supports_nested_virtualization(vm_size: str) -> bool:

@@ -233,7 +233,7 @@ def _generate_settings(args: argparse.Namespace) -> GenerateOptions:
         if args.node_size not in AZURE_SIZES:
             raise InputError("--node-size", f"unknown size {args.node_size!r}; expected one of {', '.join(AZURE_SIZES)}")
         aks = AksOptions(node_size=AZURE_SIZES[args.node_size])
-    if not re.match(r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*$", args.registry):
+    if not re.fullmatch(r"[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*", args.registry):
         raise InputError("--registry", f"{args.registry!r} is not a registry reference like myregistry.azurecr.io/hyperdock")
     return GenerateOptions(
         experimental_k8s_hyperv=args.experimental_k8s_hyperv, registry=args.registry,

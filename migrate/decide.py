@@ -12,11 +12,11 @@ from .rules import FIT_ORDER, NOT_READY, READY, RULES, UNKNOWN, Rule
 
 # Features present in every Server Core image, or irrelevant inside one; not worth installing.
 _BASE_FEATURES = re.compile(
-    r"^(net-framework-45-(core|features)|powershell.*|wow64-support|filesandstorage-services|storage-services|"
+    r"(net-framework-45-(core|features)|powershell.*|wow64-support|filesandstorage-services|storage-services|"
     r"server-gui-.*|user-interfaces-infra|xps-viewer|rsat.*|.*-tools|.*mgmt.*|windows-defender.*|"
     r"system-datastore|search-service|telnet-client|windows-server-backup|fs-smb1|desktop-experience|"
     r"windows-internal-database|bitlocker.*|enhancedstorage|ad-domain-services|dns|dhcp|hyper-v|rds-.*|"
-    r"remote-desktop-services|fs-fileserver|file-services)$",
+    r"remote-desktop-services|fs-fileserver|file-services)",
     re.IGNORECASE,
 )
 _DOTNET_CORE = re.compile(r"Microsoft\.(AspNetCore|NETCore)\.App (\d+)\.")
@@ -118,4 +118,4 @@ def _base_image(facts: WorkloadFacts) -> ImageChoice:
 def _features_to_install(facts: WorkloadFacts) -> list[str]:
     """Return installed guest features that a container image would not already have."""
     return sorted((f for f in facts.guest.features or []
-                   if not _BASE_FEATURES.match(f) and not HOST_ONLY_FEATURES.fullmatch(f)), key=str.lower)
+                   if not _BASE_FEATURES.fullmatch(f) and not HOST_ONLY_FEATURES.fullmatch(f)), key=str.lower)

@@ -32,7 +32,7 @@ from .inventory import SCHEMA_ID
 GIB = 1024 ** 3
 READ_ROLE = "Reader on the subscription (Microsoft.Compute/virtualMachines/read, Microsoft.Network/networkInterfaces/read)"
 RUN_ROLE = "Virtual Machine Contributor (Microsoft.Compute/virtualMachines/runCommand/action)"
-_SUBSCRIPTION = re.compile(r"^[0-9a-fA-F-]{36}$")
+_SUBSCRIPTION = re.compile(r"[0-9a-fA-F-]{36}")
 _RESOURCE = re.compile(r"/resourceGroups/([^/]+)/providers/[^/]+/[^/]+/([^/]+)", re.IGNORECASE)
 POWER_STATES = {"running": "Running", "deallocated": "Off", "stopped": "Off", "starting": "Starting",
                 "stopping": "Stopping", "deallocating": "Stopping"}
@@ -59,7 +59,7 @@ def discover_azure(subscription: str, credential, *, resource_group: str | None 
 
     `client_options` go to both management clients (base_url, retry settings, policies).
     """
-    if not _SUBSCRIPTION.match(subscription):
+    if not _SUBSCRIPTION.fullmatch(subscription):
         raise InputError("--subscription", f"expected a subscription ID (a GUID), got {subscription!r}")
     say = progress or (lambda message: print(f"hyperdock: {message}", file=sys.stderr, flush=True))
     compute = ComputeManagementClient(credential, subscription, **client_options)

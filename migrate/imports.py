@@ -25,7 +25,7 @@ MIB = 1024 * 1024
 DISCOVERY_REPORT = ("Machine Name", "Operating System", "Cores", "Memory (in MB)")
 # The server import CSV (Azure Migrate "import" discovery): required columns.
 SERVER_IMPORT = ("Server name", "Cores", "Memory", "OS name")
-_LIST = re.compile(r"^\[(.*)\];?$")
+_LIST = re.compile(r"\[(.*)\];?", re.DOTALL)
 
 
 def _inventory(vms: list[dict], source: str) -> dict:
@@ -101,7 +101,7 @@ def _text(row: dict, column: str) -> str:
 def _list(value: Any) -> list[str]:
     """Parse the exports' lists: `[a,b];` (Discovery_Report) or `a;b` / `a,b`."""
     text = str(value or "").strip()
-    match = _LIST.match(text)
+    match = _LIST.fullmatch(text)
     inner = match.group(1) if match else text
     return [item.strip() for item in re.split(r"[;,]", inner) if item.strip()]
 
@@ -273,7 +273,7 @@ def _a2c_runtime(info: dict) -> str | None:
     return None
 
 
-_EXE = re.compile(r'^\s*(?:"([^"]+)"|(\S+?\.exe))(?:\s+(.*))?$', re.IGNORECASE)
+_EXE = re.compile(r'\s*(?:"([^"]+)"|(\S+?\.exe))(?:\s+(.*))?', re.IGNORECASE | re.DOTALL)
 _ARG = re.compile(r'"[^"]*"|\S+')
 
 
@@ -288,7 +288,7 @@ def _a2c_service_path(info: dict) -> str:
     raw = info.get("cmdline") or []
     cmdline = [str(a) for a in raw] if isinstance(raw, list) else _ARG.findall(str(raw))
     extra: list[str] = []
-    match = _EXE.match(binary)
+    match = _EXE.fullmatch(binary)
     if match and match.group(3):  # the analyze script can leave the service's arguments on serviceBinary
         binary, extra = match.group(1) or match.group(2), _ARG.findall(match.group(3))
     if binary and directory and not ntpath.isabs(binary):

@@ -178,7 +178,7 @@ def file_server(f: WorkloadFacts) -> str | None:
     return None
 
 
-_DATABASES = re.compile(r"^(mssqlserver|mssql\$.+|mysql\d*|postgresql.*|mongodb|oracleservice.+|redis|cassandra|elasticsearch.*)$")
+_DATABASES = re.compile(r"mssqlserver|mssql\$.+|mysql\d*|postgresql.*|mongodb|oracleservice.+|redis|cassandra|elasticsearch.*")
 _DB_PROCESSES = {"sqlservr", "mysqld", "postgres", "mongod", "oracle", "redis-server", "elasticsearch"}
 
 
@@ -186,7 +186,7 @@ _DB_PROCESSES = {"sqlservr", "mysqld", "postgres", "mongod", "oracle", "redis-se
       "Keep the database on a VM or move it to a managed database; containerize the application tier.",
       "windows-containers.md §4 (S26: SQL Server not supported in Windows containers); migration-tools.md §4.10")
 def database_engine(f: WorkloadFacts) -> str | None:
-    services = sorted(n for n in f.service_names if _DATABASES.match(n))
+    services = sorted(n for n in f.service_names if _DATABASES.fullmatch(n))
     processes = sorted(f.listener_processes & _DB_PROCESSES)
     if services or processes:
         return f"database engine found: {_names(services + processes)}"
@@ -344,7 +344,7 @@ def specific_ip_listener(f: WorkloadFacts) -> str | None:
       "Start the service under ServiceMonitor or LogMonitor as the container's entry point.",
       "windows-containers.md §4 (S5); migration-tools.md §4.15")
 def background_service(f: WorkloadFacts) -> str | None:
-    services = [s.name for s in f.app_services if s.start_mode == "Auto" and not _DATABASES.match(s.name.lower())]
+    services = [s.name for s in f.app_services if s.start_mode == "Auto" and not _DATABASES.fullmatch(s.name.lower())]
     return f"services: {_names(services)}" if services else None
 
 

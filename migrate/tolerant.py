@@ -232,7 +232,7 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
-_MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
+_MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
 
 
 def parse_timestamp(value: Any, where: str, field: str) -> str:
@@ -241,7 +241,7 @@ def parse_timestamp(value: Any, where: str, field: str) -> str:
         moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, str):
-        match = _MS_DATE.match(value.strip())
+        match = _MS_DATE.fullmatch(value.strip())
         if match:
             moment = datetime.fromtimestamp(int(match.group(1)) / 1000, tz=timezone.utc)
             return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

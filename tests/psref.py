@@ -8,13 +8,15 @@ hyperdock may use with its parameters, aliases and parameter sets. A reference s
 Server version's modules plus a PowerShell core (5.1 unless named: "ws2022+7.4").
 
 A command passes when it is in the set, is a function the script defines, comes from a module the
-script installs (`Install-Module -Name X`), or is one of the native executables below. A parameter
+script installs (`Install-Module -Name X`), is one of the native executables below, or is the
+workload's own program called by an absolute literal path (`& 'C:\\app\\x.exe'`). A parameter
 passes when it is a parameter, an alias, an unambiguous prefix of those, or a common parameter; the
 named parameters of one call must also fit one parameter set.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from functools import lru_cache
@@ -123,7 +125,7 @@ def problems(script: str | bytes, reference_set: str) -> list[str]:
             if not any(_native(t) for t in targets):
                 found.append(f"{where}: {name} is not known to name an allowed native executable")
             continue
-        if _native(name):
+        if _native(name) or _literal_program(name_node):
             continue
         if name.lower() in functions:
             continue
@@ -135,6 +137,21 @@ def problems(script: str | bytes, reference_set: str) -> list[str]:
             continue
         found.extend(f"{where}: {p}" for p in _parameter_problems(cmdlet, _parameters(command)))
     return found
+
+
+def _literal_program(name_node) -> bool:
+    """True for `& 'C:\\apps\\x.exe'` or `& (<Base64 literal>)`: the workload's own program, at an absolute path."""
+    text = name_node.text.decode("utf-8")
+    if not text.startswith(("'", "(")):
+        return False
+    values = []
+    for literal in nodes(name_node, "string_literal"):
+        value = literal.text.decode("utf-8")[1:-1].replace("''", "'")
+        try:
+            values.append(base64.b64decode(value, validate=True).decode("utf-8"))
+        except ValueError:
+            values.append(value)
+    return len(values) == 1 and re.match(r"[A-Za-z]:\\", values[0]) is not None
 
 
 def _native(name: str) -> bool:

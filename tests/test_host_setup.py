@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from migrate.generate.powershell import ps_quote
 from powershell_ast import command_names, parse
 from components.host_setup import (
     DOCKER_VERSION, READY_MARKER, HostSetup, SetupError, default_base_images, encoded_command,
@@ -32,7 +33,7 @@ def test_setup_script_does_every_step_in_order():
     assert positions == sorted(positions)
     assert "@('Containers', 'Hyper-V')" in script
     assert f"$version = '{DOCKER_VERSION}'" in script
-    assert "'{\"fixed-cidr\": \"172.30.0.0/16\"}'" in script
+    assert ps_quote('{"fixed-cidr": "172.30.0.0/16"}') in script  # Base64: it holds double quotes
     assert "docker pull $image" in script and "'mcr.microsoft.com/windows/servercore:ltsc2025'" in script
     assert READY_MARKER in script
     assert "shutdown.exe /r /t 15" in script  # reboot after the Run Command has reported

@@ -27,6 +27,9 @@ HOSTILE = [
     "caf\u00e9 \u2018smart\u2019 \u540d\u524d",
     '"; Start-Process cmd; "',
     "--%",
+    '100% "sure" %PATH%',
+    "trailing newline\n",
+    "${HOME}$x $env:PATH",
 ]
 DNS_1123 = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 INSTRUCTIONS = {"FROM", "LABEL", "SHELL", "RUN", "COPY", "ADD", "ENV", "EXPOSE", "HEALTHCHECK", "ENTRYPOINT"}

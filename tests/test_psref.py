@@ -51,6 +51,7 @@ def test_real_parameters_aliases_prefixes_and_common_parameters_pass():
     ("New-CredentialSpec -AccountName 'a'", "not a documented command"),  # CredentialSpec not installed
     ("format.exe C:", "not a documented command"),                     # not an allowed native executable
     ("$tool = 'C:\\x\\evil.exe'\n& $tool", "allowed native executable"),
+    ("& ('calc' + '.exe')", "not a documented command"),              # computed, not a literal path
 ])
 def test_wrong_commands_and_parameters_are_reported(script, expected):
     found = problems(script, "ws2025")
@@ -65,7 +66,8 @@ def test_gallery_module_commands_count_once_installed():
 
 
 def test_native_executables_by_name_and_through_a_variable():
-    script = "$dockerd = Join-Path -Path $env:ProgramFiles -ChildPath 'docker\\dockerd.exe'\n& $dockerd --register-service\n& docker pull 'x'"
+    script = ("$dockerd = Join-Path -Path $env:ProgramFiles -ChildPath 'docker\\dockerd.exe'\n& $dockerd --register-service\n"
+              "& docker pull 'x'\n& 'C:\\apps\\job.exe' -Run")
     assert problems(script, "ws2022") == []
 
 

@@ -42,7 +42,7 @@ RETARGET = {"ltsc2025": "ltsc2022"}
 POOL_LABEL = "hyperdock.io/pool"
 # AKS: Windows agent pool names are at most 6 characters, lower-case letters and digits, starting
 # with a letter (learn.microsoft.com/azure/aks/create-node-pools, outside the shared reference).
-WINDOWS_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,5}$")
+WINDOWS_POOL_NAME = re.compile(r"[a-z][a-z0-9]{0,5}")
 _CPU_RESERVED_MILLI = ((1, 60), (2, 100), (4, 140), (8, 180), (16, 260), (32, 420), (64, 740))
 
 
@@ -89,7 +89,7 @@ def placement(workload: dict) -> tuple[str | None, str | None]:
 def retarget_image(image: str, from_os: str, to_os: str) -> str:
     """Return `image` with its tag's OS family `from_os` replaced by `to_os` (e.g. …-ltsc2025 → …-ltsc2022)."""
     name, _, tag = image.rpartition(":")
-    new_tag = re.sub(rf"(^|-){re.escape(from_os)}$", rf"\g<1>{to_os}", tag)
+    new_tag = re.sub(rf"(^|-){re.escape(from_os)}\Z", rf"\g<1>{to_os}", tag)
     if not name or new_tag == tag:
         raise ValueError(f"{image}: its tag does not end in {from_os}")
     return f"{name}:{new_tag}"
@@ -134,7 +134,7 @@ def plan_for_aks(plan: dict, labels: dict[str, str], where: AksPlacement) -> dic
 def pool_name(image_os: str, index: int) -> str:
     """Return the AKS name of the `index`th Windows pool of `image_os`: w<2-digit year><3-digit index>."""
     name = f"w{image_os[-2:]}{index:03d}"
-    if not WINDOWS_POOL_NAME.match(name):
+    if not WINDOWS_POOL_NAME.fullmatch(name):
         raise ValueError(f"{name}: not a valid AKS Windows pool name")
     return name
 

@@ -28,7 +28,7 @@ ASPNET_IMAGE_FEATURES = IIS_IMAGE_FEATURES | {
     "net-framework-45-core", "net-framework-45-features",
 }
 SERVICE_MONITOR_URL = "https://github.com/microsoft/IIS.ServiceMonitor/releases/download/v2.0.1.10/ServiceMonitor.exe"
-_SAFE_PATH = re.compile(r"^C:\\[A-Za-z0-9 ._()\\-]*$")
+_SAFE_PATH = re.compile(r"C:\\[A-Za-z0-9 ._()\\-]*")
 SHELL = ('SHELL ["powershell", "-NoLogo", "-NoProfile", "-Command", '
          '"$ErrorActionPreference = \'Stop\'; $ProgressPreference = \'SilentlyContinue\';"]')
 
@@ -43,7 +43,7 @@ def safe_container_path(path: str, label: str) -> str:
     if not (path or "").upper().startswith("C:\\"):
         return f"C:\\app\\{label}"
     mapped = container_path(path)
-    return mapped if _SAFE_PATH.match(mapped) else f"C:\\app\\{label}"
+    return mapped if _SAFE_PATH.fullmatch(mapped) else f"C:\\app\\{label}"
 
 
 def _run(statements: list[str]) -> str:
@@ -234,7 +234,7 @@ def _folder_of(binary: str, label: str) -> str:
 
 def _split_command(command: str) -> tuple[str, str]:
     """Return (executable, arguments) of a Windows command line, quoted or not."""
-    match = re.match(r'^\s*"([^"]+)"(.*)$', command) or re.match(r"^\s*(\S+)(.*)$", command)
+    match = re.fullmatch(r'\s*"([^"]+)"(.*)', command, re.DOTALL) or re.fullmatch(r"\s*(\S+)(.*)", command, re.DOTALL)
     return (match.group(1), match.group(2)) if match else ("", "")
 
 
@@ -249,6 +249,7 @@ def _placeholder(what: str, original: str) -> str:
             "The inventory holds no application content, so hyperdock cannot copy it for you.\n")
 
 
+_PLAIN_ARGUMENT = re.compile(r"[\x20\x21\x23-\x7e]+")  # printable ASCII without the double quote
 _DNS_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 
@@ -316,6 +317,10 @@ def _entrypoint(workload: dict, nano: bool) -> str:
     if tasks and tasks[0].get("execute"):
         # A batch workload: the first task runs once in the foreground; the orchestrator schedules it.
         exe = task_command(tasks[0])
+        if not _PLAIN_ARGUMENT.fullmatch(exe):
+            # Quotes, control characters and non-ASCII do not survive Docker for Windows' command
+            # line: PowerShell gets the path as Base64 instead.
+            return f"ENTRYPOINT {json.dumps(['powershell', '-NoProfile', '-Command', f'& {ps_quote(exe)}; exit $LASTEXITCODE'])}"
         return f"ENTRYPOINT {json.dumps([exe])}"
     return 'ENTRYPOINT ["powershell", "-NoLogo", "-Command", "Write-Output \'no entry point found in the inventory\'; exit 1"]'
 

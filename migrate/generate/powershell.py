@@ -1,9 +1,11 @@
 """PowerShell that cannot be injected: every inventory value becomes exactly one string literal.
 
-Plain printable ASCII goes in single quotes, where `$()`, backticks-free text and double quotes are
-inert and a single quote is doubled. Anything else (control characters, newlines, backticks,
-non-ASCII, which includes the typographic quotes PowerShell also treats as single quotes) is
-carried as Base64 and decoded at run time, so no character of it reaches the parser.
+Plain printable ASCII goes in single quotes, where `$()` and `%` are inert and a single quote is
+doubled. Anything else (double quotes, control characters, newlines, backticks, non-ASCII, which
+includes the typographic quotes PowerShell also treats as single quotes) is carried as Base64 and
+decoded at run time, so no character of it reaches the parser. Double quotes go as Base64 because
+Docker for Windows hands a shell-form RUN line to the SHELL as one Windows command line, whose
+parsing removes unescaped `"` [I]; a newline would end the RUN instruction.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import base64
 import re
 
-_PLAIN = re.compile(r"^[\x20-\x5f\x61-\x7e]*$")  # printable ASCII without the backtick (0x60)
+# Printable ASCII without `"` (0x22) and the backtick (0x60); fullmatch, so no final newline slips through.
+_PLAIN = re.compile(r"[\x20\x21\x23-\x5f\x61-\x7e]*")
 
 
 def ps_quote(value: str) -> str:
     """Return a PowerShell expression that evaluates to `value` and is a single literal token."""
-    if _PLAIN.match(value):
+    if _PLAIN.fullmatch(value):
         return "'" + value.replace("'", "''") + "'"
     encoded = base64.b64encode(value.encode("utf-8")).decode("ascii")
     return f"([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('{encoded}')))"
@@ -32,7 +35,7 @@ def container_path(path: str) -> str:
 
     `D:\\data\\x` becomes `C:\\hyperdock\\D\\data\\x` (a volume is mounted at `C:\\hyperdock\\D`).
     """
-    match = re.match(r"^([A-Za-z]):\\(.*)$", path or "")
+    match = re.fullmatch(r"([A-Za-z]):\\(.*)", path or "", re.DOTALL)
     if not match:
         return path or "C:\\inetpub\\wwwroot"
     drive, rest = match.group(1).upper(), match.group(2)
@@ -163,7 +166,7 @@ def service_script(service: dict) -> list[str]:
 
 def container_binary(path_name: str) -> str:
     """Return a service command line with its executable's drive mapped into the container."""
-    match = re.match(r'^\s*"([^"]+)"(.*)$', path_name) or re.match(r"^\s*(\S+)(.*)$", path_name)
+    match = re.fullmatch(r'\s*"([^"]+)"(.*)', path_name, re.DOTALL) or re.fullmatch(r"\s*(\S+)(.*)", path_name, re.DOTALL)
     if not match:
         return path_name
     exe, rest = match.group(1), match.group(2)
