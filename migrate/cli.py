@@ -67,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, help="output directory (default: the plan's folder)")
     _generate_options(gen)
 
+    pkg = commands.add_parser("package", help="fill the build contexts of generate from an extracted content folder")
+    pkg.add_argument("plan_dir", type=Path, help="folder holding plan.json and containers/ (from generate)")
+    pkg.add_argument("--content", required=True, type=Path, metavar="DIR",
+                     help="extraction folder: DIR/<vmId>/manifest.json (Get-HyperdockInventory.ps1 -ExtractContent)")
+    pkg.add_argument("--max-file-mib", type=_positive, default=512, help="larger files are left out (reported)")
+    pkg.add_argument("--max-layer-mib", type=_positive, default=8192, help="a larger application layer is refused")
+
     imp = commands.add_parser("import", help="turn another tool's export into a hyperdock/inventory@1 file")
     imp.add_argument("format", choices=("azure-migrate", "app2container"))
     imp.add_argument("source", type=Path, help="Azure Migrate export (XLSX or CSV), or a folder of A2C analysis.json")
@@ -142,6 +149,8 @@ def _run(args: argparse.Namespace) -> int:
         return _assess(args)
     if args.command == "generate":
         return _generate(args)
+    if args.command == "package":
+        return _package(args)
     if args.command == "import":
         return _import(args)
     if args.command == "discover":
@@ -187,6 +196,17 @@ def _generate(args: argparse.Namespace) -> int:
         files["plan.json"] = plan_path.read_bytes()
     write_tree(out, files)
     print(f"hyperdock: wrote {len(files)} files under {out}", file=sys.stderr)
+    return 0
+
+
+def _package(args: argparse.Namespace) -> int:
+    from .package.build import PackageOptions, package, summary_lines
+
+    options = PackageOptions(max_file_bytes=args.max_file_mib * 1024 * 1024, max_layer_bytes=args.max_layer_mib * 1024 * 1024)
+    document = package(args.plan_dir, args.content, options)
+    for line in summary_lines(document):
+        print(f"hyperdock: {line}", file=sys.stderr)
+    print(f"hyperdock: wrote {args.plan_dir / 'package.json'}", file=sys.stderr)
     return 0
 
 

@@ -28,11 +28,26 @@ param(
 
     # Where to write the inventory (UTF-8, no BOM).
     [Parameter(Mandatory = $true)]
-    [string] $OutFile
+    [string] $OutFile,
+
+    # Also copy each guest's application content (IIS sites and applications, service and task folders)
+    # into this folder, as DIR\<vmId>\ with a manifest (hyperdock/extract@1), for `hyperdock package`.
+    [string] $ExtractContent,
+
+    # Files larger than this stay on the guest (listed as skipped in the manifest).
+    [long] $ExtractMaxFileMB = 512,
+
+    # A part stops taking files at this total; the rest are listed as skipped.
+    [long] $ExtractMaxPartMB = 4096
 )
 
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
+if ($ExtractContent) {
+    if (-not $GuestCredential) { throw '-ExtractContent needs -GuestCredential (the content is read inside the guests)' }
+    # Resolved against the current location, as PowerShell users expect of a relative path.
+    $ExtractContent = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($ExtractContent)
+}
 $ScriptVersion = '1.0'
 
 function Get-KvpIntrinsicItem {
@@ -230,6 +245,207 @@ function Get-VMRecord {
     return $record
 }
 
+# ---- Content extraction (-ExtractContent), format hyperdock/extract@1 ------------------------------
+# Kept apart from the inventory functions above. On the guest it only lists, hashes and reads files;
+# it writes only under -ExtractContent on this host: DIR\<vmId>\<folder>\... and DIR\<vmId>\manifest.json.
+
+# Left on the guest: certificates with private keys, key files, logs, temporary files and dumps; and the
+# logs/temp folders at the top of a part. `hyperdock package` applies the same lists (migrate/package/parts.py).
+$ExtractExcludedExtensions = @('.pfx', '.p12', '.key', '.log', '.tmp', '.dmp')
+$ExtractExcludedTopFolders = @('logs', 'log', 'temp', 'tmp')
+
+# Runs inside the guest: lists one folder's files with size and SHA-256, without following links or
+# junctions and without opening anything for writing.
+$ExtractListing = {
+    param([string] $Root, [long] $MaxFileBytes, [string[]] $ExcludedExtensions, [string[]] $ExcludedTopFolders)
+    $ErrorActionPreference = 'Stop'
+    $found = New-Object -TypeName 'System.Collections.ArrayList'
+    if (-not (Test-Path -LiteralPath $Root -PathType Container)) { return }
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    $pending = New-Object -TypeName 'System.Collections.Stack'
+    $pending.Push($Root)
+    while ($pending.Count -gt 0) {
+        $folder = $pending.Pop()
+        foreach ($item in @(Get-ChildItem -LiteralPath $folder -Force)) {
+            $relative = $item.FullName.Substring($Root.Length).TrimStart('\') -replace '\\', '/'
+            $reason = $null
+            $size = 0
+            if ($item.Attributes -band [System.IO.FileAttributes]::ReparsePoint) {
+                $reason = 'link, junction or reparse point'
+            }
+            elseif ($item.PSIsContainer) {
+                if ($relative -notmatch '/' -and $ExcludedTopFolders -contains $item.Name.ToLowerInvariant()) {
+                    $reason = 'logs or temporary folder'
+                }
+                else {
+                    $pending.Push($item.FullName)
+                    continue
+                }
+            }
+            else {
+                $size = [long] $item.Length
+                if ($ExcludedExtensions -contains $item.Extension.ToLowerInvariant()) { $reason = ('{0} file' -f $item.Extension) }
+                elseif ($size -gt $MaxFileBytes) { $reason = 'larger than -ExtractMaxFileMB' }
+            }
+            $hash = $null
+            if (-not $reason) {
+                try {
+                    $stream = [System.IO.File]::Open($item.FullName, 'Open', 'Read', 'ReadWrite')
+                    try { $hash = -join ($sha.ComputeHash($stream) | ForEach-Object { $_.ToString('x2') }) }
+                    finally { $stream.Dispose() }
+                }
+                catch { $reason = 'not readable: ' + $_.Exception.Message }
+            }
+            [void] $found.Add(@{ Path = $relative; Size = $size; Sha256 = $hash; Reason = $reason })
+        }
+    }
+    $found
+}
+
+function Test-HyperdockRelativePath {
+    # True for a relative path (from the guest, so not trusted) that stays inside its folder here.
+    param([string] $Path)
+    if (-not $Path -or $Path -match '^/' -or $Path -match '[:\\]') { return $false }
+    foreach ($segment in $Path -split '/') {
+        if ($segment -in @('', '.', '..') -or $segment -ne $segment.TrimEnd(' ', '.')) { return $false }
+    }
+    return $true
+}
+
+function Get-HyperdockExecutableFolder {
+    # Returns the folder of a command line's executable, quoted or not ('' when there is none).
+    param([string] $CommandLine)
+    if ($CommandLine -match '^\s*"([^"]+)"' -or $CommandLine -match '^\s*(\S+)') {
+        $exe = $Matches[1]
+        if ($exe.Contains('\')) { return $exe.Substring(0, $exe.LastIndexOf('\')) }
+    }
+    return ''
+}
+
+function Get-HyperdockContentPart {
+    # Returns the guest folders an image is built from (IIS sites and applications, service and task
+    # folders), each once: a folder inside another part comes with it. Paths under \Windows\ are not content.
+    param($Guest)
+    $candidates = @()
+    foreach ($site in @($Guest['IISSites'])) {
+        if (-not $site) { continue }
+        $candidates += [pscustomobject]@{ Kind = 'site'; Source = [string] $site.PhysicalPath }
+        foreach ($app in @($site.Applications)) {
+            if ($app) { $candidates += [pscustomobject]@{ Kind = 'application'; Source = [string] $app.PhysicalPath } }
+        }
+    }
+    foreach ($service in @($Guest['Services'])) {
+        if ($service) { $candidates += [pscustomobject]@{ Kind = 'service'; Source = (Get-HyperdockExecutableFolder -CommandLine $service.PathName) } }
+    }
+    foreach ($task in @($Guest['ScheduledTasks'])) {
+        if ($task) { $candidates += [pscustomobject]@{ Kind = 'task'; Source = (Get-HyperdockExecutableFolder -CommandLine $task.Execute) } }
+    }
+    $parts = @()
+    $names = @{}
+    foreach ($candidate in ($candidates | Sort-Object -Property { $_.Source.Length })) {
+        $source = ($candidate.Source -replace '^%SystemDrive%', 'C:').TrimEnd('\')
+        if ($source -notmatch '^[A-Za-z]:\\.' -or $source -match '^[A-Za-z]:\\Windows(\\|$)') { continue }
+        $inside = $parts | Where-Object { $source -eq $_.Source -or $source.StartsWith($_.Source + '\', [System.StringComparison]::OrdinalIgnoreCase) }
+        if ($inside) { continue }
+        $name = ($source.Substring(3).ToLowerInvariant() -replace '[^a-z0-9]+', '-').Trim('-')
+        if (-not $name) { $name = 'part' }
+        $unique = $name
+        $n = 2
+        while ($names.ContainsKey($unique)) { $unique = '{0}-{1}' -f $name, $n; $n++ }
+        $names[$unique] = $true
+        $parts += [pscustomobject]@{ Kind = $candidate.Kind; Source = $source; Folder = $unique }
+    }
+    return $parts
+}
+
+function New-HyperdockExtractSession {
+    # Opens a session into the guest: PowerShell Direct on the VM's own host, else WinRM to its FQDN;
+    # $null, with a warning, when neither works.
+    param($Record, [bool] $IsLocal)
+    if ($IsLocal) {
+        try { return New-PSSession -VMId $Record['VMId'] -Credential $GuestCredential }
+        catch { Write-Warning ('PowerShell Direct to {0} failed: {1}' -f $Record['Name'], $_.Exception.Message) }
+    }
+    $fqdn = $Record['Guest']['FullyQualifiedDomainName']
+    if ($fqdn) {
+        try { return New-PSSession -ComputerName $fqdn -Credential $GuestCredential }
+        catch { Write-Warning ('WinRM to {0} failed: {1}' -f $fqdn, $_.Exception.Message) }
+    }
+    return $null
+}
+
+function Copy-HyperdockContentPart {
+    # Copies one part's files from the guest into $Destination and returns its manifest entry. Resumable:
+    # a file already here with the guest's SHA-256 is not copied again.
+    param($Session, $Part, [string] $Destination, [string] $VMName)
+    $arguments = @($Part.Source, ($ExtractMaxFileMB * 1048576), $ExtractExcludedExtensions, $ExtractExcludedTopFolders)
+    $listing = @(Invoke-Command -Session $Session -ScriptBlock $ExtractListing -ArgumentList $arguments)
+    $files = @()
+    $skipped = @()
+    $copied = [long] 0
+    $done = 0
+    foreach ($entry in $listing) {
+        $done++
+        if (-not (Test-HyperdockRelativePath -Path $entry.Path)) {
+            Write-Warning ('{0}: unsafe path from the guest ignored: {1}' -f $VMName, $entry.Path)
+            continue
+        }
+        if (-not $entry.Reason -and $copied + $entry.Size -gt $ExtractMaxPartMB * 1048576) { $entry.Reason = 'part larger than -ExtractMaxPartMB' }
+        if ($entry.Reason) {
+            $skipped += [ordered]@{ path = $entry.Path; size = [long] $entry.Size; reason = $entry.Reason }
+            continue
+        }
+        Write-Progress -Id 2 -Activity ('hyperdock extract: {0}' -f $VMName) -Status $Part.Source -CurrentOperation $entry.Path `
+            -PercentComplete ([int] (100 * $done / $listing.Count))
+        $target = Join-Path -Path $Destination -ChildPath ($entry.Path -replace '/', '\')
+        $present = (Test-Path -LiteralPath $target -PathType Leaf) -and (Get-FileHash -LiteralPath $target -Algorithm SHA256).Hash -eq $entry.Sha256
+        if (-not $present) {
+            New-Item -ItemType Directory -Force -Path (Split-Path -Path $target -Parent) | Out-Null
+            # A string, not Join-Path: the guest's drive need not exist on this host.
+            $guestPath = $Part.Source + '\' + ($entry.Path -replace '/', '\')
+            Copy-Item -FromSession $Session -LiteralPath $guestPath -Destination $target -Force
+        }
+        $hash = (Get-FileHash -LiteralPath $target -Algorithm SHA256).Hash.ToLowerInvariant()
+        if ($hash -ne $entry.Sha256) {
+            Remove-Item -LiteralPath $target -Force
+            $skipped += [ordered]@{ path = $entry.Path; size = [long] $entry.Size; reason = 'changed while it was copied: run again' }
+            continue
+        }
+        $files += [ordered]@{ path = $entry.Path; size = [long] $entry.Size; sha256 = $hash }
+        $copied += $entry.Size
+    }
+    Write-Progress -Id 2 -Activity ('hyperdock extract: {0}' -f $VMName) -Completed
+    return [ordered]@{ source = $Part.Source; folder = $Part.Folder; kind = $Part.Kind; files = $files; skipped = $skipped }
+}
+
+function Export-HyperdockContent {
+    # Copies the content parts of one VM's guest into $ExtractContent\<vmId>\ and writes its manifest
+    # last (temporary file, then renamed), so a manifest always describes files that are complete.
+    param($Record, [bool] $IsLocal)
+    $parts = @(Get-HyperdockContentPart -Guest $Record['Guest'])
+    if ($parts.Count -eq 0) { return }
+    $session = New-HyperdockExtractSession -Record $Record -IsLocal $IsLocal
+    if (-not $session) { return }
+    $root = Join-Path -Path $ExtractContent -ChildPath $Record['VMId']
+    $entries = @()
+    try {
+        foreach ($part in $parts) {
+            Write-Progress -Id 1 -Activity 'hyperdock extract' -Status ('{0}: {1}' -f $Record['Name'], $part.Source)
+            $entries += Copy-HyperdockContentPart -Session $session -Part $part -Destination (Join-Path -Path $root -ChildPath $part.Folder) -VMName $Record['Name']
+        }
+    }
+    finally {
+        Remove-PSSession -Session $session
+    }
+    $manifest = [ordered]@{ schema = 'hyperdock/extract@1'; vmId = $Record['VMId']; parts = $entries }
+    $json = ConvertTo-Json -InputObject $manifest -Depth 6
+    $temporary = Join-Path -Path $root -ChildPath 'manifest.json.tmp'
+    New-Item -ItemType Directory -Force -Path $root | Out-Null
+    [System.IO.File]::WriteAllText($temporary, $json, (New-Object -TypeName 'System.Text.UTF8Encoding' -ArgumentList $false))
+    Move-Item -LiteralPath $temporary -Destination (Join-Path -Path $root -ChildPath 'manifest.json') -Force
+    Write-Host ('hyperdock: extracted {0} part(s) of {1} to {2}' -f $entries.Count, $Record['Name'], $root)
+}
+
 $hosts = @()
 foreach ($server in $ComputerName) {
     Write-Progress -Activity 'hyperdock inventory' -Status $server
@@ -241,6 +457,11 @@ foreach ($server in $ComputerName) {
     }
     $isLocal = $server -eq $env:COMPUTERNAME -or $server -eq 'localhost'
     $vms = @(Get-VM -ComputerName $server | ForEach-Object { Get-VMRecord -Server $server -VM $_ -IsLocal $isLocal })
+    if ($ExtractContent) {
+        foreach ($record in $vms) {
+            if ($record.Contains('Guest')) { Export-HyperdockContent -Record $record -IsLocal $isLocal }
+        }
+    }
     $hosts += [ordered]@{
         ComputerName          = $vmHost.ComputerName
         OSVersion             = $osVersion

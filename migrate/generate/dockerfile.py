@@ -12,6 +12,7 @@ import json
 import re
 
 from ..images import HOST_ONLY_FEATURES, OS_BUILDS
+from ..package.parts import content_parts
 from .names import dns_label, env_name
 from .powershell import (container_path, iis_prologue, iis_site_script, install_features, non_http_protocols,
                          parse_binding, ps_quote, service_script)
@@ -127,6 +128,7 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
     pools = {p["name"]: p for p in container["appPools"]}
     if sites and not nano:
         setup.extend(iis_prologue())
+    application_parts = {p.name: p for p in content_parts(workload) if p.kind == "application"}
     for site_id, site in enumerate(sites, start=1):
         site_label = dns_label(site["name"], "site")
         path = safe_container_path(site.get("physicalPath", ""), site_label)
@@ -139,6 +141,12 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
         files[f"content/{site_label}/README.txt"] = _placeholder(f"IIS site {site['name']!r}", site.get("physicalPath", ""))
         if container["parameters"]:
             files[f"content/{site_label}/README.txt"] += _configuration_builders(container)
+        # An application outside its site's folder has content of its own (`hyperdock package` fills it).
+        for app in safe_site["applications"]:
+            part = application_parts.get(f"{site['name']}{app['path']}")
+            if part is not None:
+                copies.append(f"COPY {json.dumps(['content/' + part.folder + '/', _slashes(app['physicalPath']) + '/'])}")
+                files[f"content/{part.folder}/README.txt"] = _placeholder(f"IIS application {part.name!r}", part.guest_path)
 
     log_folders = []
     for service in services:

@@ -1,0 +1,217 @@
+"""`hyperdock package`: fill each workload's build context from an extraction.
+
+For every container workload of the plan, each content part the Dockerfile COPYs
+(`containers/<label>/content/<folder>/`) is filled from the matching part of
+`DIR/<vmId>/manifest.json` (matched by guest path). Files are verified against the manifest while
+they are copied; configuration files are rewritten so secrets come from the container's
+parameters (configs.py); logs, temporary files and keys stay out. Everything is staged beside the
+build context first and swapped in only when every workload is staged: bad input changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+from ..generate.names import env_name, unique_labels
+from ..output import to_json, write_file
+from ..plan_reader import read_plan
+from .configs import ConfigError, is_config_file, rewrite_config
+from .extraction import Extraction, Part, copy_verified, read_extraction, unlisted_files
+from .parts import ContentPart, content_parts, exclusion_reason, normalize_guest_path
+
+PACKAGE_SCHEMA_ID = "hyperdock/package@1"
+STAGING = ".hyperdock-package.tmp"
+RETIRED = ".hyperdock-package.old"
+BUILDER_DLL = "Microsoft.Configuration.ConfigurationBuilders.Environment.dll"
+DOCKERIGNORE = """\
+# Written by `hyperdock package`: keeps keys, certificates, logs and scratch files out of the
+# image even if someone copies them into content/ by hand, and the deployment files out of the
+# build context.
+**/*.pfx
+**/*.p12
+**/*.key
+**/*.log
+**/*.tmp
+**/*.dmp
+content/*/logs
+content/*/log
+content/*/temp
+content/*/tmp
+gmsa.ps1
+*_credspec.json
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PackageOptions:
+    max_file_bytes: int = 512 * 1024 * 1024      # a larger file is left out, with its reason
+    max_layer_bytes: int = 8 * 1024 * 1024 * 1024  # a larger application layer is refused
+
+
+def package(plan_dir: Path, content_dir: Path, options: PackageOptions = PackageOptions()) -> dict:
+    """Fill the build contexts under `plan_dir` from `content_dir`; return the report (also written as package.json).
+
+    Raises InputError (nothing changed) for a bad plan, a missing build context, or an unsafe or
+    inconsistent extraction.
+    """
+    plan = read_plan(plan_dir / "plan.json")
+    if not content_dir.is_dir():
+        raise InputError(str(content_dir), "not a folder: expected the extraction folder (DIR/<vmId>/manifest.json)")
+    labels = unique_labels([(w["vmId"], w["name"]) for w in plan["workloads"]])
+    workloads = [w for w in plan["workloads"] if w["target"] in ("process", "hyperv")]
+    staged: list[tuple[Path, list[str]]] = []
+    reports = []
+    try:
+        for w in workloads:
+            context = plan_dir / "containers" / labels[w["vmId"]]
+            if not context.is_dir() or context.is_symlink():
+                raise InputError(str(context), "no build context here: run `hyperdock generate` first")
+            report, folders = _stage_workload(w, labels[w["vmId"]], context, content_dir, options)
+            reports.append(report)
+            if folders:
+                staged.append((context, folders))
+    except BaseException:
+        for context, _ in staged:
+            shutil.rmtree(context / STAGING, ignore_errors=True)
+        for w in workloads:
+            shutil.rmtree(plan_dir / "containers" / labels[w["vmId"]] / STAGING, ignore_errors=True)
+        raise
+    for context, folders in staged:
+        _swap(context, folders)
+    # One file at a time: the folder is generate's result, whose other files must stay as they are.
+    for r in reports:
+        if r["parts"]:
+            write_file(plan_dir / "containers" / r["label"] / ".dockerignore", DOCKERIGNORE)
+    document = {"schema": PACKAGE_SCHEMA_ID, "content": content_dir.name, "workloads": reports}
+    write_file(plan_dir / "package.json", to_json(document))
+    return document
+
+
+def _stage_workload(w: dict, label: str, context: Path, content_dir: Path, options: PackageOptions) -> tuple[dict, list[str]]:
+    staging = context / STAGING
+    if os.path.lexists(staging):
+        if staging.is_symlink():
+            raise InputError(str(staging), "is a link; refused")
+        shutil.rmtree(staging)
+    extraction = read_extraction(content_dir, w["vmId"])
+    plan_parameters = {env_name(p["name"]) for p in w["container"]["parameters"]}
+    report = {"name": w["name"], "label": label, "vmId": w["vmId"], "parts": [], "notExtracted": [], "leftOut": [],
+              "parameters": [], "findings": [], "layerBytes": 0}
+    by_source = {normalize_guest_path(p.source): p for p in (extraction.parts if extraction else [])}
+    folders = []
+    for expected in content_parts(w):
+        part = by_source.get(normalize_guest_path(expected.guest_path))
+        if part is None:
+            report["notExtracted"].append({"folder": f"content/{expected.folder}", "source": expected.guest_path,
+                                           "reason": "no extraction for this VM" if extraction is None else
+                                           "no part with this guest path in the manifest"})
+            continue
+        report["parts"].append(_stage_part(extraction, part, expected, staging / expected.folder, report, options))
+        folders.append(expected.folder)
+    report["layerBytes"] = sum(p["bytes"] for p in report["parts"])
+    if report["layerBytes"] > options.max_layer_bytes:
+        raise InputError(extraction.where if extraction else label,
+                         f"the application layer of {label} would be {report['layerBytes']} bytes, over the limit of "
+                         f"{options.max_layer_bytes} (--max-layer-mib)")
+    for parameter in report["parameters"]:
+        parameter["inPlan"] = parameter["env"] in plan_parameters
+    for env in sorted({p["env"] for p in report["parameters"] if not p["inPlan"]}):
+        report["findings"].append(f"{env} is not a parameter of the plan: give the container this secret too "
+                                  f"(compose: secrets/{label}/{env}; Pulumi: hyperdock:workloadSecrets)")
+    report["parameters"].sort(key=lambda p: (p["file"], p["env"]))
+    report["leftOut"].sort(key=lambda e: e["path"])
+    return report, folders
+
+
+def _stage_part(extraction: Extraction, part: Part, expected: ContentPart, target: Path, report: dict,
+                options: PackageOptions) -> dict:
+    """Copy one part into `target`, verified; return its summary and add to the workload's report."""
+    base = f"content/{expected.folder}"
+    packaged = 0
+    size = 0
+    target.mkdir(parents=True)
+    for entry in part.skipped:
+        report["leftOut"].append({"path": f"{base}/{entry['path']}", "reason": f"left on the guest: {entry['reason']}"})
+    for relative in unlisted_files(extraction, part):
+        report["leftOut"].append({"path": f"{base}/{relative}", "reason": "not in the manifest"})
+    for item in part.files:
+        reason = exclusion_reason(item.path)
+        if reason is None and item.size > options.max_file_bytes:
+            reason = f"{item.size} bytes, over the limit of {options.max_file_bytes} (--max-file-mib)"
+        if reason is not None:
+            report["leftOut"].append({"path": f"{base}/{item.path}", "reason": reason})
+            continue
+        destination = target.joinpath(*item.path.split("/"))
+        try:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            if is_config_file(item.path):
+                size += _stage_config(extraction, part, item, destination, f"{base}/{item.path}", report)
+            else:
+                copy_verified(extraction, part, item, destination)
+                size += item.size
+        except OSError as exc:
+            raise InputError(f"{extraction.root / part.folder}/{item.path}", f"cannot be copied: {exc.strerror}") from None
+        packaged += 1
+    return {"folder": base, "source": part.source, "files": packaged, "bytes": size}
+
+
+def _stage_config(extraction: Extraction, part: Part, item, destination: Path, shown: str, report: dict) -> int:
+    data = copy_verified(extraction, part, item, None)
+    try:
+        rewrite = rewrite_config(data)
+    except ConfigError as exc:
+        where = f"{extraction.root / part.folder / item.path}" + (f":{exc.line}" if exc.line else "")
+        raise InputError(where, str(exc)) from None
+    output = rewrite.data if rewrite.data is not None else data
+    destination.write_bytes(output)
+    for parameter in rewrite.parameters:
+        report["parameters"].append(dict(parameter, file=shown))
+    report["findings"].extend(f"{shown}: {finding}" for finding in rewrite.findings)
+    if rewrite.data is not None and any(p["section"] != "other" for p in rewrite.parameters):
+        folder = item.path.rsplit("/", 1)[0] + "/" if "/" in item.path else ""
+        beside = f"{folder}bin/{BUILDER_DLL}" if item.path.lower().endswith("web.config") else f"{folder}{BUILDER_DLL}"
+        if beside.lower() not in {f.path.lower() for f in part.files}:
+            report["findings"].append(
+                f"{shown}: now reads secrets through ConfigurationBuilders, but {base_of(shown)}{beside} is not in the "
+                "content: the image needs the NuGet package Microsoft.Configuration.ConfigurationBuilders.Environment "
+                "(2.0 or later, for Token mode) in the application's bin folder")
+    return len(output)
+
+
+def base_of(shown: str) -> str:
+    """Return `content/<folder>/` of a shown path."""
+    return "/".join(shown.split("/")[:2]) + "/"
+
+
+def _swap(context: Path, folders: list[str]) -> None:
+    """Move each staged folder into content/, replacing what was there (the placeholder README)."""
+    content = context / "content"
+    if content.is_symlink():
+        raise InputError(str(content), "is a link; refused")
+    content.mkdir(exist_ok=True)
+    retired = context / RETIRED
+    shutil.rmtree(retired, ignore_errors=True)
+    retired.mkdir()
+    for folder in folders:
+        current = content / folder
+        if os.path.lexists(current):
+            os.replace(current, retired / folder)
+        os.replace(context / STAGING / folder, current)
+    shutil.rmtree(retired, ignore_errors=True)
+    shutil.rmtree(context / STAGING, ignore_errors=True)
+
+
+def summary_lines(document: dict) -> list[str]:
+    """Return one line per workload for the terminal: what was packaged, left out, and the layer size."""
+    lines = []
+    for r in document["workloads"]:
+        files = sum(p["files"] for p in r["parts"])
+        missing = f", {len(r['notExtracted'])} part(s) not extracted" if r["notExtracted"] else ""
+        names = ", ".join(sorted({p["env"] for p in r["parameters"]}))
+        lines.append(f"{r['label']}: {files} files in {len(r['parts'])} part(s), layer {r['layerBytes']} bytes; "
+                     f"{len(r['leftOut'])} left out{missing}" + (f"; parameters {names}" if names else ""))
+    return lines

@@ -1,0 +1,333 @@
+"""`hyperdock package`: build contexts filled from an extraction, and hostile extractions refused."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_cli
+from migrate.cli import main
+from migrate.generate.files import generate
+from migrate.generate.names import unique_labels
+from migrate.output import write_files
+from migrate.package.parts import content_parts
+from migrate.plan_reader import read_plan
+
+PLAN = ROOT / "examples" / "plan" / "plan.json"
+EXAMPLE = ROOT / "examples" / "extract"
+WEB01 = "043ac095-8ae0-5ada-974f-ac224fb3f52d"
+WEB02 = "384f42d1-8f9e-5f9d-a005-233de00f634b"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """The sample plan's generated folder (plan.json, containers/...), as `assess --generate` leaves it."""
+    out = tmp_path_factory.mktemp("package") / "out"
+    files, _ = generate(read_plan(PLAN))
+    write_files(out, files)
+    shutil.copy(PLAN, out / "plan.json")
+    return out
+
+
+@pytest.fixture
+def out(template, tmp_path) -> Path:
+    shutil.copytree(template, tmp_path / "out")
+    return tmp_path / "out"
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def make_extraction(root: Path, vm_id: str, parts: dict[str, tuple[str, dict[str, bytes]]]) -> dict:
+    """Write DIR/<vmId>/<folder>/<files> and a manifest that matches them; return the manifest."""
+    manifest = {"schema": "hyperdock/extract@1", "vmId": vm_id, "parts": []}
+    for folder, (source, files) in parts.items():
+        for path, data in files.items():
+            target = root / vm_id / folder / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        manifest["parts"].append({"source": source, "folder": folder, "files": [
+            {"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()} for path, data in files.items()]})
+    write_manifest(root, vm_id, manifest)
+    return manifest
+
+
+def write_manifest(root: Path, vm_id: str, manifest: dict) -> None:
+    (root / vm_id).mkdir(parents=True, exist_ok=True)
+    (root / vm_id / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+WEB_CONFIG = (b'<?xml version="1.0" encoding="utf-8"?>\n<configuration>\n  <connectionStrings>\n'
+              b'    <add name="ShopDb" connectionString="Server=sql01;User ID=web;Password=Planted-Secret-1" />\n'
+              b'  </connectionStrings>\n</configuration>\n')
+
+
+def web02_extraction(root: Path, **extra: bytes) -> dict:
+    files = {"web.config": WEB_CONFIG, "Default.aspx": b"<h1>shop</h1>\n", **extra}
+    return make_extraction(root, WEB02, {"webshop": ("C:\\inetpub\\webshop", files)})
+
+
+def package(out: Path, content: Path, *options: str, capsys=None) -> tuple[int, str]:
+    code = main(["package", str(out), "--content", str(content), *options])
+    err = capsys.readouterr().err if capsys else ""
+    return code, err
+
+
+# --- the sample estate -------------------------------------------------------------------------
+
+def test_every_iis_workload_of_the_sample_gets_its_content_and_no_secret(out, capsys):
+    secrets = set()
+    for manifest in EXAMPLE.glob("*/manifest.json"):
+        for config in manifest.parent.rglob("web.config"):
+            text = config.read_text(encoding="utf-8")
+            secrets |= set(re.findall(r'(?:connectionString|validationKey|decryptionKey)="([^"]+)"', text))
+            secrets |= set(re.findall(r'key="PaymentGatewayApiKey" value="([^"]+)"', text))
+    assert len(secrets) > 20
+    code, err = package(out, EXAMPLE, capsys=capsys)
+    assert code == 0, err
+    plan = read_plan(PLAN)
+    report = {w["vmId"]: w for w in json.loads((out / "package.json").read_text())["workloads"]}
+    iis = [w for w in plan["workloads"] if w["target"] in ("process", "hyperv") and w["container"]["iisSites"]]
+    assert len(iis) >= 9
+    for w in iis:
+        context = out / "containers" / report[w["vmId"]]["label"]
+        for part in content_parts(w):
+            folder = context / "content" / part.folder
+            assert (folder / "Default.aspx").is_file(), folder
+            assert not (folder / "README.txt").exists()
+            config = (folder / "web.config").read_text(encoding="utf-8")
+            if part.kind == "site":
+                assert "configBuilders=\"HyperdockEnvironment\"" in config
+        assert (context / ".dockerignore").is_file()
+        assert report[w["vmId"]]["layerBytes"] > 0 and not report[w["vmId"]]["notExtracted"]
+        # The plan's connection-string parameters are the variables the config reads.
+        wanted = {p["name"].upper() for p in w["container"]["parameters"]}
+        assert wanted <= {p["env"] for p in report[w["vmId"]]["parameters"] if p["inPlan"]}
+    everything = b"".join(snapshot(out).values()) + err.encode()
+    for secret in secrets:
+        assert secret.encode() not in everything, secret
+
+
+def test_every_content_part_is_a_copy_source_of_the_dockerfile(template):
+    plan = read_plan(PLAN)
+    labels = unique_labels([(w["vmId"], w["name"]) for w in plan["workloads"]])
+    for w in plan["workloads"]:
+        if w["target"] not in ("process", "hyperv"):
+            continue
+        label = labels[w["vmId"]]
+        dockerfile = (template / "containers" / label / "Dockerfile").read_text()
+        sources = set(re.findall(r'^COPY \["(content/[^"]+/)"', dockerfile, re.MULTILINE))
+        assert {f"content/{p.folder}/" for p in content_parts(w)} == sources, label
+
+
+def test_package_is_deterministic_and_repeatable(out, tmp_path, capsys):
+    content = tmp_path / "extract"
+    web02_extraction(content)
+    assert package(out, content, capsys=capsys)[0] == 0
+    first = snapshot(out)
+    assert package(out, content, capsys=capsys)[0] == 0
+    assert snapshot(out) == first
+
+
+def test_left_out_files_are_reported_with_their_reason(out, tmp_path, capsys):
+    content = tmp_path / "extract"
+    web02_extraction(content, **{"App_Data/site.pfx": b"PFX", "logs/today.log": b"log", "bin/trace.log": b"x",
+                                 "Views/Logs/Index.cshtml": b"@model x", "big.bin": b"x" * (2 * 1024 * 1024)})
+    (content / WEB02 / "webshop" / "stray.txt").write_bytes(b"not listed")
+    code, err = package(out, content, "--max-file-mib", "1", capsys=capsys)
+    assert code == 0, err
+    (report,) = [w for w in json.loads((out / "package.json").read_text())["workloads"] if w["vmId"] == WEB02]
+    reasons = {e["path"]: e["reason"] for e in report["leftOut"]}
+    assert set(reasons) == {"content/webshop/App_Data/site.pfx", "content/webshop/logs/today.log",
+                            "content/webshop/bin/trace.log", "content/webshop/big.bin", "content/webshop/stray.txt"}
+    assert "never in an image" in reasons["content/webshop/App_Data/site.pfx"]
+    assert "over the limit" in reasons["content/webshop/big.bin"] and reasons["content/webshop/stray.txt"] == "not in the manifest"
+    built = out / "containers" / "web02" / "content" / "webshop"
+    assert (built / "Views" / "Logs" / "Index.cshtml").is_file()   # an MVC folder named Logs is code
+    assert not (built / "App_Data" / "site.pfx").exists() and not (built / "big.bin").exists()
+    assert "**/*.pfx" in (out / "containers" / "web02" / ".dockerignore").read_text()
+    assert report["layerBytes"] == sum(p.stat().st_size for p in built.rglob("*") if p.is_file())
+
+
+def test_a_huge_sparse_file_is_left_out_without_being_read(out, tmp_path, capsys):
+    content = tmp_path / "extract"
+    manifest = web02_extraction(content)
+    huge = content / WEB02 / "webshop" / "backup.bak"
+    with open(huge, "wb") as stream:
+        stream.truncate(64 * 1024 ** 3)  # sparse: 64 GiB that take no disk
+    manifest["parts"][0]["files"].append({"path": "backup.bak", "size": 64 * 1024 ** 3, "sha256": "0" * 64})
+    write_manifest(content, WEB02, manifest)
+    code, err = package(out, content, capsys=capsys)
+    assert code == 0, err
+    assert "backup.bak" in (out / "package.json").read_text()
+
+
+def test_secrets_not_in_the_plan_are_named_as_findings(out, tmp_path, capsys):
+    content = tmp_path / "extract"
+    config = WEB_CONFIG.replace(b"</configuration>", b'<appSettings><add key="MapsApiKey" value="Planted-Secret-2" /></appSettings></configuration>')
+    web02_extraction(content, **{"web.config": config})
+    assert package(out, content, capsys=capsys)[0] == 0
+    text = (out / "package.json").read_text()
+    assert "MAPSAPIKEY is not a parameter of the plan" in text and "Planted-Secret" not in text
+
+
+# --- hostile extractions -----------------------------------------------------------------------
+
+def _entry(manifest: dict, path: str) -> dict:
+    return next(f for f in manifest["parts"][0]["files"] if f["path"] == path)
+
+
+def rename_in_manifest(new: str):
+    def change(content: Path, manifest: dict) -> None:
+        _entry(manifest, "Default.aspx")["path"] = new
+    return change
+
+
+def symlink_file(content: Path, manifest: dict) -> None:
+    target = content / WEB02 / "webshop" / "Default.aspx"
+    target.unlink()
+    target.symlink_to("/etc/hostname")
+
+
+def symlink_folder(content: Path, manifest: dict) -> None:
+    (content / "elsewhere").mkdir()
+    (content / "elsewhere" / "Default.aspx").write_bytes(b"<h1>shop</h1>\n")
+    shutil.rmtree(content / WEB02 / "webshop")
+    (content / WEB02 / "webshop").symlink_to(content / "elsewhere", target_is_directory=True)
+
+
+def symlink_vm(content: Path, manifest: dict) -> None:
+    os.rename(content / WEB02, content / "real")
+    (content / WEB02).symlink_to(content / "real", target_is_directory=True)
+
+
+def unlisted_link(content: Path, manifest: dict) -> None:
+    (content / WEB02 / "webshop" / "escape").symlink_to("/", target_is_directory=True)
+
+
+def hard_link(content: Path, manifest: dict) -> None:
+    os.link(content / WEB02 / "webshop" / "Default.aspx", content / "outside.aspx")
+
+
+def grow(content: Path, manifest: dict) -> None:
+    (content / WEB02 / "webshop" / "Default.aspx").write_bytes(b"<h1>shop</h1>\n<script>evil</script>\n")
+
+
+def tamper(content: Path, manifest: dict) -> None:
+    (content / WEB02 / "webshop" / "Default.aspx").write_bytes(b"<h1>SHOP</h1>\n")
+
+
+def missing(content: Path, manifest: dict) -> None:
+    (content / WEB02 / "webshop" / "Default.aspx").unlink()
+
+
+def twice_by_case(content: Path, manifest: dict) -> None:
+    manifest["parts"][0]["files"].append(dict(_entry(manifest, "web.config"), path="WEB.CONFIG"))
+
+
+def file_and_folder(content: Path, manifest: dict) -> None:
+    manifest["parts"][0]["files"].append(dict(_entry(manifest, "web.config"), path="Default.aspx/x"))
+
+
+def folder_escape(content: Path, manifest: dict) -> None:
+    manifest["parts"][0]["folder"] = ".."
+
+
+def xxe_config(content: Path, manifest: dict) -> None:
+    data = b'<?xml version="1.0"?><!DOCTYPE c [<!ENTITY x SYSTEM "file:///etc/passwd">]><configuration>&x;</configuration>'
+    (content / WEB02 / "webshop" / "web.config").write_bytes(data)
+    _entry(manifest, "web.config").update(size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+
+def wrong_vm(content: Path, manifest: dict) -> None:
+    manifest["vmId"] = WEB01
+
+
+def wrong_schema(content: Path, manifest: dict) -> None:
+    del manifest["parts"][0]["files"][0]["sha256"]
+
+
+HOSTILE = {
+    "zip-slip": (rename_in_manifest("../../../containers/web01/Dockerfile"), "'..' segment"),
+    "absolute": (rename_in_manifest("/etc/cron.d/x"), "absolute"),
+    "drive": (rename_in_manifest("C:/Windows/System32/x.dll"), "absolute"),
+    "backslash": (rename_in_manifest("..\\..\\evil.aspx"), "backslash"),
+    "stream": (rename_in_manifest("web.config:secret"), "colon"),
+    "device": (rename_in_manifest("bin/CON.txt"), "device"),
+    "trailing-dot": (rename_in_manifest("web.config."), "dot or space"),
+    "symlink-file": (symlink_file, "is a link"),
+    "symlink-folder": (symlink_folder, "is a link"),
+    "symlink-vm": (symlink_vm, "is a link"),
+    "unlisted-link": (unlisted_link, "is a link"),
+    "hard-link": (hard_link, "hard link"),
+    "size-differs": (grow, "the manifest says"),
+    "hash-differs": (tamper, "SHA-256 differs"),
+    "missing": (missing, "missing"),
+    "case-duplicate": (twice_by_case, "appears twice"),
+    "file-and-folder": (file_and_folder, "both as a file and as a folder"),
+    "folder-escape": (folder_escape, "'..' segment"),
+    "xxe": (xxe_config, "DTDForbidden"),
+    "vm-mismatch": (wrong_vm, "does not match"),
+    "schema": (wrong_schema, "'sha256' is a required property"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_extraction_is_refused_with_one_line_and_nothing_changes(case, out, tmp_path, capsys):
+    change, expected = HOSTILE[case]
+    content = tmp_path / "extract"
+    make_extraction(content, WEB01, {"webshop": ("C:\\inetpub\\webshop", {"Default.aspx": b"<h1>ok</h1>\n"})})
+    manifest = web02_extraction(content)
+    change(content, manifest)
+    write_manifest(content, WEB02, manifest)
+    before = snapshot(out)
+    code, err = package(out, content, capsys=capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("hyperdock: error: ") and expected in err, err
+    assert "Traceback" not in err and "Planted-Secret" not in err
+    assert snapshot(out) == before   # web01, packaged before web02 was read, is untouched too
+    assert not list(out.rglob(".hyperdock-package.*"))
+
+
+def test_layer_over_the_limit_is_refused(out, tmp_path, capsys):
+    content = tmp_path / "extract"
+    web02_extraction(content, **{"big.bin": b"x" * (2 * 1024 * 1024)})
+    before = snapshot(out)
+    code, err = package(out, content, "--max-layer-mib", "1", capsys=capsys)
+    assert code == 2 and "over the limit" in err and snapshot(out) == before
+
+
+def test_without_generate_first_it_says_so(tmp_path, capsys):
+    (tmp_path / "plan").mkdir()
+    shutil.copy(PLAN, tmp_path / "plan" / "plan.json")
+    web02_extraction(tmp_path / "extract")
+    code, err = package(tmp_path / "plan", tmp_path / "extract", capsys=capsys)
+    assert code == 2 and "run `hyperdock generate` first" in err
+
+
+def test_cli_refusal_is_one_line_without_traceback(out, tmp_path):
+    content = tmp_path / "extract"
+    manifest = web02_extraction(content)
+    _entry(manifest, "Default.aspx")["path"] = "../escape.aspx"
+    write_manifest(content, WEB02, manifest)
+    result = run_cli("package", str(out), "--content", str(content))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "manifest.json: parts[0].files[1].path" in result.stderr
+
+
+def test_generate_again_keeps_the_packaged_content(out, tmp_path, capsys):
+    content = tmp_path / "extract"
+    web02_extraction(content)
+    assert package(out, content, capsys=capsys)[0] == 0
+    packaged = out / "containers" / "web02" / "content" / "webshop" / "web.config"
+    rewritten = packaged.read_bytes()
+    assert main(["generate", str(out)]) == 0, capsys.readouterr().err
+    assert packaged.read_bytes() == rewritten
+    assert (out / "package.json").is_file() and (out / "containers" / "web02" / ".dockerignore").is_file()
