@@ -209,6 +209,9 @@ def summary_lines(document: dict) -> list[str]:
     """Return one line per workload for the terminal: what was packaged, left out, and the layer size."""
     lines = []
     for r in document["workloads"]:
+        if not r["parts"]:
+            lines.append(f"{r['label']}: nothing extracted; {len(r['notExtracted'])} part(s) keep their placeholder")
+            continue
         files = sum(p["files"] for p in r["parts"])
         missing = f", {len(r['notExtracted'])} part(s) not extracted" if r["notExtracted"] else ""
         names = ", ".join(sorted({p["env"] for p in r["parameters"]}))
