@@ -331,3 +331,30 @@ def test_generate_again_keeps_the_packaged_content(out, tmp_path, capsys):
     assert main(["generate", str(out)]) == 0, capsys.readouterr().err
     assert packaged.read_bytes() == rewritten
     assert (out / "package.json").is_file() and (out / "containers" / "web02" / ".dockerignore").is_file()
+
+
+def test_secrets_in_section_files_and_other_configuration_never_reach_the_context(out, tmp_path, capsys):
+    content = tmp_path / "extract"
+    config = (b'<?xml version="1.0"?>\n<configuration>\n  <connectionStrings configSource="ConnectionStrings.config" />\n'
+              b'</configuration>\n')
+    web02_extraction(content, **{
+        "web.config": config,
+        "ConnectionStrings.config": b'<connectionStrings><add name="ShopDb" connectionString="Password=Planted-Secret-5" /></connectionStrings>',
+        "NLog.config": b'<nlog><targets><target type="Database" connectionString="Server=db;Password=Planted-Secret-6" /></targets></nlog>',
+        "appsettings.json": b'{"Smtp": {"Password": "Planted-Secret-7", "Host": "mail"}}',
+        "Web.Release.config": b'<configuration><connectionStrings><add name="ShopDb" connectionString="Pwd=Planted-Secret-8" /></connectionStrings></configuration>',
+        "Scripts/site.js": b"var x = 1;\n",
+    })
+    code, err = package(out, content, capsys=capsys)
+    assert code == 0, err
+    built = out / "containers" / "web02" / "content" / "webshop"
+    assert b"${SHOPDB}" in (built / "web.config").read_bytes()
+    assert json.loads((built / "appsettings.json").read_text()) == {"Smtp": {"Password": "", "Host": "mail"}}
+    assert (built / "Scripts" / "site.js").is_file() and not (built / "Web.Release.config").exists()
+    (report,) = [w for w in json.loads((out / "package.json").read_text())["workloads"] if w["vmId"] == WEB02]
+    reasons = {e["path"]: e["reason"] for e in report["leftOut"]}
+    assert reasons["content/webshop/ConnectionStrings.config"].startswith("inlined into content/webshop/web.config")
+    assert "secret-looking" in reasons["content/webshop/NLog.config"] and "secret-looking" in reasons["content/webshop/Web.Release.config"]
+    assert "Smtp__Password" in {p["env"] for p in report["parameters"]}
+    for secret in (b"Planted-Secret-5", b"Planted-Secret-6", b"Planted-Secret-7", b"Planted-Secret-8"):
+        assert secret not in b"".join(snapshot(out).values()), secret

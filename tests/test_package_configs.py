@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from conftest import DATA
-from migrate.package.configs import (BUILDER_NAME, BUILDER_TYPE, SECTION_TYPE, ConfigError, is_config_file,
-                                     rewrite_config, secret_looking)
+from migrate.package.configs import (BUILDER_NAME, BUILDER_TYPE, SECTION_TYPE, ConfigError, holds_secret, is_config_file,
+                                     rewrite_config, rewrite_json_settings, secret_looking)
 
 CONFIGS = DATA / "webconfig"
 # tokenPattern's default in Microsoft.Configuration.ConfigurationBuilders (docs/KeyValueConfigBuilders.md).
@@ -150,3 +151,40 @@ def test_malformed_xml_names_its_line():
 def test_which_files_are_configs():
     assert is_config_file("Web.config") and is_config_file("Views/web.config") and is_config_file("bin/Svc.exe.config")
     assert not is_config_file("packages.config") and not is_config_file("web.config.bak")
+
+
+def test_config_source_is_inlined_so_its_secrets_go_through_the_builder():
+    main = (b'<?xml version="1.0"?>\n<configuration>\n  <connectionStrings configSource="App_Config\\ConnectionStrings.config" />\n'
+            b'  <appSettings file="secrets.config">\n    <add key="PageSize" value="20" />\n  </appSettings>\n</configuration>\n')
+    files = {"App_Config/ConnectionStrings.config":
+             b'<connectionStrings>\n  <add name="Db" connectionString="Server=db;Password=Planted-1" />\n</connectionStrings>\n',
+             "secrets.config": b'<appSettings><add key="SmtpPassword" value="Planted-2" /></appSettings>'}
+    result = rewrite_config(main, files.get)
+    root = ET.fromstring(result.data)
+    assert root.find("./connectionStrings").get("configSource") is None and root.find("./appSettings").get("file") is None
+    assert attributes(root, "./connectionStrings/add", "connectionString") == {"Db": "${DB}"}
+    assert attributes(root, "./appSettings/add", "value") == {"PageSize": "20", "SmtpPassword": "${SMTPPASSWORD}"}
+    assert sorted(result.inlined) == sorted(files) and b"Planted" not in result.data
+
+
+def test_config_source_that_is_missing_or_escapes_is_a_finding():
+    main = b'<configuration><connectionStrings configSource="..\\outside.config" /></configuration>'
+    result = rewrite_config(main, lambda name: pytest.fail(f"read {name}"))
+    assert result.findings and "not in the content" in result.findings[0] and not result.inlined
+
+
+def test_appsettings_json_secrets_are_blanked_with_dotnet_variable_names():
+    data = (b'{"ConnectionStrings": {"ShopDb": "Server=db;Password=Planted-3"}, "Payments": {"ApiKey": "Planted-4", '
+            b'"Retries": 3}, "Logging": {"LogLevel": {"Default": "Information"}}}')
+    result = rewrite_json_settings(data)
+    document = json.loads(result.data)
+    assert document["ConnectionStrings"]["ShopDb"] == "" and document["Payments"] == {"ApiKey": "", "Retries": 3}
+    assert {p["env"] for p in result.parameters} == {"ConnectionStrings__ShopDb", "Payments__ApiKey"}
+    assert b"Planted" not in result.data and not holds_secret(result.data)
+    assert rewrite_json_settings(b"// comment\n{}") is None
+
+
+def test_secret_scan_of_other_files():
+    assert holds_secret(b'<target type="Database" connectionString="Server=db;User Id=a;Password=x" />')
+    assert holds_secret(b'{"smtp": {"password": "x"}}')
+    assert not holds_secret(b'<nlog><targets><target type="File" fileName="app.log" /></targets></nlog>')

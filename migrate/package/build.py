@@ -19,7 +19,8 @@ from ..errors import InputError
 from ..generate.names import env_name, unique_labels
 from ..output import to_json, write_file
 from ..plan_reader import read_plan
-from .configs import ConfigError, is_config_file, rewrite_config
+from .configs import (SCANNED_EXTENSIONS, ConfigError, holds_secret, is_config_file, rewrite_config,
+                      rewrite_json_settings)
 from .extraction import Extraction, Part, copy_verified, read_extraction, unlisted_files
 from .parts import ContentPart, content_parts, exclusion_reason, normalize_guest_path
 
@@ -118,7 +119,7 @@ def _stage_workload(w: dict, label: str, context: Path, content_dir: Path, optio
                          f"the application layer of {label} would be {report['layerBytes']} bytes, over the limit of "
                          f"{options.max_layer_bytes} (--max-layer-mib)")
     for parameter in report["parameters"]:
-        parameter["inPlan"] = parameter["env"] in plan_parameters
+        parameter["inPlan"] = parameter.pop("plan", parameter["env"]) in plan_parameters
     for env in sorted({p["env"] for p in report["parameters"] if not p["inPlan"]}):
         report["findings"].append(f"{env} is not a parameter of the plan: give the container this secret too "
                                   f"(compose: secrets/{label}/{env}; Pulumi: hyperdock:workloadSecrets)")
@@ -129,57 +130,97 @@ def _stage_workload(w: dict, label: str, context: Path, content_dir: Path, optio
 
 def _stage_part(extraction: Extraction, part: Part, expected: ContentPart, target: Path, report: dict,
                 options: PackageOptions) -> dict:
-    """Copy one part into `target`, verified; return its summary and add to the workload's report."""
+    """Copy one part into `target`, verified; return its summary and add to the workload's report.
+
+    Configuration files go first: the section files they name (configSource) are inlined into
+    them and then stay out.
+    """
     base = f"content/{expected.folder}"
-    packaged = 0
-    size = 0
+    stats = {"files": 0, "bytes": 0}
     target.mkdir(parents=True)
     for entry in part.skipped:
         report["leftOut"].append({"path": f"{base}/{entry['path']}", "reason": f"left on the guest: {entry['reason']}"})
     for relative in unlisted_files(extraction, part):
         report["leftOut"].append({"path": f"{base}/{relative}", "reason": "not in the manifest"})
-    for item in part.files:
+    inlined: dict[str, str] = {}
+    ordered = sorted(part.files, key=lambda f: not is_config_file(f.path))
+    for item in ordered:
         reason = exclusion_reason(item.path)
         if reason is None and item.size > options.max_file_bytes:
             reason = f"{item.size} bytes, over the limit of {options.max_file_bytes} (--max-file-mib)"
+        if reason is None and item.path in inlined:
+            reason = f"inlined into {inlined[item.path]} (its secrets go through the configuration builder)"
         if reason is not None:
             report["leftOut"].append({"path": f"{base}/{item.path}", "reason": reason})
             continue
-        destination = target.joinpath(*item.path.split("/"))
         try:
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            if is_config_file(item.path):
-                size += _stage_config(extraction, part, item, destination, f"{base}/{item.path}", report)
-            else:
-                copy_verified(extraction, part, item, destination)
-                size += item.size
+            _stage_file(extraction, part, item, target, f"{base}/{item.path}", report, stats, inlined)
         except OSError as exc:
             raise InputError(f"{extraction.root / part.folder}/{item.path}", f"cannot be copied: {exc.strerror}") from None
-        packaged += 1
-    return {"folder": base, "source": part.source, "files": packaged, "bytes": size}
+    return {"folder": base, "source": part.source, "files": stats["files"], "bytes": stats["bytes"]}
 
 
-def _stage_config(extraction: Extraction, part: Part, item, destination: Path, shown: str, report: dict) -> int:
-    data = copy_verified(extraction, part, item, None)
-    try:
-        rewrite = rewrite_config(data)
-    except ConfigError as exc:
-        where = f"{extraction.root / part.folder / item.path}" + (f":{exc.line}" if exc.line else "")
-        raise InputError(where, str(exc)) from None
-    output = rewrite.data if rewrite.data is not None else data
+def _stage_file(extraction: Extraction, part: Part, item, target: Path, shown: str, report: dict, stats: dict,
+                inlined: dict[str, str]) -> None:
+    """Stage one file: configs rewritten, other configuration text checked for secrets, the rest copied."""
+    destination = target.joinpath(*item.path.split("/"))
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    lower = item.path.lower()
+    if is_config_file(item.path):
+        output = _rewritten_config(extraction, part, item, shown, report, inlined)
+    elif lower.endswith(SCANNED_EXTENSIONS):
+        data = copy_verified(extraction, part, item, None)
+        output = data
+        if holds_secret(data):
+            rewrite = rewrite_json_settings(data) if lower.endswith(".json") else None
+            if rewrite is None or rewrite.data is None or holds_secret(rewrite.data):
+                report["leftOut"].append({"path": shown, "reason": "holds a secret-looking value that hyperdock cannot "
+                                          "move into a parameter: supply this file at run time"})
+                return
+            output = rewrite.data
+            _note(rewrite, shown, report)
+    else:
+        copy_verified(extraction, part, item, destination)
+        stats["files"] += 1
+        stats["bytes"] += item.size
+        return
     destination.write_bytes(output)
+    stats["files"] += 1
+    stats["bytes"] += len(output)
+
+
+def _note(rewrite, shown: str, report: dict) -> None:
     for parameter in rewrite.parameters:
         report["parameters"].append(dict(parameter, file=shown))
     report["findings"].extend(f"{shown}: {finding}" for finding in rewrite.findings)
-    if rewrite.data is not None and any(p["section"] != "other" for p in rewrite.parameters):
-        folder = item.path.rsplit("/", 1)[0] + "/" if "/" in item.path else ""
+
+
+def _rewritten_config(extraction: Extraction, part: Part, item, shown: str, report: dict, inlined: dict[str, str]) -> bytes:
+    data = copy_verified(extraction, part, item, None)
+    folder = item.path.rsplit("/", 1)[0] + "/" if "/" in item.path else ""
+    by_path = {f.path.lower(): f for f in part.files}
+
+    def external(name: str) -> bytes | None:
+        entry = by_path.get((folder + name).lower())
+        if entry is None:
+            return None
+        inlined[entry.path] = shown
+        return copy_verified(extraction, part, entry, None)
+
+    try:
+        rewrite = rewrite_config(data, external)
+    except ConfigError as exc:
+        where = f"{extraction.root / part.folder / item.path}" + (f":{exc.line}" if exc.line else "")
+        raise InputError(where, str(exc)) from None
+    _note(rewrite, shown, report)
+    if rewrite.data is not None and any(p["section"] in ("connectionStrings", "appSettings") for p in rewrite.parameters):
         beside = f"{folder}bin/{BUILDER_DLL}" if item.path.lower().endswith("web.config") else f"{folder}{BUILDER_DLL}"
-        if beside.lower() not in {f.path.lower() for f in part.files}:
+        if beside.lower() not in by_path:
             report["findings"].append(
                 f"{shown}: now reads secrets through ConfigurationBuilders, but {base_of(shown)}{beside} is not in the "
                 "content: the image needs the NuGet package Microsoft.Configuration.ConfigurationBuilders.Environment "
                 "(2.0 or later, for Token mode) in the application's bin folder")
-    return len(output)
+    return rewrite.data if rewrite.data is not None else data
 
 
 def base_of(shown: str) -> str:

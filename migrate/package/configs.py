@@ -21,8 +21,10 @@ prefixes, so an unchanged section reads as before.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 from xml.dom import Node
 from xml.parsers.expat import ExpatError
 
@@ -68,6 +70,7 @@ class Rewrite:
     data: bytes | None
     parameters: list[dict] = field(default_factory=list)   # {name, env, section}
     findings: list[str] = field(default_factory=list)
+    inlined: list[str] = field(default_factory=list)       # external section files now inside this one
 
 
 def is_config_file(relative_path: str) -> bool:
@@ -85,17 +88,24 @@ def secret_looking(key: str, value: str) -> bool:
     return named and not _TRIVIAL_VALUE.match(value)
 
 
-def rewrite_config(data: bytes) -> Rewrite:
+def _parse(data: bytes, where: str = ""):
+    try:
+        return defusedxml.minidom.parseString(data, forbid_dtd=True)
+    except defusedxml.DefusedXmlException as exc:
+        raise ConfigError(f"{where}refused: {type(exc).__name__} (a configuration file has no DTD or entities)") from None
+    except ExpatError as exc:
+        raise ConfigError(f"{where}not well-formed XML: {exc.args[0].split(':')[0]}", exc.lineno) from None
+
+
+def rewrite_config(data: bytes, external: Callable[[str], bytes | None] | None = None) -> Rewrite:
     """Return the rewritten configuration `data` (UTF-8 or UTF-16 XML), or `data=None` if nothing changes.
 
+    `external(name)` returns the bytes of a file a section names in `configSource` (or appSettings
+    `file`), relative to this file, or None. Such files are inlined into their section (and listed
+    in `inlined`), so their secrets go through the builder too and the file itself can stay out.
     Raises ConfigError for XML that does not parse or carries a DTD, entities or external references.
     """
-    try:
-        document = defusedxml.minidom.parseString(data, forbid_dtd=True)
-    except defusedxml.DefusedXmlException as exc:
-        raise ConfigError(f"refused: {type(exc).__name__} (a configuration file has no DTD or entities)") from None
-    except ExpatError as exc:
-        raise ConfigError(f"not well-formed XML: {exc.args[0].split(':')[0]}", exc.lineno) from None
+    document = _parse(data)
     root = document.documentElement
     if root.tagName != "configuration":
         return Rewrite(None, findings=[f"root element is <{root.tagName}>, not <configuration>: left as it is"])
@@ -103,12 +113,14 @@ def rewrite_config(data: bytes) -> Rewrite:
     names = _Names()
     sections = [root] + [e for e in _children(root, "location")]
     for parent in sections:
+        for section in _children(parent, "connectionStrings") + _children(parent, "appSettings"):
+            _inline(document, section, external, result)
         for section in _children(parent, "connectionStrings"):
             _parameterize(section, "name", "connectionString", lambda k, v: True, names, result, "connectionStrings")
         for section in _children(parent, "appSettings"):
             _parameterize(section, "key", "value", secret_looking, names, result, "appSettings")
     _other_secrets(root, names, result)
-    if not result.parameters and not result.findings:
+    if not result.parameters and not result.findings and not result.inlined:
         return result
     if any(p["section"] in ("connectionStrings", "appSettings") for p in result.parameters):
         _declare_builder(document, root)
@@ -147,14 +159,46 @@ def _parameterize(section, key_attr: str, value_attr: str, wanted, names: _Names
         entry.setAttribute(value_attr, "${" + variable + "}")
         result.parameters.append({"name": key, "env": variable, "section": kind})
         changed = True
-    if section.hasAttribute("configSource") or (kind == "appSettings" and section.hasAttribute("file")):
-        external = section.getAttribute("configSource") or section.getAttribute("file")
-        result.findings.append(f"{kind} also reads {external!r}: that file is rewritten only if it is a .config in the content")
     if changed:
         builders = [b.strip() for b in section.getAttribute("configBuilders").split(",") if b.strip()]
         if BUILDER_NAME not in builders:
             # First, so the app's own builders (Key Vault, user secrets) still override as they did.
             section.setAttribute("configBuilders", ",".join([BUILDER_NAME] + builders))
+
+
+def _inline(document, section, external, result: Rewrite) -> None:
+    """Move the entries of a section's `configSource` (or appSettings `file`) file into the section.
+
+    configSource replaces the section's content; appSettings `file` is read after the inline
+    entries, so its entries go last (a later `add` of a key wins).
+    """
+    attribute = "configSource" if section.hasAttribute("configSource") else \
+        "file" if section.tagName == "appSettings" and section.hasAttribute("file") else None
+    if attribute is None:
+        return
+    name = section.getAttribute(attribute).replace("\\", "/")
+    source = external(name) if external is not None and _plain_relative(name) else None
+    if source is None:
+        result.findings.append(f"<{section.tagName} {attribute}={name!r}>: that file is not in the content; "
+                               "its values were not checked")
+        return
+    other = _parse(source, f"{name}: ").documentElement
+    if other.tagName != section.tagName:
+        raise ConfigError(f"{name} (the {attribute} of <{section.tagName}>) has the root <{other.tagName}>")
+    if attribute == "configSource":
+        for child in list(section.childNodes):
+            section.removeChild(child)
+    for child in list(other.childNodes):
+        if child.nodeType in (Node.ELEMENT_NODE, Node.COMMENT_NODE):
+            _append(section, document.importNode(child, True))
+    section.removeAttribute(attribute)
+    result.inlined.append(name)
+    result.findings.append(f"{name} ({attribute} of <{section.tagName}>) is inlined into this file and left out")
+
+
+def _plain_relative(name: str) -> bool:
+    parts = name.split("/")
+    return bool(name) and ":" not in name and not name.startswith("/") and all(p not in ("", ".", "..") for p in parts)
 
 
 def _other_secrets(root, names: _Names, result: Rewrite) -> None:
@@ -244,3 +288,49 @@ def _serialize(document, original: bytes) -> bytes:
     text = '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n"
     bom = b"\xef\xbb\xbf" if original.startswith(b"\xef\xbb\xbf") else b""
     return bom + text.encode("utf-8")
+
+
+# Files other than the rewritten configs that are read for secrets: configuration and script text.
+SCANNED_EXTENSIONS = (".config", ".json", ".xml", ".ini", ".udl", ".settings", ".properties", ".yaml", ".yml",
+                      ".env", ".ps1", ".bat", ".cmd", ".txt")
+_SECRET_JSON = re.compile(r'(?i)"[^"]*(password|passwd|pwd|secret|apikey|api_key|accesskey|accountkey|connectionstring)"'
+                          r'\s*:\s*"[^"]+"')
+
+
+def holds_secret(data: bytes) -> bool:
+    """True when text holds a secret-looking value (a password in a connection string, a key, a JSON secret)."""
+    text = data.decode("utf-8", "replace") if not data.startswith((b"\xff\xfe", b"\xfe\xff")) else data.decode("utf-16", "replace")
+    return bool(_SECRET_VALUE.search(text) or _SECRET_JSON.search(text))
+
+
+def rewrite_json_settings(data: bytes) -> Rewrite | None:
+    """Return appsettings-style JSON with connection strings and secret-looking values blanked, or None if it is not JSON.
+
+    .NET reads `Section:Key` from the environment variable `Section__Key` (its configuration's
+    environment provider), which overrides the file: each blanked value is reported with that name.
+    """
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+    parameters: list[dict] = []
+
+    def walk(node, path: list[str]) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+        for key, value in list(items):
+            here = path + [str(key)]
+            if isinstance(value, str):
+                in_strings = bool(path) and path[0].lower() == "connectionstrings"
+                if value and (in_strings or secret_looking(str(key), value)):
+                    node[key] = ""
+                    parameters.append({"name": ":".join(here), "env": "__".join(here), "section": "json",
+                                       "plan": env_name(here[-1])})
+            else:
+                walk(value, here)
+
+    walk(document, [])
+    if not parameters:
+        return Rewrite(None)
+    findings = [f"{p['name']} blanked: .NET reads it from the environment variable {p['env']}" for p in parameters]
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return Rewrite(text.encode("utf-8"), parameters, findings)
