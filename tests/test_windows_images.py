@@ -254,6 +254,7 @@ def test_start_scripts_parse_and_call_known_commands(out):
     ({"type": "Weekly", "startBoundary": "2024-01-01T23:00:00", "daysOfWeek": ["Monday"], "weeksInterval": 2}, "0 23 * * 1", True),
     ({"type": "Daily", "startBoundary": "2024-01-01T00:10:00", "repetitionInterval": "PT15M"}, "10-59/15 * * * *", True),
     ({"type": "Daily", "startBoundary": "2024-01-01T01:00:00", "repetitionInterval": "PT6H"}, "0 1-23/6 * * *", True),
+    ({"type": "Weekly", "startBoundary": "2024-01-03T08:00:00"}, "0 8 * * 3", False),  # 2024-01-03 was a Wednesday
     ({"type": "Boot"}, None, False),
     ({"type": "Other"}, None, False),
 ])

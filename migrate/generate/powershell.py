@@ -82,7 +82,8 @@ def binding_arguments(binding: str) -> str | None:
     """Return New-WebBinding's arguments for an HTTP(S) binding "proto/ip:port:host", or None.
 
     New-WebBinding has -Protocol -Port -IPAddress -HostHeader -SslFlags and no -BindingInformation
-    (WebAdministration reference, Corrections 2026-11-30). SslFlags 1 is SNI, for HTTPS host names.
+    (WebAdministration reference, Corrections 2026-11-30). SslFlags 1 is SNI (IIS `binding@sslFlags`:
+    Sni = 1, as IISAdministration's SslFlags enum names it), for HTTPS host names.
     """
     parsed = parse_binding(binding)
     if parsed is None:

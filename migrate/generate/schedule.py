@@ -12,6 +12,7 @@ know, so the annotation says to set it.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from .names import dns_label
@@ -38,7 +39,12 @@ def cron_schedule(trigger: dict) -> tuple[str | None, list[str]]:
             notes.append(f"every {every} days becomes days of the month {day_of_month}, restarting each month")
     else:
         days = sorted(_DAY_NUMBERS[d] for d in trigger.get("daysOfWeek") or [] if d in _DAY_NUMBERS)
+        start_day = _weekday(trigger.get("startBoundary", ""))
+        if not days and start_day is not None:
+            days = [start_day]  # Task Scheduler's weekly default: the start date's day
         day_of_month, day_of_week = "*", ",".join(map(str, days)) if days else "*"
+        if not days:
+            notes.append("the weekly trigger names no day and has no start date: every day assumed")
         if (trigger.get("weeksInterval") or 1) > 1:
             notes.append(f"every {trigger['weeksInterval']} weeks becomes every week: cron has no week interval")
     minutes, hours = str(minute), str(hour)
@@ -54,6 +60,14 @@ def cron_schedule(trigger: dict) -> tuple[str | None, list[str]]:
         else:
             notes.append(f"the repetition every {trigger['repetitionInterval']} has no cron form: it runs once per day")
     return f"{minutes} {hours} {day_of_month} * {day_of_week}", notes
+
+
+def _weekday(start: str) -> int | None:
+    """Return the cron day of week (Sunday 0) of an ISO local time's date, or None."""
+    try:
+        return (datetime.date.fromisoformat(start[:10]).weekday() + 1) % 7
+    except ValueError:
+        return None
 
 
 def _minutes(duration: str) -> int | None:

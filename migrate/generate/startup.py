@@ -121,6 +121,8 @@ def start_script(container: dict, label: str, main_pool: str | None, services: l
 
 
 def _certificate(bindings: list[tuple[str, int, str]]) -> list[str]:
+    """Import the PFX and bind it: `(Get-WebBinding ...).AddSslCertificate(thumbprint, 'my')` is the
+    New-WebBinding reference's own Example 2 (learn.microsoft.com, module webadministration)."""
     lines = [
         f"$pfx = Join-Path -Path {ps_quote(TLS_DIR)} -ChildPath 'tls.pfx'",
         f"$passwordFile = Join-Path -Path {ps_quote(TLS_DIR)} -ChildPath 'password'",
