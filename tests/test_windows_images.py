@@ -94,12 +94,12 @@ def test_every_command_and_parameter_is_documented(out):
         found += [f"{path.parent.name}: {p}" for p in dockerfile_problems(text)]
         reference_set, scripts = dockerfile_powershell(text)
         checked += len(scripts)
-        start = path.parent / "start.ps1"
-        if start.exists():
-            found += [f"{path.parent.name}/start.ps1: {p}" for p in problems(start.read_bytes(), reference_set)]
-            checked += 1
+        for script in ("start.ps1", "configure-config.ps1"):
+            if (path.parent / script).exists():
+                found += [f"{path.parent.name}/{script}: {p}" for p in problems((path.parent / script).read_bytes(), reference_set)]
+                checked += 1
     assert found == []
-    assert checked == 8  # 4 RUN scripts and 4 start scripts
+    assert checked == 10  # 5 RUN scripts, 4 start scripts, 1 config script
 
 
 def test_two_port_80_sites_start_beside_each_other(out):
@@ -207,6 +207,13 @@ def test_iis_images_log_through_logmonitor_and_start_with_the_pool(out):
     # The blog's pool is not ServiceMonitor's: start.ps1 gives it the parameters itself.
     start = (out / "containers" / "sites80" / "start.ps1").read_text(encoding="utf-8")
     assert "foreach ($pool in @('BlogPool'))" in start and "$parameters = @('BLOGDB')" in start
+    # The blog's web.config is wired to the environment at build time, when the app ships the builder.
+    configure = (out / "containers" / "sites80" / "configure-config.ps1").read_text(encoding="utf-8")
+    assert "$configs = @('C:\\inetpub\\blog\\web.config')" in configure
+    assert ("$assemblies = @('C:\\inetpub\\blog\\bin\\Microsoft.Configuration.ConfigurationBuilders.Environment.dll')"
+            in configure)
+    assert "$builder.SetAttribute('mode', 'Strict')" in configure
+    assert "RUN powershell.exe -NoProfile -ExecutionPolicy Bypass -File 'C:\\hyperdock\\configure-config.ps1'" in dockerfile(out, "sites80")
     readme = (out / "containers" / "sites80" / "content" / "blog" / "README.txt").read_text(encoding="utf-8")
     assert "Microsoft.Configuration.ConfigurationBuilders.EnvironmentConfigBuilder" in readme
 
@@ -293,3 +300,15 @@ def test_dotnet8_service_on_server_core_gets_its_port_through_the_service_enviro
     assert "$values['ASPNETCORE_HTTP_PORTS'] = '5000'" in start
     assert start.index("ASPNETCORE_HTTP_PORTS") < start.index("New-ItemProperty")
     assert problems(start, "ws2022") == []
+
+
+def test_connection_strings_with_other_spellings_reach_the_config_under_their_own_name():
+    from migrate.generate.startup import start_script
+
+    container = {"parameters": [{"name": "Shop.Db"}, {"name": "Orders"}], "iisSites": [{"name": "S", "bindings": [], "applicationPool": "P"}]}
+    script = start_script(container, "s", "P", [])
+    assert "$parameters = @('ORDERS', 'SHOP_DB')" in script
+    assert ("if ($values.Contains('SHOP_DB')) { $values['Shop.Db'] = $values['SHOP_DB']; "
+            "[Environment]::SetEnvironmentVariable('Shop.Db', $values['SHOP_DB']) }") in script
+    assert "$values['Orders']" not in script  # Windows matches ORDERS without case
+    assert problems(script, "ws2022") == []

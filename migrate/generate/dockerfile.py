@@ -13,6 +13,8 @@ import re
 
 from ..images import HOST_ONLY_FEATURES, OS_BUILDS
 from ..package.parts import content_parts
+from .configbuilders import config_targets, configure_script
+from .configbuilders import run_statements as configure_statements
 from .names import dns_label, env_name
 from .powershell import (container_path, iis_prologue, iis_site_script, install_features, non_http_protocols,
                          parse_binding, ps_quote, service_script)
@@ -125,6 +127,7 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
     if _needs_netfx3(container) and not nano:
         setup.extend(netfx3_script(workload["imageOS"], bool(sites)))
 
+    folders: dict[str, tuple[str, bool]] = {}   # VM folder -> (its folder in the image, web application)
     pools = {p["name"]: p for p in container["appPools"]}
     if sites and not nano:
         setup.extend(iis_prologue())
@@ -135,6 +138,9 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
         safe_site = dict(site, physicalPath=path, applications=[
             dict(a, physicalPath=safe_container_path(a.get("physicalPath", ""), f"{site_label}-{dns_label(a['path'], 'app')}"))
             for a in site.get("applications", [])])
+        folders[_vm_folder(site.get("physicalPath", ""))] = (path, True)
+        for app, safe_app in zip(site.get("applications", []), safe_site["applications"]):
+            folders.setdefault(_vm_folder(app.get("physicalPath", "")), (safe_app["physicalPath"], True))
         if not nano:
             setup.extend(iis_site_script(safe_site, pools, site_id))
         copies.append(f"COPY {json.dumps(['content/' + site_label + '/', _slashes(path) + '/'])}")
@@ -154,6 +160,7 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
         binary = service.get("pathName", "")
         folder = _folder_of(binary, service_label)
         log_folders.append(folder)
+        folders.setdefault(_vm_folder(_split_command(binary)[0].rpartition("\\")[0]), (folder, False))
         copies.append(f"COPY {json.dumps(['content/' + service_label + '/', _slashes(folder) + '/'])}")
         files[f"content/{service_label}/README.txt"] = _placeholder(f"Windows service {service['name']!r}", service.get("pathName", ""))
         if not nano:
@@ -164,6 +171,11 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
             folder = _folder_of(task.get("execute", ""), task_label)
             copies.append(f"COPY {json.dumps(['content/' + task_label + '/', _slashes(folder) + '/'])}")
             files[f"content/{task_label}/README.txt"] = _placeholder(f"scheduled task {task['taskName']!r}", task.get("execute", ""))
+    targets = config_targets(container["parameters"], folders) if not nano else []
+    if targets:
+        files["configure-config.ps1"] = configure_script(targets)
+        copies.append(f"COPY {json.dumps(['configure-config.ps1', 'C:/hyperdock/'])}")
+        registrations[:0] = configure_statements()
     if setup:
         lines.append(_run(setup))
     lines.extend(sorted(set(copies), key=copies.index))
@@ -196,6 +208,11 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
     return "\n".join(lines) + "\n", files
 
 
+def _vm_folder(path: str) -> str:
+    """A VM folder as config_targets matches it: lower-case, without a trailing backslash."""
+    return (path or "").strip().strip('"').rstrip("\\").lower()
+
+
 def is_batch(container: dict) -> bool:
     """True for a workload whose only work is scheduled tasks: it runs on a schedule, never forever."""
     return not container["services"] and not container["iisSites"] and bool(container["scheduledTasks"])
@@ -215,19 +232,18 @@ def _dotnet_port(workload: dict) -> int | None:
 
 
 def _configuration_builders(container: dict) -> str:
-    """How a .NET Framework app reads the parameters from the environment (aspnet/MicrosoftConfigurationBuilders)."""
+    """How a .NET Framework app gets the parameters from web.config (aspnet/MicrosoftConfigurationBuilders)."""
     names = ", ".join(sorted({p["name"] for p in container["parameters"]}))
-    return ("\nConfiguration: the connection strings (" + names + ") are runtime parameters. The app pool gets them as\n"
-            "environment variables at start; to have web.config use them, add the NuGet package\n"
-            "Microsoft.Configuration.ConfigurationBuilders.Environment to the app and, in web.config:\n"
-            '  <configSections><section name="configBuilders" type="System.Configuration.ConfigurationBuildersSection, '
-            'System.Configuration, Version=4.0.0.0, Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a" '
-            'restartOnExternalChanges="false" requirePermission="false" /></configSections>\n'
-            '  <configBuilders><builders><add name="Environment" mode="Strict" '
+    return ("\nConfiguration: the connection strings (" + names + ") are runtime parameters, set as environment\n"
+            "variables of the app pool at start. For web.config to use them, the app must ship the NuGet package\n"
+            "Microsoft.Configuration.ConfigurationBuilders.Environment (.NET Framework 4.7.1+); the image build\n"
+            "(configure-config.ps1) then adds to web.config, unless it already has configBuilders:\n"
+            '  <section name="configBuilders" type="System.Configuration.ConfigurationBuildersSection, ..." />\n'
+            '  <configBuilders><builders><add name="hyperdockEnvironment" mode="Strict" '
             'type="Microsoft.Configuration.ConfigurationBuilders.EnvironmentConfigBuilder, '
             'Microsoft.Configuration.ConfigurationBuilders.Environment" /></builders></configBuilders>\n'
-            '  <connectionStrings configBuilders="Environment"> ... </connectionStrings>\n'
-            "Strict mode replaces each connection string whose name matches an environment variable.\n")
+            '  <connectionStrings configBuilders="hyperdockEnvironment">\n'
+            "Strict mode replaces each connection string whose name is an environment variable.\n")
 
 
 def _slashes(path: str) -> str:

@@ -102,6 +102,13 @@ def start_script(container: dict, label: str, main_pool: str | None, services: l
         "    [Environment]::SetEnvironmentVariable($name, $value)",
         "}",
     ]
+    # A .NET Framework config (ConfigurationBuilders, Strict mode) looks a connection string up by its
+    # own name; Windows matches variable names without case, so only other spellings need a copy.
+    for parameter in sorted(container["parameters"], key=lambda p: p["name"]):
+        name, variable = parameter["name"], env_name(parameter["name"])
+        if name.upper() != variable and name and "=" not in name and name.isprintable():
+            lines.append(f"if ($values.Contains({ps_quote(variable)})) {{ $values[{ps_quote(name)}] = $values[{ps_quote(variable)}]; "
+                         f"[Environment]::SetEnvironmentVariable({ps_quote(name)}, $values[{ps_quote(variable)}]) }}")
     for name, value in sorted((settings or {}).items()):
         # The image's value (or one given at run time), else the VM's.
         lines += [f"$values[{ps_quote(name)}] = {ps_quote(value)}",
