@@ -129,7 +129,7 @@ def aks_cluster_settings(args: AksWindowsClusterArgs) -> AksSettings:
     pools, seen = [], set()
     for pool in args.get("windows_pools", []):
         name = pool.get("name", "")
-        if not WINDOWS_POOL_NAME.match(name) or name in seen:
+        if not WINDOWS_POOL_NAME.fullmatch(name) or name in seen:
             raise AksConfigError(f"windows_pools: {name!r} is not a unique AKS Windows pool name (6 characters, a-z0-9)")
         seen.add(name)
         if pool.get("os_sku") not in windows_skus:

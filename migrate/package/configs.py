@@ -42,13 +42,13 @@ SECTION_TYPE = ("System.Configuration.ConfigurationBuildersSection, System.Confi
 
 # A key that names a secret: it ends with one of these words (after dropping separators), or holds
 # "password" or "secret" anywhere. "Key" alone ends many secret names (ApiKey, AccountKey).
-_SECRET_KEY_END = re.compile(r"(password|passwd|pwd|secret|token|key|credential|credentials|connectionstring|connstr)$")
+_SECRET_KEY_END = re.compile(r"(password|passwd|pwd|secret|token|key|credential|credentials|connectionstring|connstr)\Z")
 _SECRET_KEY_ANY = re.compile(r"password|secret|connectionstring")
 # A value that carries a secret whatever its key is called.
 _SECRET_VALUE = re.compile(
     r"(?i)(\b(password|pwd|accountkey|sharedaccesskey|sharedsecret|client_secret)\s*=)"
     r"|(://[^/\s:@]+:[^/\s@]+@)|(-----BEGIN [A-Z ]*PRIVATE KEY-----)|([?&]sig=)")
-_TRIVIAL_VALUE = re.compile(r"(?i)^\s*(|true|false|yes|no|on|off|-?\d+(\.\d+)?)\s*$")
+_TRIVIAL_VALUE = re.compile(r"(?i)\s*(|true|false|yes|no|on|off|-?\d+(\.\d+)?)\s*")
 # Attributes outside appSettings/connectionStrings that hold secrets, by element and attribute.
 _SECRET_ATTRIBUTES = {("machineKey", "validationKey"), ("machineKey", "decryptionKey"), ("identity", "password"),
                       ("network", "password"), ("sessionState", "sqlConnectionString"),
@@ -85,7 +85,7 @@ def secret_looking(key: str, value: str) -> bool:
         return True
     normalized = re.sub(r"[^a-z0-9]", "", key.lower())
     named = bool(_SECRET_KEY_END.search(normalized) or _SECRET_KEY_ANY.search(normalized))
-    return named and not _TRIVIAL_VALUE.match(value)
+    return named and not _TRIVIAL_VALUE.fullmatch(value)
 
 
 def _parse(data: bytes, where: str = ""):

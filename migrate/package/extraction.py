@@ -26,7 +26,7 @@ from ..plan_reader import schema
 
 EXTRACT_SCHEMA_ID = "hyperdock/extract@1"
 MANIFEST = "manifest.json"
-_DEVICE = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$", re.IGNORECASE)
+_DEVICE = re.compile(r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?", re.IGNORECASE | re.DOTALL)
 _FORBIDDEN = re.compile(r'[\x00-\x1f<>:"\\|?*]')
 _CHUNK = 1 << 20
 
@@ -71,7 +71,7 @@ def check_relative(path: str, where: str, field_name: str) -> None:
             refuse("has an empty, '.' or '..' segment")
         if segment != segment.rstrip(" ."):
             refuse("has a name ending in a dot or space, which Windows silently changes")
-        if _DEVICE.match(segment):
+        if _DEVICE.fullmatch(segment):
             refuse("names a Windows device")
 
 
