@@ -189,8 +189,13 @@ def _generate(args: argparse.Namespace) -> int:
     _check_out_folder(out)
     plan_path = args.plan_dir / "plan.json"
     plan = read_plan(plan_path)
-    files, generated = generate(plan, options)
-    files["report.md"] = render_report(plan, generated)
+    try:
+        files, generated = generate(plan, options)
+        files["report.md"] = render_report(plan, generated)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # plan.json passed its schema but is not what assess writes: edited by hand, or by another version.
+        raise InputError(str(plan_path), f"cannot generate from this plan ({type(exc).__name__}: {str(exc)[:80]}); "
+                                         "re-run `hyperdock assess` to write it again") from None
     if os.path.abspath(out) == os.path.abspath(args.plan_dir):
         # The plan stays part of the result it is written into (and listed in its manifest).
         files["plan.json"] = plan_path.read_bytes()

@@ -19,7 +19,7 @@ _BASE_FEATURES = re.compile(
     r"remote-desktop-services|fs-fileserver|file-services)",
     re.IGNORECASE,
 )
-_DOTNET_CORE = re.compile(r"Microsoft\.(AspNetCore|NETCore)\.App (\d+)\.")
+_DOTNET_CORE = re.compile(r"Microsoft\.(AspNetCore|NETCore)\.App (\d{1,9})\.")  # short: int() of 5000 digits raises
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ import pyarrow.csv as pacsv
 
 from .errors import InputError
 from .model import VM
-from .tolerant import open_text, sniff_encoding
+from .tolerant import open_text, parse_port, sniff_encoding
 
 EXTERNAL_PREFIX = "external:"
 
@@ -121,7 +121,12 @@ def read_dependency_csv(path: Path, resolver: Resolver, edges: dict[tuple[str, s
     """
     where = str(path)
     header, encoding, skip = _header(path)
-    index = {_ALIASES.get(h.strip().lower(), h.strip().lower()): h for h in header}
+    index: dict[str, str] = {}
+    for h in header:
+        name = _ALIASES.get(h.strip().lower(), h.strip().lower())
+        if name and name in index:
+            raise InputError(f"{where}:{1 + skip}", f"column {h.strip()[:60]!r} appears twice; expected each column once")
+        index[name] = h
     missing = [c for c in REQUIRED_COLUMNS if c.lower() not in index]
     if missing:
         raise InputError(f"{where}:{1 + skip}", f"missing column(s) {', '.join(repr(c) for c in missing)}; "
@@ -159,7 +164,7 @@ def read_dependency_csv(path: Path, resolver: Resolver, edges: dict[tuple[str, s
         port_number = _port_number(p or "")
         if port_number is None:
             raise _locate_problem(path, len(header), skip, bad_port=p) or InputError(
-                where, f"Destination port {p!r} is not a port number (0-65535)")
+                where, f"Destination port {p!r} is not a port number (1-65535)")
         if not (s or sip) or not (d.strip() or ip.strip()):
             read.no_key += n  # nothing to resolve either end by
             continue
@@ -203,37 +208,43 @@ def _header(path: Path) -> tuple[list[str], str, int]:
 
 def _locate_problem(path: Path, width: int, skip: int = 0, count: str | None = None,
                     bad_port: str | None = None) -> InputError | None:
-    """Find the first malformed line with the csv module (error path only); None if it finds none."""
+    """Find the first malformed row with the csv module (error path only); None if it finds none.
+
+    A row is reported at the line it starts on: a quote never closed is named where it opens.
+    """
     with open_text(path) as stream:
-        reader = csv.reader(stream)
+        reader = csv.reader(stream, strict=True)
+        start = 1
         try:
             for _ in range(skip):
                 next(reader)
             lowered = [h.strip().lower() for h in next(reader)]
             port_column = lowered.index("destination port") if "destination port" in lowered else None
             count_column = lowered.index(count.strip().lower()) if count else None
+            start = reader.line_num + 1
             for row in reader:
+                line, start = start, reader.line_num + 1
                 if not any(cell.strip() for cell in row):
                     continue
                 if len(row) != width:
-                    return InputError(f"{path}:{reader.line_num}", f"expected {width} columns, got {len(row)}")
+                    return InputError(f"{path}:{line}", f"expected {width} columns, got {len(row)}")
                 if bad_port is not None and port_column is not None and row[port_column] == bad_port:
-                    return InputError(f"{path}:{reader.line_num}",
-                                      f"Destination port {bad_port!r} is not a port number (0-65535)")
-                if count_column is not None and row[count_column].strip() and not row[count_column].strip().isdigit():
-                    return InputError(f"{path}:{reader.line_num}",
-                                      f"{count}: expected a whole number of connections, got {row[count_column]!r}")
-        except (csv.Error, UnicodeDecodeError) as exc:
-            return InputError(f"{path}:{reader.line_num + 1}", f"not a readable CSV row: {exc}")
+                    return InputError(f"{path}:{line}",
+                                      f"Destination port {bad_port[:20]!r} is not a port number (1-65535)")
+                value = row[count_column].strip() if count_column is not None else ""
+                if value and not (value.isascii() and value.isdigit() and len(value) <= 18):
+                    return InputError(f"{path}:{line}",
+                                      f"{count}: expected a whole number of connections, got {value[:40]!r}")
+        except csv.Error as exc:
+            problem = "a quoted value opened on this line is never closed" if "end of data" in str(exc) else exc
+            return InputError(f"{path}:{start}", f"not a readable CSV row: {problem}")
+        except UnicodeDecodeError as exc:
+            return InputError(f"{path}:{start}", f"not valid {stream.encoding} text: {exc.reason}")
     return None
 
 
 def _port_number(text: str) -> int | None:
-    try:
-        number = int(text)
-    except ValueError:
-        return None
-    return number if 0 <= number <= 65535 else None
+    return parse_port(text.strip())
 
 
 def _add(edges: dict[tuple[str, str], Edge], source: str, target: str, count: int, port: int, process: str) -> None:

@@ -13,7 +13,8 @@ OS_BUILDS = {"ltsc2016": 14393, "ltsc2019": 17763, "ltsc2022": 20348, "ltsc2025"
 HOST_OS_CHOICES = ("ltsc2025", "ltsc2022", "ltsc2019")
 LTSC_BUILDS = (20348, 26100)  # R4's LTSC list for hosts at or above 20348
 
-_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+# Digit runs start after a non-digit and are short: linear on 40 KB of digits, and int() stays small.
+_VERSION = re.compile(r"(?<!\d)(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?!\d)")
 # Features that act on the container host (Corrections 2026-11-30): never installed in an image.
 HOST_ONLY_FEATURES = re.compile(r"(containers|hyper-v(-.*)?|microsoft-hyper-v(-.*)?)", re.IGNORECASE)
 

@@ -9,18 +9,31 @@ is "unknown" rather than a guess. Formats: migration-tools.md §1.1 (A2C analysi
 from __future__ import annotations
 
 import csv
-import json
+import math
 import ntpath
 import re
 import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
+import orjson
+
 from .errors import InputError
 from .inventory import SCHEMA_ID
-from .tolerant import open_text
+from .tolerant import MAX_INTEGER, open_text, parse_port
 
 MIB = 1024 * 1024
+# Bounds on what one row may ask for, far above real servers (Hyper-V: at most 256 virtual disks
+# and 240 vCPUs per VM, Microsoft's "Plan for Hyper-V scalability", not in the shared reference [U]):
+# an export claiming 1e8 disks or web applications would otherwise build 1e8 records.
+MAX_ROWS = 1_000_000
+MAX_DISKS = 1024
+MAX_WEB_APPS = 1000
+MAX_CORES = 4096
+MAX_MEMORY_MB = MAX_INTEGER // MIB
+MAX_ANALYSIS_FILES = 10_000
+MAX_ANALYSIS_BYTES = 16 * MIB
+_DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
 # Columns of the Azure Migrate Export utility's Discovery_Report sheet (Azure/azure-migrate-export).
 DISCOVERY_REPORT = ("Machine Name", "Operating System", "Cores", "Memory (in MB)")
 # The server import CSV (Azure Migrate "import" discovery): required columns.
@@ -38,7 +51,7 @@ def import_azure_migrate(path: Path) -> dict:
     if not rows:
         raise InputError(str(path), "no rows; expected a header and one row per server")
     (_, header), data = rows[0], rows[1:]
-    columns = {str(h).strip(): i for i, h in enumerate(header) if h is not None}
+    columns = _columns(path, header)
     if all(c in columns for c in DISCOVERY_REPORT):
         vms = [_discovery_row(path, line, _named(columns, row)) for line, row in data if any(_present(v) for v in row)]
         return _inventory(vms, "Azure Migrate Export Discovery_Report")
@@ -50,7 +63,10 @@ def import_azure_migrate(path: Path) -> dict:
 
 
 def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    """Yield (line or row number, cells) from an XLSX (sheet Discovery_Report, else the first) or a CSV."""
+    """Yield (line or row number, cells) from an XLSX (sheet Discovery_Report, else the first) or a CSV.
+
+    A CSV row's number is the line it starts on, so a quote never closed is reported where it opens.
+    """
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         import openpyxl  # only for spreadsheets
 
@@ -60,15 +76,38 @@ def _rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
             raise InputError(str(path), f"not a readable XLSX workbook: {exc.__class__.__name__}") from None
         sheet = book["Discovery_Report"] if "Discovery_Report" in book.sheetnames else book.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number > MAX_ROWS + 1:
+                raise InputError(f"{path}:{number}", f"more than {MAX_ROWS} rows; split the export")
             yield number, list(row)
         return
     with open_text(path) as stream:
-        reader = csv.reader(stream)
+        reader = csv.reader(stream, strict=True)
+        start = 1
         try:
             for row in reader:
-                yield reader.line_num, row
+                if start > MAX_ROWS + 1:
+                    raise InputError(f"{path}:{start}", f"more than {MAX_ROWS} rows; split the export")
+                yield start, row
+                start = reader.line_num + 1
         except csv.Error as exc:
-            raise InputError(f"{path}:{reader.line_num}", f"not a readable CSV row: {exc}") from None
+            problem = "a quoted value opened on this line is never closed" if "end of data" in str(exc) else exc
+            raise InputError(f"{path}:{start}", f"not a readable CSV row: {problem}") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}:{start}", f"not valid {stream.encoding} text: {exc.reason}") from None
+
+
+def _columns(path: Path, header: list[Any]) -> dict[str, int]:
+    """Return {column name: index}; raise InputError for a name that appears twice."""
+    columns: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        name = str(cell).strip() if cell is not None else ""
+        if not name:
+            continue
+        if name in columns:
+            raise InputError(f"{path}:1", f"column {name[:60]!r} appears twice (columns {columns[name] + 1} and {i + 1}); "
+                                          "expected each column once")
+        columns[name] = i
+    return columns
 
 
 def _named(columns: dict[str, int], row: list[Any]) -> dict[str, Any]:
@@ -79,18 +118,32 @@ def _present(value: Any) -> bool:
     return value is not None and str(value).strip() != ""
 
 
-def _number(path: Path, line: int, row: dict, column: str, required: bool = False) -> int | None:
-    """Return a whole number; -1 (the exports' "unknown") and blanks are None."""
+def _number(path: Path, line: int, row: dict, column: str, required: bool = False,
+            maximum: int = MAX_INTEGER) -> int | None:
+    """Return a whole number, at most `maximum`; -1 (the exports' "unknown") and blanks are None.
+
+    Only ASCII digits count: `4_4_3`, other scripts' digits, `inf` and `1e30` are refused.
+    """
     value = row.get(column)
     if not _present(value):
         if required:
             raise InputError(f"{path}:{line}", f"{column}: required value is missing")
         return None
-    try:
-        number = int(float(str(value).strip()))
-    except ValueError:
-        raise InputError(f"{path}:{line}", f"{column}: expected a number, got {value!r}") from None
-    return None if number < 0 else number
+    number: int | float
+    if isinstance(value, bool):
+        number = math.nan
+    elif isinstance(value, (int, float)):
+        number = value
+    else:
+        text = str(value).strip()
+        number = float(text) if _DECIMAL.fullmatch(text) else math.nan
+    if not math.isfinite(number):
+        raise InputError(f"{path}:{line}", f"{column}: expected a number, got {str(value)[:40]!r}")
+    if number < 0:
+        return None
+    if number > maximum:
+        raise InputError(f"{path}:{line}", f"{column}: {str(value)[:40]} is more than hyperdock accepts ({maximum})")
+    return int(number)
 
 
 def _text(row: dict, column: str) -> str:
@@ -114,8 +167,8 @@ def _discovery_row(path: Path, line: int, row: dict) -> dict:
     name = _text(row, "Machine Name")
     if not name:
         raise InputError(f"{path}:{line}", "Machine Name: required value is missing")
-    cores = _number(path, line, row, "Cores")
-    memory = _number(path, line, row, "Memory (in MB)")
+    cores = _number(path, line, row, "Cores", maximum=MAX_CORES)
+    memory = _number(path, line, row, "Memory (in MB)", maximum=MAX_MEMORY_MB)
     vm: dict[str, Any] = {
         "Name": name,
         "VMId": _text(row, "Machine ID") or _vm_id("azure-migrate", name),
@@ -125,14 +178,14 @@ def _discovery_row(path: Path, line: int, row: dict) -> dict:
         "Generation": {"BIOS": 1, "EFI": 2, "UEFI": 2}.get(_text(row, "Boot Type").upper()),
         "NetworkAdapters": [{"Name": "nic", "IPAddresses": _list(row.get("IP Addresses")),
                              "MacAddress": (_list(row.get("MAC Addresses")) or [""])[0]}],
-        "HardDrives": [{"Path": f"disk{i}"} for i in range(_number(path, line, row, "Total Disks") or 0)],
+        "HardDrives": [{"Path": f"disk{i}"} for i in range(_number(path, line, row, "Total Disks", maximum=MAX_DISKS) or 0)],
         "Tags": {"env": _text(row, "Environment").lower()} if _text(row, "Environment") else {},
     }
     guest: dict[str, Any] = {"OSName": _text(row, "Operating System")}
     sql = _text(row, "Is SQL Service Present").lower()
     if sql in ("true", "yes", "1"):
         guest["Services"] = [{"Name": "MSSQLSERVER", "StartMode": "Auto", "PathName": "sqlservr.exe"}]
-    web_apps = _number(path, line, row, "Web Applications Count")
+    web_apps = _number(path, line, row, "Web Applications Count", maximum=MAX_WEB_APPS)
     if web_apps:
         guest["Features"] = ["Web-Server"]
         guest["IISSites"] = [{"Name": f"web-app-{i + 1}", "Bindings": ["http/*:80:"]} for i in range(web_apps)]
@@ -144,8 +197,8 @@ def _import_row(path: Path, line: int, row: dict) -> dict:
     name = _text(row, "Server name")
     if not name:
         raise InputError(f"{path}:{line}", "Server name: required value is missing")
-    cores = _number(path, line, row, "Cores", required=True)
-    memory = _number(path, line, row, "Memory", required=True)
+    cores = _number(path, line, row, "Cores", required=True, maximum=MAX_CORES)
+    memory = _number(path, line, row, "Memory", required=True, maximum=MAX_MEMORY_MB)
     used = _number(path, line, row, "Memory utilization percentage")
     vm: dict[str, Any] = {
         "Name": name,
@@ -154,7 +207,7 @@ def _import_row(path: Path, line: int, row: dict) -> dict:
         "MemoryStartup": memory * MIB,
         "NetworkAdapters": [{"Name": "nic", "IPAddresses": _list(row.get("IP address")),
                              "MacAddress": (_list(row.get("MAC address")) or [""])[0]}],
-        "HardDrives": [{"Path": f"disk{i}"} for i in range(_number(path, line, row, "Number of disks") or 0)],
+        "HardDrives": [{"Path": f"disk{i}"} for i in range(_number(path, line, row, "Number of disks", maximum=MAX_DISKS) or 0)],
         "Guest": {"OSName": _text(row, "OS name"), "OSVersion": _text(row, "OS version")},
     }
     if used is not None and 0 < used <= 100:
@@ -167,23 +220,69 @@ def _import_row(path: Path, line: int, row: dict) -> dict:
 
 def import_app2container(folder: Path) -> dict:
     """Return the inventory described by App2Container `analysis.json` files under `folder`."""
-    files = sorted(folder.rglob("analysis.json")) if folder.is_dir() else []
-    if not files:
-        raise InputError(str(folder), "no analysis.json found; expected App2Container's <app-id>/analysis.json files")
+    files = _analysis_files(folder)
     servers: dict[str, dict] = {}
     for file in files:
-        try:
-            document = json.loads(file.read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(str(file), f"cannot read file: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{file}:{exc.lineno}", f"not valid JSON: {exc.msg}") from None
+        document = _read_analysis(file)
         info = document.get("analysisInfo") if isinstance(document, dict) else None
         if not isinstance(info, dict):
             raise InputError(str(file), "required field is missing; expected App2Container's analysis.json", "analysisInfo")
         _add_app(servers, folder, file, info)
     vms = [servers[key] for key in sorted(servers)]
     return _inventory(vms, "AWS App2Container analysis.json")
+
+
+def _analysis_files(folder: Path) -> list[Path]:
+    """Return the analysis.json files under `folder`, at most MAX_ANALYSIS_FILES of them."""
+    files: list[Path] = []
+    try:
+        if folder.is_dir():
+            for file in folder.rglob("analysis.json"):
+                files.append(file)
+                if len(files) > MAX_ANALYSIS_FILES:
+                    raise InputError(str(folder), f"more than {MAX_ANALYSIS_FILES} analysis.json files; import the workspaces in parts")
+    except OSError as exc:
+        raise InputError(str(exc.filename or folder), f"cannot read folder: {exc.strerror}") from None
+    if not files:
+        raise InputError(str(folder), "no analysis.json found; expected App2Container's <app-id>/analysis.json files")
+    return sorted(files)
+
+
+def _read_analysis(file: Path) -> Any:
+    """Return one analysis.json parsed: UTF-8 (with or without BOM), at most MAX_ANALYSIS_BYTES."""
+    try:
+        with file.open("rb") as stream:
+            raw = stream.read(MAX_ANALYSIS_BYTES + 1)
+    except OSError as exc:
+        raise InputError(str(file), f"cannot read file: {exc.strerror}") from None
+    if len(raw) > MAX_ANALYSIS_BYTES:
+        raise InputError(str(file), f"larger than {MAX_ANALYSIS_BYTES // MIB} MiB; not an App2Container analysis.json")
+    try:
+        return orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"{file}:{exc.lineno}", f"not valid JSON: {exc.msg}") from None
+
+
+def _list_field(file: Path, info: dict, name: str) -> list:
+    """Return `analysisInfo.<name>` as a list (absent: empty); raise InputError for anything else."""
+    value = info.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(str(file), f"expected a list, got {type(value).__name__}", f"analysisInfo.{name}")
+    return value
+
+
+def _a2c_port(file: Path, port: Any) -> int:
+    """Return a port from an A2C `ports` entry (a number, or an object with localPort)."""
+    value = port.get("localPort") if isinstance(port, dict) else port
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value if 0 < value <= 65535 else None
+    else:
+        number = parse_port(value.strip()) if isinstance(value, str) else None
+    if number is None:
+        raise InputError(str(file), f"expected a port number (1-65535), got {str(value)[:40]!r}", "analysisInfo.ports")
+    return number
 
 
 def _add_app(servers: dict[str, dict], folder: Path, file: Path, info: dict) -> None:
@@ -200,13 +299,10 @@ def _add_app(servers: dict[str, dict], folder: Path, file: Path, info: dict) -> 
                   "Features": [], "Services": [], "IISSites": [], "AppPools": [], "Listeners": []},
     })
     guest = vm["Guest"]
-    guest["Features"] = sorted(set(guest["Features"]) | {str(f) for f in info.get("features") or []})
+    guest["Features"] = sorted(set(guest["Features"]) | {str(f) for f in _list_field(file, info, "features")})
     ports: list[tuple[int, str]] = []
-    for port in info.get("ports") or []:
-        try:
-            number = int(port.get("localPort") if isinstance(port, dict) else port)
-        except (TypeError, ValueError):
-            raise InputError(str(file), f"expected a port number, got {port!r}", "analysisInfo.ports") from None
+    for port in _list_field(file, info, "ports"):
+        number = _a2c_port(file, port)
         protocol = str(port.get("protocol") or "") if isinstance(port, dict) else ""
         ports.append((number, protocol.strip().lower()))
     name = str(info.get("appName") or info.get("appId") or "app")
@@ -219,7 +315,7 @@ def _add_app(servers: dict[str, dict], folder: Path, file: Path, info: dict) -> 
             "WindowsAuthentication": _truthy(info.get("siteUsesWindowsAuth")) or _truthy(info.get("isSiteUsingWindowsAuth")),
             "Applications": [{"Path": "/" + str(a.get("webAppName", "")).strip("/"), "PhysicalPath": str(a.get("webAppPhysicalPath") or ""),
                               "ApplicationPool": str(a.get("webAppPool") or pool)}
-                             for a in info.get("discoveredWebApps") or [] if isinstance(a, dict)],
+                             for a in _list_field(file, info, "discoveredWebApps") if isinstance(a, dict)],
         })
         app_pool = {"Name": pool, "IdentityType": str(info.get("poolIdentityType") or "ApplicationPoolIdentity")}
         runtime = _a2c_runtime(info)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+
+import orjson
 from typing import Iterable
 
 from .errors import InputError
@@ -14,7 +16,7 @@ from .model import (
     VM, AppPool, Connection, ConnectionString, Driver, Estate, Guest, HardDrive, Host, IISApplication,
     IISSite, Listener, NetworkAdapter, ScheduledTask, Service, Software, TaskTrigger, PLANNING_TAGS,
 )
-from .tolerant import Record, load_document, parse_timestamp, type_name
+from .tolerant import MAX_PORT, Record, binding_problem, checked_text, load_document, parse_timestamp, type_name
 
 SCHEMA_ID = "hyperdock/inventory@1"
 
@@ -39,7 +41,13 @@ SERVICE_STATES = {
     6: "Pause Pending", 7: "Paused",
 }
 
-_NOTE_PAIR = re.compile(r"([A-Za-z][\w-]*)\s*=\s*([^;,\n]+)")
+# A key starts a word: without the look-behind, a long word with no `=` is rescanned from each of
+# its letters (quadratic: 15 s for 40 KB of Notes); with it, every character is scanned a bounded
+# number of times.
+_NOTE_PAIR = re.compile(r"(?<![\w-])([A-Za-z][\w-]*+)\s*+=\s*([^;,\n]+)")
+# Far above Hyper-V's own maximums (240 vCPUs per VM, 2048 logical processors per host; Microsoft's
+# "Plan for Hyper-V scalability", not in the shared reference) [U]: a bound that keeps sums sane.
+MAX_PROCESSORS = 4096
 _TAG_KEYS = {key.lower(): key for key in PLANNING_TAGS}
 
 
@@ -48,6 +56,7 @@ def read_estate(paths: Iterable[Path]) -> Estate:
     estate = Estate()
     by_id: dict[str, VM] = {}
     collected: dict[str, str] = {}
+    records: dict[str, Record] = {}
     for path in paths:
         document = load_document(path)
         where = str(path)
@@ -72,10 +81,12 @@ def read_estate(paths: Iterable[Path]) -> Estate:
                 if previous is None:
                     by_id[vm.vm_id] = vm
                     collected[vm.vm_id] = collected_at
+                    records[vm.vm_id] = vm_record
                     continue
-                keep, drop = _newer(previous, collected[vm.vm_id], vm, collected_at)
+                keep, drop = _newer(previous, collected[vm.vm_id], records[vm.vm_id], vm, collected_at, vm_record)
                 by_id[vm.vm_id] = keep
-                collected[vm.vm_id] = collected_at if keep is vm else collected[vm.vm_id]
+                if keep is vm:
+                    collected[vm.vm_id], records[vm.vm_id] = collected_at, vm_record
                 estate.merge_notes.append((
                     vm.vm_id,
                     f"VMId {vm.vm_id} appears twice ({drop.source}, host {drop.host}; and {keep.source}, "
@@ -85,18 +96,29 @@ def read_estate(paths: Iterable[Path]) -> Estate:
     return estate
 
 
-def _newer(a: VM, a_when: str, b: VM, b_when: str) -> tuple[VM, VM]:
-    """Pick which of two records of one VM to keep: the later collection, then the running one."""
+def _newer(a: VM, a_when: str, a_record: Record, b: VM, b_when: str, b_record: Record) -> tuple[VM, VM]:
+    """Pick which of two records of one VM to keep: the later collection, then the running one, then
+    the greater content, so the choice never depends on the order the files were given in."""
     key_a = (a_when, a.state == "Running")
     key_b = (b_when, b.state == "Running")
+    if key_a == key_b:
+        key_a, key_b = (a_when, True, _content_key(a_record)), (b_when, True, _content_key(b_record))
     return (b, a) if key_b > key_a else (a, b)
+
+
+def _content_key(record: Record) -> bytes:
+    """Return a canonical form of a record's content (keys sorted), to compare two records by."""
+    try:
+        return orjson.dumps(record.data, default=repr, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except (orjson.JSONEncodeError, TypeError):  # integers past 64 bits in fields hyperdock ignores
+        return repr(sorted(record.data.items(), key=repr)).encode("utf-8", "backslashreplace")
 
 
 def _host(record: Record) -> Host:
     return Host(
         name=record.string("ComputerName", required=True),
         os_version=record.string("OSVersion"),
-        logical_processors=record.integer("LogicalProcessorCount", minimum=1),
+        logical_processors=record.integer("LogicalProcessorCount", minimum=1, maximum=MAX_PROCESSORS),
         memory_capacity=record.integer("MemoryCapacity", minimum=0),
         cluster=record.string("ClusterName"),
     )
@@ -112,7 +134,7 @@ def _vm(record: Record, host: Host) -> VM:
         source=record.where,
         generation=record.integer("Generation", minimum=1),
         state=record.enum("State", VM_STATES),
-        processor_count=record.integer("ProcessorCount", minimum=1),
+        processor_count=record.integer("ProcessorCount", minimum=1, maximum=MAX_PROCESSORS),
         memory_startup=record.integer("MemoryStartup", minimum=0),
         memory_assigned=record.integer("MemoryAssigned", minimum=0),
         dynamic_memory=bool(record.boolean("DynamicMemoryEnabled")),
@@ -140,9 +162,9 @@ def _tags(record: Record, notes: str) -> dict[str, str]:
         if not isinstance(raw, dict):
             raise record.fail("Tags", f"expected an object of key: value, got {type_name(raw)}")
         for key, value in raw.items():
-            if isinstance(value, (dict, list)):
-                raise InputError(record.where, f"expected a string, got {type_name(value)}", f"{record.field('Tags')}.{key}")
-            tags[_TAG_KEYS.get(str(key).lower(), str(key))] = "" if value is None else str(value)
+            field = f"{record.field('Tags')}.{str(key)[:40]}"
+            key = checked_text(key, record.where, field)
+            tags[_TAG_KEYS.get(key.lower(), key)] = "" if value is None else checked_text(value, record.where, field)
     return tags
 
 
@@ -227,10 +249,19 @@ def _each(record: Record, name: str, build) -> list | None:
 
 
 def _port(record: Record, name: str) -> int:
-    port = record.integer(name, required=True, minimum=0)
-    if port > 65535:
-        raise record.fail(name, f"expected a port from 0 to 65535, got {port}")
+    port = record.integer(name, required=True, minimum=0, maximum=1 << 62)
+    if not 0 < port <= MAX_PORT:
+        raise record.fail(name, f"expected a port from 1 to {MAX_PORT}, got {port}")
     return port
+
+
+def _bindings(record: Record) -> list[str]:
+    bindings = record.strings("Bindings") or []
+    for i, binding in enumerate(bindings):
+        problem = binding_problem(binding)
+        if problem:
+            raise InputError(record.where, problem, f"{record.field('Bindings')}[{i}]")
+    return bindings
 
 
 TRIGGER_TYPES = ("Daily", "Weekly", "Once", "Boot", "Logon", "Other")
@@ -267,7 +298,7 @@ def _trigger(record: Record) -> TaskTrigger:
 def _site(record: Record) -> IISSite:
     return IISSite(
         name=record.string("Name", required=True),
-        bindings=record.strings("Bindings") or [],
+        bindings=_bindings(record),
         physical_path=record.string("PhysicalPath"),
         application_pool=record.string("ApplicationPool"),
         applications=[

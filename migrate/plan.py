@@ -15,6 +15,7 @@ from .dependencies import CONNECTIONS_DEFINITION, Edge
 from .facts import SYSTEM_PORTS, drive_of, is_domain_account, is_windows_component
 from .model import VM, PLANNING_TAGS, Estate
 from .rules import FIT_ORDER, Rule
+from .tolerant import parse_port
 from .waves import Wave
 
 PLAN_SCHEMA_ID = "hyperdock/plan@1"
@@ -207,4 +208,4 @@ def _binding_port(binding: str) -> int | None:
         candidate = parts[1] if len(parts) >= 2 else ""
     else:
         candidate = info.split(":")[0]
-    return int(candidate) if candidate.isdigit() and 0 < int(candidate) < 65536 else None
+    return parse_port(candidate)

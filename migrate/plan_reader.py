@@ -8,9 +8,11 @@ from importlib import resources
 from pathlib import Path
 
 import jsonschema
+import orjson
 
 from .errors import InputError
 from .plan import PLAN_SCHEMA_ID
+from .tolerant import binding_problem
 
 
 @lru_cache(maxsize=None)
@@ -24,17 +26,42 @@ def read_plan(path: Path) -> dict:
     """Return the plan in `path`; raise InputError naming the field that breaks hyperdock/plan@1."""
     where = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise InputError(where, f"cannot read file: {exc.strerror}; run `hyperdock assess` first") from None
     try:
-        plan = json.loads(text)
-    except json.JSONDecodeError as exc:
+        plan = orjson.loads(raw)  # refuses NaN, lone surrogates, numbers past a double, nesting past 1024
+    except orjson.JSONDecodeError as exc:
         raise InputError(f"{where}:{exc.lineno}", f"not valid JSON: {exc.msg}") from None
     if not isinstance(plan, dict) or plan.get("schema") != PLAN_SCHEMA_ID:
         raise InputError(where, f"expected schema {PLAN_SCHEMA_ID!r}", "schema")
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema("plan")).iter_errors(plan))
+    try:
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema("plan")).iter_errors(plan))
+    except RecursionError:
+        raise InputError(where, "nested too deeply to be a plan") from None
     if error is not None:
         field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
-        raise InputError(where, error.message, field or None)
+        raise InputError(where, error.message[:300], field or None)
+    _check_workloads(plan["workloads"], where)
     return plan
+
+
+def _check_workloads(workloads: list[dict], where: str) -> None:
+    """Raise InputError for what the schema cannot say: one record per vmId, and containers to generate from."""
+    seen: dict[str, int] = {}
+    for i, w in enumerate(workloads):
+        field = f"workloads[{i}]"
+        if w["vmId"] in seen:
+            raise InputError(where, f"vmId {str(w['vmId'])[:60]!r} appears twice (also workloads[{seen[w['vmId']]}]); "
+                                    "expected one workload per VM", f"{field}.vmId")
+        seen[w["vmId"]] = i
+        if w["target"] not in ("process", "hyperv"):
+            continue
+        container = w.get("container")
+        if not isinstance(container, dict):
+            raise InputError(where, f"a {w['target']} workload needs its container object", f"{field}.container")
+        for s, site in enumerate(container.get("iisSites") or []):
+            for b, binding in enumerate(site.get("bindings") or []):
+                problem = binding_problem(binding) if isinstance(binding, str) else "expected a string"
+                if problem:
+                    raise InputError(where, problem, f"{field}.container.iisSites[{s}].bindings[{b}]")

@@ -39,8 +39,23 @@ def render_report(plan: dict, generated=None) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Every character str.splitlines() breaks at: CR, NEL, U+2028/9 and the rest end a Markdown line
+# in some renderer, and would let an inventory value start a heading or a table row of its own.
+_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+_BACKTICKS = re.compile("`+")
+
+
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Return `text` as one line of Markdown text, safe in a table cell: breaks, pipes and backticks escaped."""
+    return _LINE_BREAKS.sub(" ", str(text)).replace("|", "\\|").replace("`", "\\`")
+
+
+def _code(text: object) -> str:
+    """Return `text` as a one-line code span, fenced with more backticks than it holds in a row."""
+    line = _LINE_BREAKS.sub(" ", str(text)).replace("|", "\\|")
+    fence = "`" * (max((len(m) for m in _BACKTICKS.findall(line)), default=0) + 1)
+    pad = " " if line.startswith("`") or line.endswith("`") else ""
+    return f"{fence}{pad}{line}{pad}{fence}"
 
 
 def _by_name(plan: dict) -> dict[str, dict]:
@@ -68,7 +83,7 @@ def _waves(plan: dict, out) -> None:
         out("|---|---|---|---|---|---|")
         for name in wave["workloads"]:
             w = by_name[name]
-            out(f"| {_cell(name)} | {w['target']} | {w['fit']} | `{w['baseImage']}` | {w['moveGroup']} | "
+            out(f"| {_cell(name)} | {w['target']} | {w['fit']} | {_code(w['baseImage'])} | {_cell(w['moveGroup'])} | "
                 f"{_cell(w['tags'].get('app', ''))} |")
         out("")
 
@@ -91,7 +106,7 @@ def _graph(plan: dict, out) -> None:
         f"\n- {' ↔ '.join(_cell(n) for n in cycle)}" for cycle in graph["cycles"][:20]))
     out("")
     out(f"External dependencies: {len(graph['external'])}." + "".join(
-        f"\n- `{_cell(e['address'])}` from {', '.join(_cell(n) for n in e['dependants'])}" for e in graph["external"][:50]))
+        f"\n- {_code(e['address'])} from {', '.join(_cell(n) for n in e['dependants'])}" for e in graph["external"][:50]))
     out("")
     if graph.get("connections"):
         out(f"Counting: {_cell(graph['connections'])}; `--chatty-connections` {plan['options']['chattyConnections']} "
@@ -109,7 +124,7 @@ def _groups(plan: dict, out) -> None:
     for group in plan["moveGroups"]:
         waves = ", ".join(str(n) for n in group["waves"]) or "none (stays VM)"
         reasons = ", ".join(group["reasons"]) or "alone"
-        out(f"### {group['id']}: {', '.join(_cell(n) for n in group['workloads'][:8])}"
+        out(f"### {_cell(group['id'])}: {', '.join(_cell(n) for n in group['workloads'][:8])}"
             f"{' …' if len(group['workloads']) > 8 else ''}")
         out("")
         out(f"Wave {waves}; held together by: {reasons}.")
@@ -173,7 +188,7 @@ def _aks(aks: dict, out) -> None:
         out("")
     if aks["stayOnHosts"]:
         out("> Not on AKS; these stay on hyperdock's hosts (`hosts.yaml`, `compose/`): "
-            + "; ".join(f"`{s['workload']}` ({_cell(s['reason'])})" for s in aks["stayOnHosts"]) + ".")
+            + "; ".join(f"{_code(s['workload'])} ({_cell(s['reason'])})" for s in aks["stayOnHosts"]) + ".")
         out("")
 
 
@@ -182,12 +197,13 @@ def _workloads(plan: dict, out, generated=None) -> None:
     out("")
     for w in plan["workloads"]:
         wave = f"wave {w['wave']}" if w["wave"] else "no wave"
-        out(f"### {_cell(w['name'])}: {TARGET_LABEL[w['target']]} ({w['fit']}, {wave})")
+        out(f"### {_cell(w['name'])}: {TARGET_LABEL[w['target']]} ({_cell(w['fit'])}, {wave})")
         out("")
         if w["baseImage"]:
-            out(f"Base image `{w['baseImage']}` ({w['baseImageReason']}). Host {_cell(w['host'])}; confidence {w['confidence']}.")
+            out(f"Base image {_code(w['baseImage'])} ({_cell(w['baseImageReason'])}). Host {_cell(w['host'])}; "
+                f"confidence {_cell(w['confidence'])}.")
         else:
-            out(f"Host {_cell(w['host'])}; confidence {w['confidence']}.")
+            out(f"Host {_cell(w['host'])}; confidence {_cell(w['confidence'])}.")
         out("")
         files = generated.files.get(w["vmId"], []) if generated is not None else []
         if files:
@@ -197,5 +213,5 @@ def _workloads(plan: dict, out, generated=None) -> None:
         out("| rule | severity | finding | remediation |")
         out("|---|---|---|---|")
         for f in w["findings"]:
-            out(f"| `{f['rule']}` | {f['severity']} | {_cell(f['message'])} | {_cell(f['remediation'])} |")
+            out(f"| {_code(f['rule'])} | {_cell(f['severity'])} | {_cell(f['message'])} | {_cell(f['remediation'])} |")
         out("")

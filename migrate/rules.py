@@ -390,7 +390,7 @@ def container_runtime(f: WorkloadFacts) -> str | None:
     return f"runtime services: {', '.join(found)}" if found else None
 
 
-_DOTNET_RUNTIME = re.compile(r"Microsoft\.(?:AspNetCore|NETCore)\.App (\d+)\.")
+_DOTNET_RUNTIME = re.compile(r"Microsoft\.(?:AspNetCore|NETCore)\.App (\d{1,9})\.")  # short: int() of 5000 digits raises
 # .NET 8 and 9 support ends 2026-11-10; .NET 10 (LTS) is supported to 2028-11-14 (dotnet support policy).
 _DOTNET_END_OF_SUPPORT = {8: "2026-11-10", 9: "2026-11-10"}
 

@@ -7,12 +7,13 @@ names both. Property names are matched case-insensitively, as PowerShell itself 
 from __future__ import annotations
 
 import codecs
-import json
+import math
 import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
 import yaml
 
 from .errors import InputError
@@ -21,6 +22,24 @@ try:  # the C loader is ten times faster on large YAML inventories
     _YamlLoader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _YamlLoader = yaml.SafeLoader
+
+# Limits checked before any work. An inventory nests about 8 levels; libyaml's composer recurses
+# in C once per level and crashes the interpreter past a few tens of thousands, so the YAML nesting
+# is measured before it is composed. orjson refuses JSON nested deeper than 1024 levels itself.
+MAX_NESTING = 64
+MAX_INTEGER = 2 ** 53  # every integer JSON readers agree on; sums of 50k such still fit in 64 bits
+MAX_PORT = 65535
+ALIAS_EXPANSION = 10
+MIN_EXPANSION_LIMIT = 100_000
+# Cheap bounds on YAML nesting: a block level needs more indentation or a compact `- `/`? ` on its
+# line, a flow level an unclosed bracket. A document under all of them is shallower than
+# MAX_NESTING: 2 × (indentation + 1) + compact run + flow brackets ≤ 2 × 24 + 7 + 6 < 64.
+_DEEP_INDENT = re.compile(r"^[ \t]{23}", re.MULTILINE)
+_COMPACT_RUN = re.compile(r"(?:[-?][ \t]+){8}")
+_MAX_FLOW_OPEN = 6
+# Where an alias (`*name`) could start a node; a plain `*` elsewhere (`http/*:80:`) cannot.
+_ALIAS_LIKE = re.compile(r"(?:^|[\s\[{,])\*")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def sniff_encoding(head: bytes) -> tuple[str, int]:
@@ -66,7 +85,11 @@ def open_text(path: Path) -> TextIO:
 
 
 def load_document(path: Path) -> Any:
-    """Return the parsed JSON or YAML document in `path`; raise InputError if it is neither."""
+    """Return the parsed JSON or YAML document in `path`; raise InputError if it is neither.
+
+    JSON: orjson, which refuses NaN, numbers beyond a double, lone surrogates and nesting past 1024.
+    YAML: nesting at most MAX_NESTING, aliases only as far as they do not expand it many-fold.
+    """
     where = str(path)
     try:
         raw = path.read_bytes()
@@ -77,16 +100,81 @@ def load_document(path: Path) -> Any:
         raise InputError(where, "file is empty; expected a JSON or YAML document")
     if text.lstrip()[:1] in ("{", "["):
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
             raise InputError(f"{where}:{exc.lineno}", f"not valid JSON: {exc.msg} (column {exc.colno})") from None
     try:
+        _check_yaml_shape(text, where)
         return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader variant
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "syntax error"
         raise InputError(f"{where}{line}", f"not valid JSON or YAML: {problem}") from None
+
+
+def _check_yaml_shape(text: str, where: str) -> None:
+    """Raise InputError for YAML nested deeper than MAX_NESTING, or whose aliases expand it too far.
+
+    Cheap bounds on the text rule most documents out; the rest are walked as libyaml parser
+    events, which it produces without recursion. Aliases are allowed (PyYAML writes them for shared
+    values) as long as the document they expand to has at most ALIAS_EXPANSION times as many
+    nodes as it has events, or MIN_EXPANSION_LIMIT: a 2 KB alias bomb expands a billion-fold.
+    """
+    flow = text.count("[") + text.count("{") - text.count("[]") - text.count("{}")
+    if (flow <= _MAX_FLOW_OPEN and not _DEEP_INDENT.search(text) and not _COMPACT_RUN.search(text)
+            and not _ALIAS_LIKE.search(text)):
+        return
+    sizes: dict[str, int] = {}  # expanded node count of each anchored node
+    open_nodes: list[list] = [[0, None]]  # [expanded size so far, anchor] per open collection
+    events = 0
+    for event in yaml.parse(text, Loader=_YamlLoader):
+        events += 1
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            open_nodes.append([1, event.anchor])
+            if len(open_nodes) - 1 > MAX_NESTING:
+                raise InputError(f"{where}:{event.start_mark.line + 1}", f"nested deeper than {MAX_NESTING} levels")
+            continue
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            size, anchor = open_nodes.pop()
+        elif isinstance(event, yaml.ScalarEvent):
+            size, anchor = 1, event.anchor
+        elif isinstance(event, yaml.AliasEvent):
+            size, anchor = sizes.get(event.anchor, 1), None
+        else:
+            continue
+        if anchor is not None:
+            sizes[anchor] = size
+        open_nodes[-1][0] += size
+        if open_nodes[0][0] > max(MIN_EXPANSION_LIMIT, ALIAS_EXPANSION * events):
+            raise InputError(f"{where}:{event.start_mark.line + 1}",
+                             "YAML aliases expand the document too far (an alias bomb?); write the values out")
+
+
+def parse_port(text: str) -> int | None:
+    """Return the port in `text` (ASCII digits, 1-65535), or None: no `4_4_3`, no other scripts' digits."""
+    if 0 < len(text) <= 5 and text.isascii() and text.isdigit():
+        port = int(text)
+        return port if 0 < port <= MAX_PORT else None
+    return None
+
+
+def binding_problem(binding: str) -> str | None:
+    """Return what is wrong with an IIS binding ("http/*:80:host", "https/[::1]:443:"), or None.
+
+    Only HTTP(S) bindings carry `address:port:host`; the address may be an IPv6 one in brackets.
+    """
+    protocol, _, information = binding.partition("/")
+    if protocol.lower() not in ("http", "https"):
+        return None
+    if information.startswith("["):
+        _, bracket, rest = information.partition("]")
+        port = rest[1:].partition(":")[0] if bracket and rest.startswith(":") else ""
+    else:
+        port = information.partition(":")[2].partition(":")[0]
+    if parse_port(port) is None:
+        return f"port {port[:20]!r} is not a port number (ASCII digits, 1-{MAX_PORT})"
+    return None
 
 
 _LOWER_MAPS: dict[tuple, dict[str, str]] = {}
@@ -138,20 +226,21 @@ class Record:
         value = self.required(name) if required else self.raw(name)
         if value is None:
             return default
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise self.fail(name, f"expected a string, got {type_name(value)}")
-        return str(value)
+        return checked_text(value, self.where, self.field(name))
 
-    def integer(self, name: str, required: bool = False, minimum: int | None = None) -> int | None:
+    def integer(self, name: str, required: bool = False, minimum: int | None = None,
+                maximum: int = MAX_INTEGER) -> int | None:
         value = self.required(name) if required else self.raw(name)
         if value is None:
             return None
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and value.is_integer() and abs(value) <= maximum:
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(name, f"expected an integer, got {type_name(value)}")
         if minimum is not None and value < minimum:
             raise self.fail(name, f"expected an integer >= {minimum}, got {value}")
+        if value > maximum:
+            raise self.fail(name, f"expected an integer <= {maximum}, got {type_name(value)}")
         return value
 
     def boolean(self, name: str) -> bool | None:
@@ -176,8 +265,9 @@ class Record:
         elif isinstance(value, str):
             if value.lower() in canonical:
                 return canonical[value.lower()]
-            if value.strip().isdigit() and int(value) in names_by_value:
-                return names_by_value[int(value)]
+            digits = value.strip()
+            if 0 < len(digits) <= 6 and digits.isascii() and digits.isdigit() and int(digits) in names_by_value:
+                return names_by_value[int(digits)]
         allowed = ", ".join(f"{n} ({v})" for v, n in sorted(names_by_value.items()))
         raise self.fail(name, f"unknown value {value!r}; expected one of {allowed}")
 
@@ -198,12 +288,20 @@ class Record:
         items = as_list(value)
         if items is None:
             items = [value]
-        out = []
-        for i, item in enumerate(items):
-            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
-                raise InputError(self.where, f"expected a string, got {type_name(item)}", f"{self.field(name)}[{i}]")
-            out.append(str(item))
-        return out
+        return [checked_text(item, self.where, f"{self.field(name)}[{i}]") for i, item in enumerate(items)]
+
+
+def checked_text(value: Any, where: str, field: str) -> str:
+    """Return a scalar as text; raise InputError for a non-scalar, NaN/infinity or a lone surrogate."""
+    if isinstance(value, str):
+        if not value.isascii() and _SURROGATE.search(value):
+            raise InputError(where, "expected text, got a lone UTF-16 surrogate (not a character)", field)
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(where, f"expected a string, got {type_name(value)}", field)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(where, f"expected a string, got a number ({value})", field)
+    return str(value)
 
 
 def as_list(value: Any) -> list[Any] | None:
@@ -221,6 +319,8 @@ def type_name(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "a boolean"
+    if isinstance(value, int) and abs(value) > MAX_INTEGER:
+        return f"a number too large ({value.bit_length()} bits)"
     if isinstance(value, (int, float)):
         return f"a number ({value})"
     if isinstance(value, str):
@@ -232,24 +332,30 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
-_MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
+_MS_DATE = re.compile(r"/Date\((-?\d{1,18})([+-]\d{4})?\)/")
 
 
 def parse_timestamp(value: Any, where: str, field: str) -> str:
     """Return an ISO 8601 UTC timestamp from ISO text or PowerShell's `/Date(ms)/`."""
-    if isinstance(value, datetime):  # YAML parses unquoted timestamps itself
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, str):
-        match = _MS_DATE.fullmatch(value.strip())
-        if match:
-            moment = datetime.fromtimestamp(int(match.group(1)) / 1000, tz=timezone.utc)
-            return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-        try:
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            pass
-        else:
+    try:
+        moment = _moment(value)
+        if moment is not None:
             moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
             return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError, OSError):
+        raise InputError(where, f"date {str(value)[:40]!r} is out of range (years 1-9999)", field) from None
     raise InputError(where, f"expected an ISO 8601 date or /Date(ms)/, got {type_name(value)}", field)
+
+
+def _moment(value: Any) -> datetime | None:
+    if isinstance(value, datetime):  # YAML parses unquoted timestamps itself
+        return value
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    match = _MS_DATE.fullmatch(value.strip())
+    if match:
+        return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=timezone.utc)
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None

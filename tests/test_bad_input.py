@@ -41,7 +41,7 @@ CASES = {
     "top-level-list": ("inv.json", [1, 2], "inv.json", "expected an object"),
     "bad-date": ("inv.json", _inventory_with(collectedAt="yesterday"), "collectedAt", "ISO 8601"),
     "port-out-of-range": ("inv.json", _inventory_with(**{"hosts/0/vms/0/Guest/Listeners": [{"LocalAddress": "0.0.0.0", "LocalPort": 70000}]}),
-                          "Guest.Listeners[0].LocalPort", "0 to 65535"),
+                          "Guest.Listeners[0].LocalPort", "1 to 65535"),
 }
 
 

@@ -70,7 +70,19 @@ def compose_document(workloads: list[dict], labels: dict[str, str], registry: st
         document["secrets"] = dict(sorted(secrets.items()))
     if volumes:
         document["volumes"] = dict(sorted(volumes.items()))
-    return document
+    return escape_interpolation(document)
+
+
+def escape_interpolation(value):
+    """Return `value` with every `$` in its strings doubled: Compose interpolates `${...}` anywhere,
+    and no value hyperdock writes (a VMId, a path from the inventory) is meant as a variable."""
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, dict):
+        return {k: escape_interpolation(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [escape_interpolation(v) for v in value]
+    return value
 
 
 def _network(workload: dict) -> str:

@@ -49,6 +49,21 @@ class _PlainDumper(yaml.SafeDumper):
         return True
 
 
+# Line breaks a YAML reader folds into spaces or takes as the end of a line (YAML 1.1 §5.4 counts
+# NEL, LS and PS as breaks) when PyYAML writes them raw; double quotes escape them (\N, \L, \P, \r).
+_BREAKS = frozenset("\r\x85\u2028\u2029")
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    if not data.isascii() or "\r" in data:
+        if any(c in _BREAKS for c in data):
+            return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+    return dumper.represent_str(data)
+
+
+_PlainDumper.add_representer(str, _represent_str)
+
+
 def dump_yaml(document: object) -> str:
     return yaml.dump(document, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100)
 

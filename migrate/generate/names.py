@@ -27,19 +27,26 @@ def unique_labels(items: list[tuple[str, str]]) -> dict[str, str]:
     """Return {key: label} for (key, display name) pairs; labels are unique and stable.
 
     A label that several keys would share gets `-<6 hex of sha256(key)>` on each of them, so
-    adding a VM never renames another one that did not clash.
+    adding a VM never renames another one that did not clash. A suffixed label can meet another
+    VM's own name (`web01`, `WEB01` and a VM named `web01-<hash>`): uniqueness is checked again
+    after every round, and the labels still clashing get a longer hash, until none do.
     """
     base = {key: dns_label(name) for key, name in items}
-    counts: dict[str, int] = {}
-    for label in base.values():
-        counts[label] = counts.get(label, 0) + 1
-    result = {}
-    for key, label in base.items():
-        if counts[label] > 1:
-            suffix = hashlib.sha256(key.encode("utf-8")).hexdigest()[:6]
-            label = f"{label[:MAX_LABEL - 7].rstrip('-')}-{suffix}"
-        result[key] = label
-    return result
+    result = dict(base)
+    for length in _SUFFIX_LENGTHS:
+        holders: dict[str, list[str]] = {}
+        for key, label in result.items():
+            holders.setdefault(label, []).append(key)
+        clashing = [key for keys in holders.values() if len(keys) > 1 for key in keys]
+        if not clashing:
+            return result
+        for key in clashing:
+            suffix = hashlib.sha256(key.encode("utf-8")).hexdigest()[:length]
+            result[key] = f"{base[key][:MAX_LABEL - 1 - length].rstrip('-')}-{suffix}"
+    raise ValueError("two keys share a 32-hex-digit sha256 prefix")  # distinct vmIds never do
+
+
+_SUFFIX_LENGTHS = (6, 10, 16, 24, 32, 32)
 
 
 def env_name(text: str) -> str:
