@@ -70,9 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     pkg = commands.add_parser("package", help="fill the build contexts of generate from an extracted content folder")
     pkg.add_argument("plan_dir", type=Path, help="folder holding plan.json and containers/ (from generate)")
     pkg.add_argument("--content", required=True, type=Path, metavar="DIR",
-                     help="extraction folder: DIR/<vmId>/manifest.json (Get-HyperdockInventory.ps1 -ExtractContent)")
+                     help="extraction folder DIR/<vmId>/manifest.json (Get-HyperdockInventory.ps1 -ExtractContent), or a zip of it")
     pkg.add_argument("--max-file-mib", type=_positive, default=512, help="larger files are left out (reported)")
     pkg.add_argument("--max-layer-mib", type=_positive, default=8192, help="a larger application layer is refused")
+    pkg.add_argument("--max-archive-mib", type=_positive, default=65536,
+                     help="a zip archive given as --content that unpacks to more is refused")
 
     imp = commands.add_parser("import", help="turn another tool's export into a hyperdock/inventory@1 file")
     imp.add_argument("format", choices=("azure-migrate", "app2container"))
@@ -207,7 +209,8 @@ def _generate(args: argparse.Namespace) -> int:
 def _package(args: argparse.Namespace) -> int:
     from .package.build import PackageOptions, package, summary_lines
 
-    options = PackageOptions(max_file_bytes=args.max_file_mib * 1024 * 1024, max_layer_bytes=args.max_layer_mib * 1024 * 1024)
+    options = PackageOptions(max_file_bytes=args.max_file_mib * 1024 * 1024, max_layer_bytes=args.max_layer_mib * 1024 * 1024,
+                             max_archive_bytes=args.max_archive_mib * 1024 * 1024)
     document = package(args.plan_dir, args.content, options)
     for line in summary_lines(document):
         print(f"hyperdock: {line}", file=sys.stderr)

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -358,3 +359,69 @@ def test_secrets_in_section_files_and_other_configuration_never_reach_the_contex
     assert "Smtp__Password" in {p["env"] for p in report["parameters"]}
     for secret in (b"Planted-Secret-5", b"Planted-Secret-6", b"Planted-Secret-7", b"Planted-Secret-8"):
         assert secret not in b"".join(snapshot(out).values()), secret
+
+
+# --- an extraction as a zip archive ------------------------------------------------------------
+
+def zip_of(folder: Path, archive: Path, extra: dict[str, bytes] | None = None, links: dict[str, str] | None = None,
+           prefix: str = "") -> Path:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                bundle.write(path, prefix + path.relative_to(folder).as_posix())
+        for name, data in (extra or {}).items():
+            bundle.writestr(name, data)
+        for name, target in (links or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (0o120777 << 16)
+            bundle.writestr(info, target)
+    return archive
+
+
+def test_a_zip_of_the_sample_extraction_packages_like_the_folder(out, tmp_path, capsys):
+    archive = zip_of(EXAMPLE, tmp_path / "extract.zip", prefix="extract/")
+    code, err = package(out, archive, capsys=capsys)
+    assert code == 0, err
+    report = json.loads((out / "package.json").read_text())
+    assert report["content"] == "extract.zip"
+    assert (out / "containers" / "web01" / "content" / "webshop-api" / "Default.aspx").is_file()
+    assert not list(out.glob(".hyperdock-extract-*"))
+
+
+ZIP_HOSTILE = {
+    "zip-slip": ({"../../outside.txt": b"x"}, None, "'..' segment"),
+    "zip-slip-backslash": ({"..\\..\\outside.txt": b"x"}, None, "'..' segment"),
+    "absolute": ({"/etc/cron.d/x": b"x"}, None, "absolute"),
+    "drive": ({"C:/Windows/x.dll": b"x"}, None, "absolute"),
+    "symlink": (None, {f"{WEB02}/webshop/link": "/etc/passwd"}, "symbolic link"),
+    "case-duplicate": ({f"{WEB02}/WEBSHOP/Default.aspx": b"x"}, None, "appears twice"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ZIP_HOSTILE))
+def test_hostile_zip_is_refused_with_one_line(case, out, tmp_path, capsys):
+    extra, links, expected = ZIP_HOSTILE[case]
+    web02_extraction(tmp_path / "extract")
+    archive = zip_of(tmp_path / "extract", tmp_path / "hostile.zip", extra, links)
+    before = snapshot(out)
+    code, err = package(out, archive, capsys=capsys)
+    assert code == 2 and err.count("\n") == 1 and expected in err and "hostile.zip" in err, err
+    assert snapshot(out) == before and not (tmp_path / "outside.txt").exists()
+
+
+def test_zip_bomb_stops_at_the_limit(out, tmp_path, capsys):
+    web02_extraction(tmp_path / "extract")
+    archive = zip_of(tmp_path / "extract", tmp_path / "bomb.zip", {f"{WEB02}/webshop/zeros.bin": bytes(8 * 1024 * 1024)})
+    assert archive.stat().st_size < 200_000
+    before = snapshot(out)
+    code, err = package(out, archive, "--max-archive-mib", "4", capsys=capsys)
+    assert code == 2 and "unpacks to more than" in err and snapshot(out) == before
+
+
+def test_errors_inside_a_zip_name_the_archive(out, tmp_path, capsys):
+    manifest = web02_extraction(tmp_path / "extract")
+    manifest["parts"][0]["files"][0]["sha256"] = "0" * 64
+    write_manifest(tmp_path / "extract", WEB02, manifest)
+    archive = zip_of(tmp_path / "extract", tmp_path / "tampered.zip")
+    code, err = package(out, archive, capsys=capsys)
+    assert code == 2 and f"tampered.zip!/{WEB02}/manifest.json" in err and "SHA-256 differs" in err, err

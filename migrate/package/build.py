@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from ..errors import InputError
 from ..generate.names import env_name, unique_labels
 from ..output import to_json, write_file
 from ..plan_reader import read_plan
+from .archive import is_archive, unpack
 from .configs import (SCANNED_EXTENSIONS, ConfigError, holds_secret, is_config_file, rewrite_config,
                       rewrite_json_settings)
 from .extraction import Extraction, Part, copy_verified, read_extraction, unlisted_files
@@ -51,6 +53,7 @@ gmsa.ps1
 class PackageOptions:
     max_file_bytes: int = 512 * 1024 * 1024      # a larger file is left out, with its reason
     max_layer_bytes: int = 8 * 1024 * 1024 * 1024  # a larger application layer is refused
+    max_archive_bytes: int = 64 * 1024 * 1024 * 1024  # a zip that unpacks to more is refused
 
 
 def package(plan_dir: Path, content_dir: Path, options: PackageOptions = PackageOptions()) -> dict:
@@ -60,8 +63,21 @@ def package(plan_dir: Path, content_dir: Path, options: PackageOptions = Package
     inconsistent extraction.
     """
     plan = read_plan(plan_dir / "plan.json")
+    if is_archive(content_dir):
+        # Beside the build contexts: the same disk, not a small /tmp.
+        with tempfile.TemporaryDirectory(prefix=".hyperdock-extract-", dir=plan_dir) as temporary:
+            root = unpack(content_dir, Path(temporary), options.max_archive_bytes)
+            try:
+                return _fill(plan, plan_dir, root, content_dir.name, options)
+            except InputError as exc:  # name the archive, not the temporary folder
+                raise InputError(exc.where.replace(temporary, f"{content_dir}!"), exc.message, exc.field) from None
     if not content_dir.is_dir():
-        raise InputError(str(content_dir), "not a folder: expected the extraction folder (DIR/<vmId>/manifest.json)")
+        raise InputError(str(content_dir), "neither a folder nor a zip archive: expected the extraction "
+                                           "(DIR/<vmId>/manifest.json)")
+    return _fill(plan, plan_dir, content_dir, content_dir.name, options)
+
+
+def _fill(plan: dict, plan_dir: Path, content_dir: Path, shown: str, options: PackageOptions) -> dict:
     labels = unique_labels([(w["vmId"], w["name"]) for w in plan["workloads"]])
     workloads = [w for w in plan["workloads"] if w["target"] in ("process", "hyperv")]
     staged: list[tuple[Path, list[str]]] = []
@@ -87,7 +103,7 @@ def package(plan_dir: Path, content_dir: Path, options: PackageOptions = Package
     for r in reports:
         if r["parts"]:
             write_file(plan_dir / "containers" / r["label"] / ".dockerignore", DOCKERIGNORE)
-    document = {"schema": PACKAGE_SCHEMA_ID, "content": content_dir.name, "workloads": reports}
+    document = {"schema": PACKAGE_SCHEMA_ID, "content": shown, "workloads": reports}
     write_file(plan_dir / "package.json", to_json(document))
     return document
 
