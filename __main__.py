@@ -35,8 +35,13 @@ stack_plan = plan_stack(settings, Path(__file__).resolve().parent)
 common = {
     "docker_version": config.get("dockerVersion") or None,
     "docker_sha256": config.get("dockerSha256") or None,
+    "compose_version": config.get("composeVersion") or None,
+    "compose_sha256": config.get("composeSha256") or None,
     "nat_subnet": config.get("natSubnet") or None,
 }
+if config.get("domain"):
+    common.update(domain=config.get("domain"), domain_user=config.get("domainUser") or "",
+                  domain_ou_path=config.get("domainOuPath") or None, domain_password=config.get_secret("domainPassword"))
 azure_args, onprem_args = {}, {}
 for spec in stack_plan.hosts:
     if spec.platform == "azure":
@@ -105,10 +110,9 @@ for w in stack_plan.workloads:
     if isinstance(host, AzureContainerHost):
         target = {"azure_vm": {"resource_group_name": host.resource_group_name, "vm_name": host.vm_name,
                                "location": settings["location"]}}
-        depends = [host.setup]
     else:
         target = {"connection": host.connection}
-        depends = [host.runtime]
+    depends = [host.runtime]  # the last host step: after the restart, with the runtime ready
     ContainerWorkload(w.name, {
         "container_name": w.name, "image": w.image, "isolation": w.isolation, "ports": list(w.ports),
         "secrets": {n: pulumi.Output.secret(secrets[w.name][n]) for n in w.secret_names},

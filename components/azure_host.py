@@ -5,8 +5,9 @@ over HTTPS, SSH) only from the private CIDRs given. Managed identity, boot diagn
 patching, encryption at host (needs the subscription feature Microsoft.Compute/EncryptionAtHost),
 Trusted Launch on process-isolation hosts; Hyper-V isolation hosts (nested virtualization) leave
 `securityType` out, a standard VM, unless Trusted Launch is asked for. The admin password is a Pulumi secret
-(generated when not given). The host is set up by a managed Run Command running
-`host_setup.setup_script`.
+(generated when not given). The host is set up by managed Run Commands in sequence (host_setup):
+features → optional domain join → restart when requested → a pause on the Pulumi machine → the
+runtime step, which first checks that the last boot time changed. Workloads depend on that last step.
 """
 
 
@@ -17,7 +18,11 @@ import pulumi
 import pulumi_random
 from pulumi_azure_native import compute, network, resources
 
-from .host_setup import host_setup_for, setup_script
+from .host_setup import (
+    DomainJoin, domain_join_for, domain_join_script, features_script, host_setup_for, reboot_script, runtime_script,
+    steps_digest,
+)
+from .reboot_pause import reboot_pause
 from migrate.azure_facts import HOST_MANAGEMENT_PORTS
 
 from .validation import (
@@ -59,8 +64,20 @@ class AzureContainerHostArgs(TypedDict, total=False):
     """Pinned Docker CE version."""
     docker_sha256: Optional[str]
     """SHA-256 of the Docker zip, verified when given."""
+    compose_version: str
+    """Pinned Docker Compose plugin version."""
+    compose_sha256: Optional[str]
+    """SHA-256 of the Docker Compose plugin, verified when given."""
     nat_subnet: Optional[str]
     """Private subnet of the Docker nat network."""
+    domain: Optional[str]
+    """Active Directory domain to join (gMSA needs a domain-joined host); none by default."""
+    domain_user: Optional[str]
+    """Account allowed to join computers, DOMAIN\\user or user@domain."""
+    domain_password: pulumi.Input[str]
+    """Password of domain_user (secret); sent as a Run Command protected parameter."""
+    domain_ou_path: Optional[str]
+    """Organizational unit for the computer account, e.g. OU=Hosts,DC=contoso,DC=local."""
     encryption_at_host: bool
     """Encrypt temp disks and caches at the host; default true. Needs the subscription feature
     Microsoft.Compute/EncryptionAtHost registered, or VM creation fails."""
@@ -99,7 +116,9 @@ class AzureHostSettings:
     encryption_at_host: bool
     management_cidrs: list[str]
     admin_username: str
-    setup_script: str
+    features_script: str
+    runtime_script: str
+    domain_join: Optional[DomainJoin]
 
 
 def azure_host_settings(args: AzureContainerHostArgs) -> AzureHostSettings:
@@ -114,10 +133,10 @@ def azure_host_settings(args: AzureContainerHostArgs) -> AzureHostSettings:
     cidrs = validate_management_cidrs(args.get("management_cidrs", []))
     admin_username = args.get("admin_username", "hyperdock")
     validate_admin_username(admin_username)
-    setup = host_setup_for(host_os, isolation, args)
+    setup = host_setup_for(host_os, isolation, args, nested=True)
     encryption = validate_encryption_at_host(args.get("encryption_at_host", True))
     return AzureHostSettings(isolation, vm_size, sku, host_os, security_type, encryption, cidrs, admin_username,
-                             setup_script(setup))
+                             features_script(setup), runtime_script(setup), domain_join_for(args))
 
 
 class AzureContainerHost(pulumi.ComponentResource):
@@ -138,8 +157,7 @@ class AzureContainerHost(pulumi.ComponentResource):
         # Validation first: a bad setting raises before anything is registered.
         settings = azure_host_settings(args)
         isolation, vm_size, sku = settings.isolation, settings.vm_size, settings.image_sku
-        security_type, cidrs, admin_username, script = (settings.security_type, settings.management_cidrs,
-                                                        settings.admin_username, settings.setup_script)
+        security_type, cidrs, admin_username = settings.security_type, settings.management_cidrs, settings.admin_username
 
         super().__init__("hyperdock:index:AzureContainerHost", name, {"hostOs": settings.host_os, "isolation": isolation}, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -222,11 +240,25 @@ class AzureContainerHost(pulumi.ComponentResource):
             # The password is a secret input; this keeps the whole osProfile encrypted in state too.
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["osProfile"]))
 
-        self.setup = compute.VirtualMachineRunCommandByVirtualMachine(
-            f"{name}-setup", resource_group_name=group_name, vm_name=self.vm.name, location=location,
-            run_command_name="hyperdock-host-setup", source={"script": script},
-            treat_failure_as_deployment_failure=True, timeout_in_seconds=3600, tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.vm]))
+        def run_command(step: str, script: str, after: list, **extra) -> compute.VirtualMachineRunCommandByVirtualMachine:
+            return compute.VirtualMachineRunCommandByVirtualMachine(
+                f"{name}-{step}", resource_group_name=group_name, vm_name=self.vm.name, location=location,
+                run_command_name=f"hyperdock-{step}", source={"script": script},
+                treat_failure_as_deployment_failure=True, timeout_in_seconds=3600, tags=tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after), **extra)
+
+        self.features = run_command("features", settings.features_script, [self.vm])
+        before_reboot, steps = self.features, [settings.features_script]
+        if settings.domain_join is not None:
+            join = domain_join_script(settings.domain_join)
+            before_reboot, steps = run_command(
+                "domain-join", join, [self.features],
+                protected_parameters=[{"name": "JoinPassword", "value": pulumi.Output.secret(args["domain_password"])}]
+            ), steps + [join]
+        digest = steps_digest(*steps)
+        self.reboot = run_command("reboot", reboot_script(digest), [before_reboot])
+        pause = reboot_pause(f"{name}-reboot-pause", self, self.reboot, [digest])
+        self.runtime = run_command("runtime", settings.runtime_script, [pause])
 
         self.vm_id = self.vm.id
         self.vm_name = self.vm.name

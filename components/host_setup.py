@@ -1,8 +1,16 @@
 """The PowerShell that makes a Windows Server a container host. Pure: no Pulumi resources here.
 
-Steps (windows-containers.md §6.1): the `Containers` feature, plus `Hyper-V` when Hyper-V
-isolation is wanted; a reboot when Windows asks for one; the container runtime; `nat`
-networking; base images that match the host build pulled ahead of the first workload.
+Steps (windows-containers.md §6.1), each its own script so the components can sequence them:
+1. `features_script`: the `Containers` feature, plus Hyper-V for Hyper-V isolation. On Azure
+   nested-virtualization VMs Hyper-V is enabled with `Enable-WindowsOptionalFeature -Online
+   -FeatureName Microsoft-Hyper-V -All`: `Install-WindowsFeature Hyper-V` is reported to fail its
+   prerequisite check there (Virtualization-Documentation#1975, [I]). When Windows wants a
+   restart, the script records the current last boot time in REBOOT_MARKER.
+2. `domain_join_script` (optional): `Add-Computer` with a credential; records the same marker.
+3. `reboot_script`: restarts the host only while the marker holds the current boot time.
+4. `runtime_script`: first the wait: if the marker exists, the last boot time must differ from
+   it (the host went down and came back), else it fails; then the features are verified and the
+   runtime, compose plugin, network and base images installed, and READY_MARKER written.
 
 Runtime: Docker CE (Moby) static binaries, pinned. Chosen over containerd + nerdctl because
 everything hyperdock generates speaks Docker: `docker run --isolation=process|hyperv`,
@@ -11,14 +19,22 @@ Microsoft's own install-docker-ce.ps1 registers it the same way (`dockerd --regi
 S18). Kubernetes nodes use containerd (>= 1.7 for Hyper-V isolated pods) from their own
 distribution; hyperdock's hosts are not Kubernetes nodes.
 
-Every step is idempotent, so the script can run again after the reboot or on the next `pulumi up`.
-Every value that comes from configuration is quoted with `ps_quote`.
+Docker Compose: the static Docker zip holds docker.exe and dockerd.exe only (docs.docker.com
+engine/install/binaries), so the compose plugin is installed too: the pinned
+`docker-compose-windows-x86_64.exe` release of docker/compose, optionally checked against a
+SHA-256, into `%ProgramFiles%\Docker\cli-plugins` (one of the docker CLI's system plugin folders
+on Windows, docker/cli `cli-plugins/manager/manager_windows.go`).
+
+Every step is idempotent, so it can run again on the next `pulumi up`. Every value that comes
+from configuration is quoted with `ps_quote`; daemon.json is written by a JSON serializer.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import ipaddress
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -30,13 +46,20 @@ from migrate.images import OS_BUILDS
 # docker-<version>.zip is listed under win/static/stable/x86_64/ before the first `pulumi up`.
 DOCKER_VERSION = "27.5.1"
 DOCKER_URL = "https://download.docker.com/win/static/stable/x86_64/docker-{version}.zip"
+# docker/compose release asset names: docker-compose-windows-x86_64.exe under releases/download/v<version>/
+# (seen for v2.39.x in public install scripts; the release page itself was not reachable here [U]).
+COMPOSE_VERSION = "2.39.4"
+COMPOSE_URL = "https://github.com/docker/compose/releases/download/v{version}/docker-compose-windows-x86_64.exe"
 STATE_DIR = "C:\\ProgramData\\hyperdock"
 READY_MARKER = STATE_DIR + "\\host-ready"
-TASK_NAME = "hyperdock-host-setup"
+REBOOT_MARKER = STATE_DIR + "\\reboot-requested"
+# cmd.exe's command-line limit, the shell Win32-OpenSSH runs commands in by default (pulumi-practices.md §5.3).
+CMD_LIMIT = 8191
 
 _VERSION = re.compile(r"\d+\.\d+\.\d+")
 _SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
 _IMAGE = re.compile(r"mcr\.microsoft\.com/[a-z0-9._/-]+:[A-Za-z0-9._-]+")
+_DOMAIN = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
 
 
 class SetupError(ValueError):
@@ -47,17 +70,42 @@ class SetupError(ValueError):
 class HostSetup:
     host_os: str = "ltsc2025"
     hyperv: bool = False
+    nested: bool = False                # an Azure VM: Hyper-V through Enable-WindowsOptionalFeature
     docker_version: str = DOCKER_VERSION
     docker_sha256: str | None = None
+    compose_version: str = COMPOSE_VERSION
+    compose_sha256: str | None = None
     nat_subnet: str | None = None
     base_images: tuple[str, ...] = field(default=())
 
 
-def host_setup_for(host_os: str, isolation: str, args) -> HostSetup:
-    """Return the setup a host component's args ask for (docker_version, docker_sha256, nat_subnet)."""
-    return HostSetup(host_os=host_os, hyperv=isolation != "process",
+@dataclass(frozen=True, slots=True)
+class DomainJoin:
+    """An Active Directory domain to join (gMSA needs a domain-joined host); the password stays a secret."""
+
+    domain: str
+    user: str                           # DOMAIN\user or user@domain, allowed to join computers
+    ou_path: str | None = None
+
+
+def host_setup_for(host_os: str, isolation: str, args, nested: bool = False) -> HostSetup:
+    """Return the setup a host component's args ask for (docker_*, compose_*, nat_subnet)."""
+    return HostSetup(host_os=host_os, hyperv=isolation != "process", nested=nested,
                      docker_version=args.get("docker_version") or DOCKER_VERSION,
-                     docker_sha256=args.get("docker_sha256"), nat_subnet=args.get("nat_subnet"))
+                     docker_sha256=args.get("docker_sha256"),
+                     compose_version=args.get("compose_version") or COMPOSE_VERSION,
+                     compose_sha256=args.get("compose_sha256"), nat_subnet=args.get("nat_subnet"))
+
+
+def domain_join_for(args) -> DomainJoin | None:
+    """Return the domain join a host component's args ask for (domain, domain_user, domain_ou_path), or None."""
+    if not args.get("domain"):
+        return None
+    join = DomainJoin(args["domain"], args.get("domain_user") or "", args.get("domain_ou_path") or None)
+    validate_domain_join(join)
+    if args.get("domain_password") is None:
+        raise SetupError("domainPassword: joining a domain needs the join account's password, as a secret")
+    return join
 
 
 def default_base_images(host_os: str) -> tuple[str, ...]:
@@ -74,6 +122,10 @@ def validate_setup(setup: HostSetup) -> None:
         raise SetupError(f"dockerVersion: expected a version like {DOCKER_VERSION}, got {setup.docker_version!r}")
     if setup.docker_sha256 is not None and not _SHA256.fullmatch(setup.docker_sha256):
         raise SetupError("dockerSha256: expected 64 hexadecimal characters")
+    if not _VERSION.fullmatch(setup.compose_version):
+        raise SetupError(f"composeVersion: expected a version like {COMPOSE_VERSION}, got {setup.compose_version!r}")
+    if setup.compose_sha256 is not None and not _SHA256.fullmatch(setup.compose_sha256):
+        raise SetupError("composeSha256: expected 64 hexadecimal characters")
     if setup.nat_subnet is not None:
         try:
             network = ipaddress.ip_network(setup.nat_subnet, strict=True)
@@ -86,15 +138,33 @@ def validate_setup(setup: HostSetup) -> None:
             raise SetupError(f"baseImages: {image!r} must be an mcr.microsoft.com image pinned to a tag (no latest)")
 
 
+def validate_domain_join(join: DomainJoin) -> None:
+    """Raise SetupError for a domain, account or OU that cannot be right."""
+    if not _DOMAIN.fullmatch(join.domain):
+        raise SetupError(f"domain: {join.domain!r} is not a DNS domain name (e.g. contoso.local)")
+    if not re.fullmatch(r"[^\x00-\x1f]{1,256}", join.user) or ("\\" not in join.user and "@" not in join.user):
+        raise SetupError(f"domainUser: expected DOMAIN\\user or user@domain, got {join.user!r}")
+    if join.ou_path is not None and not re.fullmatch(r"(OU|CN)=[^\x00-\x1f]+", join.ou_path, re.IGNORECASE):
+        raise SetupError(f"domainOuPath: expected a distinguished name like OU=Hosts,DC=contoso,DC=local, got {join.ou_path!r}")
+
+
 def host_features(hyperv: bool) -> list[str]:
     """Return the Windows features a container host needs (§6.1): Hyper-V only for Hyper-V isolation."""
     return ["Containers", "Hyper-V"] if hyperv else ["Containers"]
 
 
-def features_block(hyperv: bool) -> list[str]:
+_BOOT_TIME = "[string] (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime.ToUniversalTime().Ticks"
+
+
+def _installed_by_feature_cmdlets(setup: HostSetup) -> list[str]:
+    """The features Install-WindowsFeature handles: all of them, except Hyper-V on a nested VM."""
+    return [f for f in host_features(setup.hyperv) if not (setup.nested and f == "Hyper-V")]
+
+
+def features_block(setup: HostSetup) -> list[str]:
     """Install the features; leave `$restartNeeded` telling whether Windows wants a reboot."""
-    return [
-        f"$features = @({ps_list(host_features(hyperv))})",
+    lines = [
+        f"$features = @({ps_list(_installed_by_feature_cmdlets(setup))})",
         "$missing = @($features | Where-Object { (Get-WindowsFeature -Name $_).InstallState -ne 'Installed' })",
         "$restartNeeded = $false",
         "if ($missing.Count -gt 0) {",
@@ -105,14 +175,58 @@ def features_block(hyperv: bool) -> list[str]:
         "    $restartNeeded = $true",
         "}",
     ]
+    if setup.hyperv and setup.nested:
+        # Virtualization-Documentation#1975: on Azure nested VMs the optional-feature route works.
+        lines += [
+            "$hyperv = Get-WindowsOptionalFeature -Online -FeatureName 'Microsoft-Hyper-V'",
+            "if ($hyperv.State -ne 'Enabled') {",
+            "    $enabled = Enable-WindowsOptionalFeature -Online -FeatureName 'Microsoft-Hyper-V' -All -NoRestart",
+            "    if ($enabled.RestartNeeded -or $hyperv.State -eq 'EnablePending') { $restartNeeded = $true }",
+            "}",
+        ]
+    return lines
 
 
-def verify_block(hyperv: bool) -> list[str]:
-    """Fail unless every feature reports Installed (after the reboot)."""
+def request_reboot_block() -> list[str]:
+    """When `$restartNeeded`, record the current last boot time: the reboot and wait steps compare against it."""
     return [
-        f"foreach ($feature in @({ps_list(host_features(hyperv))})) {{",
+        f"$stateDir = {ps_quote(STATE_DIR)}",
+        "New-Item -ItemType Directory -Force -Path $stateDir | Out-Null",
+        "if ($restartNeeded) {",
+        f"    Set-Content -LiteralPath {ps_quote(REBOOT_MARKER)} -Value ({_BOOT_TIME}) -Encoding ASCII",
+        "}",
+        "Write-Output ('RestartNeeded={0}' -f $restartNeeded)",
+    ]
+
+
+def verify_block(setup: HostSetup) -> list[str]:
+    """Fail unless every feature is installed (after the reboot)."""
+    lines = [
+        f"foreach ($feature in @({ps_list(_installed_by_feature_cmdlets(setup))})) {{",
         "    $state = (Get-WindowsFeature -Name $feature).InstallState",
         "    if ($state -ne 'Installed') { throw ('feature {0} is {1}, expected Installed' -f $feature, $state) }",
+        "}",
+    ]
+    if setup.hyperv and setup.nested:
+        lines += [
+            "$state = (Get-WindowsOptionalFeature -Online -FeatureName 'Microsoft-Hyper-V').State",
+            "if ([string] $state -ne 'Enabled') { throw ('Microsoft-Hyper-V is {0}, expected Enabled' -f $state) }",
+        ]
+    return lines
+
+
+def wait_block() -> list[str]:
+    """After a requested reboot, the last boot time must have changed: the host went down and came back."""
+    return [
+        f"$marker = {ps_quote(REBOOT_MARKER)}",
+        "if (Test-Path -LiteralPath $marker) {",
+        "    $before = (Get-Content -LiteralPath $marker -Raw).Trim()",
+        f"    $boot = {_BOOT_TIME}",
+        "    if ($boot -eq $before) {",
+        "        throw 'the host has not restarted yet (its last boot time is unchanged); run pulumi up again once it has'",
+        "    }",
+        "    Remove-Item -LiteralPath $marker",
+        "    Write-Output 'restarted'",
         "}",
     ]
 
@@ -153,14 +267,44 @@ def docker_block(setup: HostSetup) -> list[str]:
     return lines
 
 
+def compose_block(setup: HostSetup) -> list[str]:
+    """Install the pinned Docker Compose plugin into the CLI's system plugin folder; skip it when present."""
+    lines = [
+        f"$composeVersion = {ps_quote(setup.compose_version)}",
+        "$pluginDir = Join-Path -Path $env:ProgramFiles -ChildPath 'Docker\\cli-plugins'",
+        "$compose = Join-Path -Path $pluginDir -ChildPath 'docker-compose.exe'",
+        "$installedCompose = ''",
+        "if (Test-Path -LiteralPath $compose) { $installedCompose = ([string] (& $compose version --short)).Trim().TrimStart('v') }",
+        "if ($installedCompose -ne $composeVersion) {",
+        "    New-Item -ItemType Directory -Force -Path $pluginDir | Out-Null",
+        "    $download = Join-Path -Path $env:TEMP -ChildPath 'docker-compose.exe'",
+        f"    Invoke-WebRequest -UseBasicParsing -Uri ({ps_quote(COMPOSE_URL.replace('{version}', '{0}'))} -f $composeVersion) -OutFile $download",
+    ]
+    if setup.compose_sha256:
+        lines += [
+            f"    if ((Get-FileHash -Algorithm SHA256 -LiteralPath $download).Hash -ne {ps_quote(setup.compose_sha256.upper())}) {{",
+            "        throw 'the Docker Compose download does not match composeSha256'",
+            "    }",
+        ]
+    lines += [
+        "    Move-Item -LiteralPath $download -Destination $compose -Force",
+        "}",
+    ]
+    return lines
+
+
+def daemon_json(setup: HostSetup) -> str:
+    """Return daemon.json's text, built by a JSON serializer (no value can add keys)."""
+    config = {"fixed-cidr": setup.nat_subnet} if setup.nat_subnet else {}
+    return json.dumps(config, sort_keys=True)
+
+
 def network_block(setup: HostSetup) -> list[str]:
     """Configure the `nat` network Docker creates at start (its subnet, when one is given)."""
-    config = {"fixed-cidr": setup.nat_subnet} if setup.nat_subnet else {}
-    body = "{}" if not config else '{"fixed-cidr": "' + setup.nat_subnet + '"}'
     return [
         "$configDir = Join-Path -Path $env:ProgramData -ChildPath 'docker\\config'",
         "New-Item -ItemType Directory -Force -Path $configDir | Out-Null",
-        f"$daemonJson = {ps_quote(body)}",
+        f"$daemonJson = {ps_quote(daemon_json(setup))}",
         "$daemonFile = Join-Path -Path $configDir -ChildPath 'daemon.json'",
         "$changed = -not (Test-Path -LiteralPath $daemonFile) -or (Get-Content -LiteralPath $daemonFile -Raw) -ne $daemonJson",
         "if ($changed) { Set-Content -LiteralPath $daemonFile -Value $daemonJson -NoNewline -Encoding ASCII }",
@@ -168,6 +312,8 @@ def network_block(setup: HostSetup) -> list[str]:
         "Start-Service -Name 'docker'",
         "& docker network inspect nat | Out-Null",
         "if ($LASTEXITCODE -ne 0) { throw 'the nat network is missing' }",
+        "& docker compose version",
+        "if ($LASTEXITCODE -ne 0) { throw 'docker compose is not available' }",
     ]
 
 
@@ -186,60 +332,67 @@ def _script(*blocks: list[str]) -> str:
     return "\n".join(head + [line for block in blocks for line in block]) + "\n"
 
 
-def setup_script(setup: HostSetup) -> str:
-    """Return the one-shot, reboot-aware script for hosts set up by Azure Run Command.
+def features_script(setup: HostSetup) -> str:
+    """Step 1: install the features; record the boot time when a restart is needed."""
+    validate_setup(setup)
+    return _script(features_block(setup), request_reboot_block())
 
-    If the features need a reboot it saves itself, registers a startup task that runs it again,
-    reboots in 15 seconds (so the Run Command reports success first) and stops; the second run
-    finishes the setup, writes the ready marker workloads wait for, and removes the task.
+
+def domain_join_script(join: DomainJoin, password: str | None = None) -> str:
+    """Step 2 (optional): join the domain unless joined; record the boot time for the restart.
+
+    With `password` it is written into the script (the caller keeps the script secret, e.g. SSH
+    stdin marked secret); without, it is the script parameter `-JoinPassword` (Run Command's
+    protected parameters).
     """
-    validate_setup(setup)
-    resume = [
-        f"$stateDir = {ps_quote(STATE_DIR)}",
-        "New-Item -ItemType Directory -Force -Path $stateDir | Out-Null",
-        "if ($restartNeeded) {",
-        "    $self = Join-Path -Path $stateDir -ChildPath 'host-setup.ps1'",
-        "    Set-Content -LiteralPath $self -Value $MyInvocation.MyCommand.ScriptBlock.ToString() -Encoding UTF8",
-        "    $action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument ('-NoProfile -ExecutionPolicy Bypass -File \"{0}\"' -f $self)",
-        "    $trigger = New-ScheduledTaskTrigger -AtStartup",
-        f"    Register-ScheduledTask -TaskName {ps_quote(TASK_NAME)} -Action $action -Trigger $trigger -User 'SYSTEM' -RunLevel Highest -Force | Out-Null",
-        "    & shutdown.exe /r /t 15 /c 'hyperdock: container host features installed'",
-        "    return",
+    validate_domain_join(join)
+    head = [] if password is not None else ["param([string] $JoinPassword)"]
+    value = ps_quote(password) if password is not None else "$JoinPassword"
+    join_args = ["    $joinArgs = @{ DomainName = $domain; Credential = $credential; Force = $true }"]
+    if join.ou_path:
+        join_args.append(f"    $joinArgs['OUPath'] = {ps_quote(join.ou_path)}")
+    body = [
+        f"$domain = {ps_quote(join.domain)}",
+        "$restartNeeded = $false",
+        "if ((Get-CimInstance -ClassName Win32_ComputerSystem).Domain -ne $domain) {",
+        f"    $secure = ConvertTo-SecureString -String {value} -AsPlainText -Force",
+        f"    $credential = New-Object -TypeName System.Management.Automation.PSCredential -ArgumentList {ps_quote(join.user)}, $secure",
+        *join_args,
+        "    Add-Computer @joinArgs",
+        "    $restartNeeded = $true",
         "}",
     ]
-    finish = [
-        f"Set-Content -LiteralPath {ps_quote(READY_MARKER)} -Value {ps_quote(setup.docker_version)}",
-        f"Unregister-ScheduledTask -TaskName {ps_quote(TASK_NAME)} -Confirm:$false -ErrorAction SilentlyContinue",
-    ]
-    return _script(features_block(setup.hyperv), resume, verify_block(setup.hyperv), docker_block(setup),
-                   network_block(setup), prepull_block(setup), finish)
+    return "\n".join(head) + ("\n" if head else "") + _script(body, request_reboot_block())
 
 
-def install_features_script(setup: HostSetup) -> str:
-    """On-prem step 1: install the features; print whether a reboot is needed."""
-    validate_setup(setup)
-    return _script(features_block(setup.hyperv), ["Write-Output ('RestartNeeded={0}' -f $restartNeeded)"])
+def steps_digest(*scripts: str) -> str:
+    """A short hash of the steps before the restart: the restart step reruns whenever it changes."""
+    return hashlib.sha256("\0".join(scripts).encode("utf-8")).hexdigest()[:12]
 
 
-def reboot_script() -> str:
-    """On-prem step 2: reboot in a few seconds, detached so the SSH command returns first; only
-    while a feature is InstallPending, so running it again is harmless."""
-    return _script([
-        "if (@(Get-WindowsFeature | Where-Object { $_.InstallState -eq 'InstallPending' }).Count -eq 0) {",
-        "    Write-Output 'no reboot needed'",
+def reboot_script(after: str = "") -> str:
+    """Step 3: restart in a few seconds, detached so the command returns first; only while a restart
+    was requested since the last boot, so running it again is harmless. `after` (steps_digest of
+    the steps before) changes the script, so Run Command and SSH run it again when they change."""
+    return (f"# after steps {after}\n" if after else "") + _script([
+        f"$marker = {ps_quote(REBOOT_MARKER)}",
+        f"$boot = {_BOOT_TIME}",
+        "if (-not (Test-Path -LiteralPath $marker) -or (Get-Content -LiteralPath $marker -Raw).Trim() -ne $boot) {",
+        "    Write-Output 'no restart needed'",
         "    return",
         "}",
-        "& shutdown.exe /r /t 5 /c 'hyperdock: container host features installed'",
-        "Write-Output 'rebooting'",
+        "& shutdown.exe /r /t 10 /c 'hyperdock: container host features or domain join need a restart'",
+        "Write-Output ('restarting; last boot {0}' -f $boot)",
     ])
 
 
 def runtime_script(setup: HostSetup) -> str:
-    """On-prem step 3 (after the reboot): verify the features, then runtime, network, images, marker."""
+    """Step 4: wait for the restart, verify the features, then runtime, compose, network, images, marker."""
     validate_setup(setup)
     finish = [f"New-Item -ItemType Directory -Force -Path {ps_quote(STATE_DIR)} | Out-Null",
               f"Set-Content -LiteralPath {ps_quote(READY_MARKER)} -Value {ps_quote(setup.docker_version)}"]
-    return _script(verify_block(setup.hyperv), docker_block(setup), network_block(setup), prepull_block(setup), finish)
+    return _script(wait_block(), verify_block(setup), docker_block(setup), compose_block(setup), network_block(setup),
+                   prepull_block(setup), finish)
 
 
 def encoded_command(script: str) -> str:
@@ -250,3 +403,25 @@ def encoded_command(script: str) -> str:
     """
     encoded = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
     return f"powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand {encoded}"
+
+
+# Reads the whole script from standard input and runs it: for scripts too long for a command line,
+# and for scripts holding secrets (stdin is not visible in a process list). pulumi-command sends
+# `stdin` and then closes it, so ReadToEnd returns; not tried on a Windows host here [I].
+STDIN_RUNNER = encoded_command(
+    "$ErrorActionPreference = 'Stop'\n"
+    "$text = [Console]::In.ReadToEnd()\n"
+    "Invoke-Expression -Command $text\n")
+
+
+def remote_invocation(script: str, secret: bool = False) -> tuple[str, str | None]:
+    """Return (command line, stdin) that run `script` over SSH.
+
+    The script goes on the command line as -EncodedCommand while that stays within cmd.exe's
+    8,191 characters; longer scripts, and scripts holding secrets, go through stdin to a short
+    runner instead.
+    """
+    command = encoded_command(script)
+    if secret or len(command) > CMD_LIMIT:
+        return STDIN_RUNNER, script
+    return command, None

@@ -1,10 +1,13 @@
 """OnPremContainerHost: an existing Windows Server made a container host over SSH.
 
-Three remote commands, in order (pulumi-practices.md §5.4): install the features, reboot when
-Windows asks for it, then wait for the host to come back (`dial_error_limit=-1`), verify the
-features and install the runtime, network and base images. Every command is sent as
-`powershell -EncodedCommand`, so it runs the same whatever the OpenSSH default shell is and no
-quoting layer can be broken. Credentials are secrets; the host key is pinned when given.
+Remote commands in order (pulumi-practices.md §5.4; scripts in host_setup): install the features,
+join the domain when asked (`Add-Computer` with a secret credential), restart when either asked
+for it, pause on the Pulumi machine (reboot_pause), then dial until the host answers
+(`dial_error_limit=-1`), check that its last boot time changed, verify the features and install
+the runtime, compose plugin, network and base images. Commands go as `powershell
+-EncodedCommand`, so they run the same whatever the OpenSSH default shell is and no quoting layer
+can be broken; a script too long for cmd.exe's 8,191 characters, or one holding a secret, goes
+through stdin instead. Credentials are secrets; the host key is pinned when given.
 """
 
 
@@ -14,8 +17,10 @@ import pulumi
 from pulumi_command import remote
 
 from .host_setup import (
-    DOCKER_VERSION, encoded_command, host_setup_for, install_features_script, reboot_script, runtime_script,
+    DOCKER_VERSION, STDIN_RUNNER, domain_join_for, domain_join_script, features_script, host_setup_for, reboot_script,
+    remote_invocation, runtime_script, steps_digest,
 )
+from .reboot_pause import reboot_pause
 from .validation import HostConfigError, validate_image_builds, validate_isolation
 
 REBOOT_WAIT_SECONDS = 20 * 60
@@ -44,12 +49,24 @@ class OnPremContainerHostArgs(TypedDict, total=False):
     """Pinned Docker CE version."""
     docker_sha256: Optional[str]
     """SHA-256 of the Docker zip, verified when given."""
+    compose_version: str
+    """Pinned Docker Compose plugin version."""
+    compose_sha256: Optional[str]
+    """SHA-256 of the Docker Compose plugin, verified when given."""
     nat_subnet: Optional[str]
     """Private subnet of the Docker nat network."""
+    domain: Optional[str]
+    """Active Directory domain to join (gMSA needs a domain-joined host); none by default."""
+    domain_user: Optional[str]
+    """Account allowed to join computers, DOMAIN\\user or user@domain."""
+    domain_password: pulumi.Input[str]
+    """Password of domain_user (secret); reaches the host only through the secret stdin."""
+    domain_ou_path: Optional[str]
+    """Organizational unit for the computer account."""
 
 
 def onprem_host_scripts(args: OnPremContainerHostArgs) -> tuple[str, str, str]:
-    """Validate `args`; return the install-features, reboot and runtime scripts."""
+    """Validate `args`; return the features, reboot and runtime scripts (the domain join is built apart: it holds a secret)."""
     isolation = args.get("isolation", "process")
     validate_isolation(isolation)
     host_os = args.get("host_os", "ltsc2025")
@@ -59,7 +76,27 @@ def onprem_host_scripts(args: OnPremContainerHostArgs) -> tuple[str, str, str]:
         raise HostConfigError("address: the host's name or IP address is required")
     if args.get("password") is None and args.get("private_key") is None:
         raise HostConfigError("password or private_key: one credential for the SSH connection is required")
-    return install_features_script(setup), reboot_script(), runtime_script(setup)
+    domain_join_for(args)
+    features = features_script(setup)
+    return features, reboot_script(steps_digest(features, _join_key(args))), runtime_script(setup)
+
+
+def _join_key(args: OnPremContainerHostArgs) -> str:
+    """What of the domain join may change the restart step (never the password)."""
+    return "|".join(str(args.get(k) or "") for k in ("domain", "domain_user", "domain_ou_path"))
+
+
+def _command(name: str, connection, script, parent, after: list, secret: bool = False, **extra) -> remote.Command:
+    """A remote command running `script`: on the command line, or through stdin when long or `secret`."""
+    # The connection carries the SSH credentials: keep it encrypted in the state (policies/onprem.py).
+    options = dict(parent=parent, depends_on=after, additional_secret_outputs=["connection"], **extra.pop("opts", {}))
+    if secret:
+        command, stdin = STDIN_RUNNER, pulumi.Output.secret(script)
+        options["additional_secret_outputs"] = ["connection", "stdin"]
+    else:
+        command, stdin = remote_invocation(script)
+    return remote.Command(name, connection=connection, create=command, stdin=stdin,
+                          opts=pulumi.ResourceOptions(**options), **extra)
 
 
 class OnPremContainerHost(pulumi.ComponentResource):
@@ -89,22 +126,22 @@ class OnPremContainerHost(pulumi.ComponentResource):
             pulumi.log.warn(f"{name}: no host_key given, so the SSH server is not authenticated; pin it in production",
                             resource=self)
 
-        self.install = remote.Command(
-            f"{name}-install-features", connection=connection, create=encoded_command(features),
-            triggers=[isolation], opts=pulumi.ResourceOptions(parent=self))
-        # The reboot command returns before the host goes down (shutdown /t 5); it reruns when
-        # the feature set changes.
-        self.reboot = remote.Command(
-            f"{name}-reboot", connection=connection,
-            create=encoded_command(reboot),
-            triggers=[self.install.stdout], opts=pulumi.ResourceOptions(parent=self, depends_on=[self.install]))
+        self.install = _command(f"{name}-install-features", connection, features, self, [], triggers=[isolation])
+        before_reboot = self.install
+        join = domain_join_for(args)
+        if join is not None:
+            script = pulumi.Output.secret(args["domain_password"]).apply(lambda pw: domain_join_script(join, pw))
+            before_reboot = _command(f"{name}-domain-join", connection, script, self, [self.install], secret=True,
+                                     logging=remote.Logging.STDERR)
+        # The reboot command returns before the host goes down (shutdown /t 10); its script embeds a
+        # digest of the steps before it, so it runs again when they change.
+        self.reboot = _command(f"{name}-reboot", connection, reboot, self, [before_reboot])
+        pause = reboot_pause(f"{name}-reboot-pause", self, self.reboot, [reboot])
         # Dial until the host is back: -1 = no limit, within the custom timeout.
         waiting = dict(connection, dial_error_limit=-1)
-        self.runtime = remote.Command(
-            f"{name}-runtime", connection=waiting, create=encoded_command(runtime),
-            triggers=[self.reboot.stdout, docker_version],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.reboot],
-                                        custom_timeouts=pulumi.CustomTimeouts(create=f"{REBOOT_WAIT_SECONDS}s")))
+        self.runtime = _command(
+            f"{name}-runtime", waiting, runtime, self, [pause], triggers=[docker_version],
+            opts={"custom_timeouts": pulumi.CustomTimeouts(create=f"{REBOOT_WAIT_SECONDS}s")})
 
         self.address = pulumi.Output.from_input(args["address"])
         self.ready = self.runtime.stdout

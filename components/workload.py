@@ -1,7 +1,8 @@
 """ContainerWorkload: one container definition running on a host with its planned isolation.
 
 On an Azure host it runs through a managed Run Command (secrets as protected parameters); on an
-on-premises host through SSH (the whole command is a secret). Either way the script waits for the
+on-premises host through SSH, the script (with its secrets) sent as secret stdin to a short runner,
+so no secret is on a command line and no length limit applies. Either way the script waits for the
 host's ready marker, removes the previous container of that name and starts the new one with
 `docker run --isolation=...`. Secret values reach the container as environment variables named on
 the command line but valued in the script's environment, so they never appear in a process list.
@@ -21,7 +22,7 @@ from pulumi_command import remote
 
 from migrate.generate.powershell import ps_list, ps_quote
 
-from .host_setup import READY_MARKER, encoded_command
+from .host_setup import READY_MARKER, STDIN_RUNNER, encoded_command
 
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -200,11 +201,12 @@ class ContainerWorkload(pulumi.ComponentResource):
         else:
             names = sorted(secret_inputs)
             script = pulumi.Output.all(*[secret_inputs[k] for k in names]).apply(
-                lambda values: encoded_command(run_script(definition, dict(zip(names, values)))))
+                lambda values: run_script(definition, dict(zip(names, values))))
             self.run = remote.Command(
-                f"{name}-run", connection=args["connection"], create=pulumi.Output.secret(script),
+                f"{name}-run", connection=args["connection"], create=STDIN_RUNNER, stdin=pulumi.Output.secret(script),
                 delete=encoded_command(remove_script(definition)), triggers=[digest],
                 logging=remote.Logging.NONE,  # stdout could echo what the container printed
-                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, additional_secret_outputs=["create"]))
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
+                                            additional_secret_outputs=["connection", "stdin"]))
         self.definition_digest = pulumi.Output.from_input(digest)
         self.register_outputs({"definitionDigest": self.definition_digest})

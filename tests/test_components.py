@@ -72,12 +72,20 @@ def test_azure_host_defaults_are_closed_and_secret(monitor):
         assert vm["storageProfile"]["imageReference"] == {
             "publisher": "MicrosoftWindowsServer", "offer": "WindowsServer",
             "sku": "2025-datacenter-azure-edition-core", "version": "latest"}
-        setup = props(one(monitor, "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"))
-        assert "Install-WindowsFeature" in setup["source"]["script"] and "'Hyper-V'" not in setup["source"]["script"]
-        assert setup["treatFailureAsDeploymentFailure"] is True
+        steps = {r.name: r for r in monitor.by_type("azure-native:compute:VirtualMachineRunCommandByVirtualMachine")}
+        assert sorted(steps) == ["web-features", "web-reboot", "web-runtime"]
+        features = props(steps["web-features"])["source"]["script"]
+        assert "Install-WindowsFeature" in features and "Hyper-V" not in features
+        assert all(props(r)["treatFailureAsDeploymentFailure"] is True for r in steps.values())
+        # features → reboot → pause on the Pulumi machine → runtime, each waiting for the one before
+        (pause,) = monitor.by_type("command:local:Command")
+        assert any(d.endswith("::web-features") for d in steps["web-reboot"].dependencies)
+        assert any(d.endswith("::web-reboot") for d in pause.dependencies)
+        assert any(d.endswith("::web-reboot-pause") for d in steps["web-runtime"].dependencies)
+        assert "LastBootUpTime" in props(steps["web-runtime"])["source"]["script"]
         assert_sdk_valid(monitor)
 
-    return settle(host.urn, host.setup.urn, host.private_ip).apply(check)
+    return settle(host.urn, host.runtime.urn, host.private_ip).apply(check)
 
 
 @pulumi.runtime.test
@@ -91,7 +99,7 @@ def test_hyperv_host_with_trusted_launch_asked_for(monitor):
                                          "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}
         assert_sdk_valid(monitor)
 
-    return settle(host.urn, host.setup.urn).apply(check)
+    return settle(host.urn, host.runtime.urn).apply(check)
 
 
 @pulumi.runtime.test
@@ -132,10 +140,13 @@ def test_hyperv_host_leaves_security_type_out_and_installs_hyperv(monitor):
         assert monitor.by_type("azure-native:network:PublicIPAddress")  # asked for
         nsg = props(one(monitor, "azure-native:network:NetworkSecurityGroup"))
         assert not [r for r in nsg["securityRules"] if r["access"] == "Allow"]  # still nothing inbound
-        script = props(one(monitor, "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"))["source"]["script"]
-        assert "@('Containers', 'Hyper-V')" in script
+        steps = {r.name: props(r) for r in monitor.by_type("azure-native:compute:VirtualMachineRunCommandByVirtualMachine")}
+        script = steps["hv-features"]["source"]["script"]
+        # Azure nested virtualization: Hyper-V through the optional-feature cmdlets (Virtualization-Documentation#1975)
+        assert "@('Containers')" in script
+        assert "Enable-WindowsOptionalFeature -Online -FeatureName 'Microsoft-Hyper-V' -All -NoRestart" in script
 
-    return settle(host.urn, host.setup.urn).apply(check)
+    return settle(host.urn, host.runtime.urn).apply(check)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -167,18 +178,30 @@ def test_azure_host_validation_registers_nothing(monitor, args, message):
 @pulumi.runtime.test
 def test_onprem_host_steps_in_order_with_secret_credentials(monitor):
     host = OnPremContainerHost("dc1-host", {"address": "10.0.5.20", "user": "CORP\\deploy", "password": "pw",
-                                            "host_key": "ssh-ed25519 AAAA", "isolation": "both", "host_os": "ltsc2022"})
+                                            "host_key": "ssh-ed25519 AAAA", "isolation": "both", "host_os": "ltsc2022",
+                                            "domain": "corp.example", "domain_user": "CORP\\joiner",
+                                            "domain_password": "j0in-pw"})
 
     def check(_):
         by_name = {c.name: c for c in monitor.by_type("command:remote:Command")}
-        assert sorted(by_name) == ["dc1-host-install-features", "dc1-host-reboot", "dc1-host-runtime"]
-        commands = [by_name["dc1-host-install-features"], by_name["dc1-host-reboot"], by_name["dc1-host-runtime"]]
-        install, reboot, runtime = (props(c) for c in commands)
-        for c in (install, reboot, runtime):
+        assert sorted(by_name) == ["dc1-host-domain-join", "dc1-host-install-features", "dc1-host-reboot", "dc1-host-runtime"]
+        commands = [by_name[f"dc1-host-{step}"] for step in ("install-features", "domain-join", "reboot", "runtime")]
+        install, join, reboot, runtime = (props(c) for c in commands)
+        for c in (install, join, reboot, runtime):
             assert c["create"].startswith("powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ")
+            assert len(c["create"]) <= 8191  # cmd.exe's limit
             assert is_secret(c["connection"]) or is_secret(c["connection"].get("password"))
+        # The runtime script is too long for a command line: it goes through stdin.
+        assert "stdin" not in install
+        assert "LastBootUpTime" in runtime["stdin"] and "docker-compose.exe" in runtime["stdin"]
+        # The domain password reaches the host only in the secret stdin.
+        assert is_secret(join["stdin"]) and "j0in-pw" in join["stdin"]["value"] and "Add-Computer" in join["stdin"]["value"]
+        assert "stdin" in commands[1].additionalSecretOutputs
+        (pause,) = monitor.by_type("command:local:Command")
         assert any(d.endswith("::dc1-host-install-features") for d in commands[1].dependencies)
-        assert any(d.endswith("::dc1-host-reboot") for d in commands[2].dependencies)
+        assert any(d.endswith("::dc1-host-domain-join") for d in commands[2].dependencies)
+        assert any(d.endswith("::dc1-host-reboot") for d in pause.dependencies)
+        assert any(d.endswith("::dc1-host-reboot-pause") for d in commands[3].dependencies)
         runtime_connection = runtime["connection"]["value"] if is_secret(runtime["connection"]) else runtime["connection"]
         assert runtime_connection["dialErrorLimit"] == -1
         assert runtime_connection["hostKey"] == "ssh-ed25519 AAAA"
@@ -220,7 +243,8 @@ def test_workload_on_onprem_host_is_a_secret_command_replaced_on_change(monitor)
 
     def check(digest):
         run = props(one(monitor, "command:remote:Command"))
-        assert is_secret(run["create"])
+        assert is_secret(run["stdin"]) and "secret-value" in run["stdin"]["value"]
+        assert "secret-value" not in run["create"] and len(run["create"]) <= 8191
         assert run["triggers"] == [digest]
         assert run["logging"] == "none"
         assert "EncodedCommand" in run["delete"]
@@ -275,4 +299,4 @@ def test_existing_network_is_reused(monitor):
         assert nic["ipConfigurations"][0]["subnet"] == {"id": "/subnets/hosts"}
         assert nic["resourceGroupName"] == "rg-existing"
 
-    return settle(host.urn, host.setup.urn).apply(check)
+    return settle(host.urn, host.runtime.urn).apply(check)

@@ -57,13 +57,13 @@ def test_example_stack_builds_the_capacity_plan(monitor):
     assert counts["azure-native:network:PublicIPAddress"] == 0
     vms = {r.name: json_format.MessageToDict(r.object) for r in monitor.by_type("azure-native:compute:VirtualMachine")}
     setups = {r.name: json_format.MessageToDict(r.object) for r in monitor.by_type(
-        "azure-native:compute:VirtualMachineRunCommandByVirtualMachine") if r.name.endswith("-setup")}
+        "azure-native:compute:VirtualMachineRunCommandByVirtualMachine") if r.name.endswith("-features")}
     for pool in hosts_plan["pools"]:
         for host in pool["hosts"]:
             vm = vms[f"{host['name']}-vm"]
             assert vm["hardwareProfile"]["vmSize"] == hosts_plan["hostSize"]["name"]
-            script = setups[f"{host['name']}-setup"]["source"]["script"]
-            assert ("'Hyper-V'" in script) == (pool["isolation"] == "hyperv")
+            script = setups[f"{host['name']}-features"]["source"]["script"]
+            assert ("Microsoft-Hyper-V" in script) == (pool["isolation"] == "hyperv")
             expected = None if pool["isolation"] == "hyperv" else "TrustedLaunch"  # Hyper-V hosts: a standard VM
             assert vm["securityProfile"].get("securityType") == expected
     for request in monitor.requests:
@@ -74,7 +74,7 @@ def test_example_stack_builds_the_capacity_plan(monitor):
             if rule["access"] == "Allow":
                 assert rule["sourceAddressPrefix"] == "10.0.0.0/24"
     runs = [r for r in monitor.by_type("azure-native:compute:VirtualMachineRunCommandByVirtualMachine")
-            if not r.name.endswith("-setup")]
+            if r.name.endswith("-run")]
     for run in runs:
         body = json_format.MessageToDict(run.object)
         workload = run.name.removesuffix("-run")
@@ -83,7 +83,7 @@ def test_example_stack_builds_the_capacity_plan(monitor):
         for parameter in body.get("protectedParameters", []):
             assert "4dabf18193072939515e22adb298388d" in parameter["value"]  # still a secret
         component = next(r for r in monitor.by_type("hyperdock:index:ContainerWorkload") if r.name == workload)
-        assert any(d.endswith(f"::{host['name']}-setup") for d in component.dependencies)
+        assert any(d.endswith(f"::{host['name']}-runtime") for d in component.dependencies)
         # Scheduled work (batch01: only scheduled tasks) runs once; services restart.
         expected = "'--restart=no'" if workload == "batch01" else "'--restart=unless-stopped'"
         assert expected in body["source"]["script"], workload
