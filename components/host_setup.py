@@ -22,7 +22,7 @@ distribution; hyperdock's hosts are not Kubernetes nodes.
 Docker Compose: the static Docker zip holds docker.exe and dockerd.exe only (docs.docker.com
 engine/install/binaries), so the compose plugin is installed too: the pinned
 `docker-compose-windows-x86_64.exe` release of docker/compose, optionally checked against a
-SHA-256, into `%ProgramFiles%\Docker\cli-plugins` (one of the docker CLI's system plugin folders
+SHA-256, into `%ProgramFiles%\\Docker\\cli-plugins` (one of the docker CLI's system plugin folders
 on Windows, docker/cli `cli-plugins/manager/manager_windows.go`).
 
 Every step is idempotent, so it can run again on the next `pulumi up`. Every value that comes
