@@ -32,6 +32,7 @@ NATIVE = {
     "docker": "the container runtime's CLI, installed by the host setup",
     "dockerd.exe": "the Docker daemon registers itself as a service (Microsoft's install-docker-ce.ps1)",
     "shutdown.exe": "reboot after the Containers/Hyper-V features (no reboot cmdlet survives Run Command)",
+    "docker-compose.exe": "the Docker Compose CLI plugin the host setup installs, asked for its version",
     "curl.exe": "the only HTTP client in Nano Server images (healthchecks)",
     "dotnet": "the .NET CLI lists a guest's runtimes (collector); there is no cmdlet for it",
     "dism.exe": "adds the NetFx3 capability on Server Core (/Add-Capability), the documented way for .NET 3.5",

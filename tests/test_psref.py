@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import random
 from pathlib import Path
@@ -12,7 +13,9 @@ from conftest import ROOT, guest, inventory, vm, write_json
 from psref import dockerfile_powershell, dockerfile_problems, problems, reference_set_for_host
 from test_independent_estates import random_estate
 from test_injection import HOSTILE, hostile_vm
-from components.host_setup import HostSetup, install_features_script, reboot_script, runtime_script, setup_script
+from components.host_setup import (
+    STDIN_RUNNER, DomainJoin, HostSetup, domain_join_script, features_script, reboot_script, runtime_script,
+)
 from components.stack import plan_stack
 from components.workload import ContainerDefinition, remove_script, run_script
 from migrate.assess import Options, assess
@@ -98,16 +101,21 @@ def test_collector_for_every_host_version_and_powershell():
         assert problems(script, reference_set) == [], reference_set
 
 
-SETUPS = [HostSetup(host_os=host_os, hyperv=hyperv, docker_sha256=sha, nat_subnet=nat, base_images=images)
-          for host_os, hyperv, sha, nat, images in itertools.product(
-              ("ltsc2019", "ltsc2022", "ltsc2025"), (False, True), (None, "ab" * 32), (None, "172.30.0.0/16"),
-              ((), ("mcr.microsoft.com/windows/servercore:ltsc2022",)))]
+SETUPS = [HostSetup(host_os=host_os, hyperv=hyperv, nested=nested, docker_sha256=sha, compose_sha256=sha,
+                    nat_subnet=nat, base_images=images)
+          for host_os, hyperv, nested, sha, nat, images in itertools.product(
+              ("ltsc2019", "ltsc2022", "ltsc2025"), (False, True), (False, True), (None, "ab" * 32),
+              (None, "172.30.0.0/16"), ((), ("mcr.microsoft.com/windows/servercore:ltsc2022",)))]
+JOINS = [DomainJoin("contoso.local", "CONTOSO\\joiner"), DomainJoin("contoso.local", "j@contoso.local", "OU=Hosts,DC=contoso,DC=local")]
 
 
 @pytest.mark.parametrize("setup", SETUPS, ids=str)
 def test_host_setup_scripts(setup):
     reference_set = reference_set_for_host(setup.host_os)
-    for script in (setup_script(setup), install_features_script(setup), reboot_script(), runtime_script(setup)):
+    scripts = [features_script(setup), reboot_script("abc"), runtime_script(setup),
+               base64.b64decode(STDIN_RUNNER.rsplit(" ", 1)[1]).decode("utf-16-le")]
+    scripts += [domain_join_script(join, password) for join in JOINS for password in (None, "p@ss'word\n`$x")]
+    for script in scripts:
         assert problems(script, reference_set) == []
 
 
