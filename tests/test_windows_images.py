@@ -312,3 +312,22 @@ def test_connection_strings_with_other_spellings_reach_the_config_under_their_ow
             "[Environment]::SetEnvironmentVariable('Shop.Db', $values['SHOP_DB']) }") in script
     assert "$values['Orders']" not in script  # Windows matches ORDERS without case
     assert problems(script, "ws2022") == []
+
+
+def test_bindings_on_the_vm_address_move_to_all_addresses():
+    from migrate.generate.dockerfile import render_dockerfile
+
+    sites = [{"name": "A", "bindings": ["http/10.0.0.5:80:www.contoso.com", "http/10.0.0.5:8080:"], "physicalPath": "C:\\a",
+              "applicationPool": "P", "applications": []},
+             {"name": "B", "bindings": ["http/*:8080:", "http/[fe80::1]:81:"], "physicalPath": "C:\\b", "applicationPool": "P",
+              "applications": []}]
+    workload = {"target": "process", "wave": 1, "imageOS": "ltsc2022",
+                "baseImage": "mcr.microsoft.com/dotnet/framework/aspnet:4.8.1-windowsservercore-ltsc2022",
+                "container": {"windowsFeatures": [], "ports": [80, 81, 8080], "iisSites": sites, "appPools": [],
+                              "services": [], "scheduledTasks": [], "parameters": [], "dataDrives": [], "gmsa": False}}
+    text, _ = render_dockerfile(workload, "a")
+    calls = [(c["Name"], c["IPAddress"], c["Port"], c.get("HostHeader", "")) for c in arguments(run_script(text), "New-WebBinding")]
+    assert calls == [("'A'", "'*'", "80", "'www.contoso.com'"),
+                     ("'A'", "'10.0.0.5'", "8080", ""),  # '*:8080:' is B's: IP-based hosting cannot share one container
+                     ("'B'", "'*'", "8080", ""), ("'B'", "'*'", "81", "")]
+    assert '"-H", "Host:www.contoso.com", "http://localhost:80/"' in text

@@ -99,7 +99,8 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
     Those files are the content placeholders and, for IIS and service images, `start.ps1` and
     `LogMonitorConfig.json` (see startup.py).
     """
-    container = workload["container"]
+    container = dict(workload["container"], iisSites=_all_addresses(workload["container"]["iisSites"]))
+    workload = dict(workload, container=container)
     image = workload["baseImage"]
     nano = "nanoserver" in image
     has_iis_image = "/framework/aspnet:" in image or "/iis:" in image
@@ -206,6 +207,28 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
     lines.append(_healthcheck(workload, nano))
     lines.append(_entrypoint(workload, nano))
     return "\n".join(lines) + "\n", files
+
+
+def _all_addresses(sites: list[dict]) -> list[dict]:
+    """Return the sites with HTTP(S) bindings on a VM address moved to all addresses (`*`).
+
+    The container has one interface with an address of its own: a binding to the VM's address
+    would never answer. A binding that would then clash with another (IP-based hosting of two
+    sites on one port) keeps its address, and that site must be split into its own container.
+    """
+    used = {(p[0], p[2], p[3].lower()) for site in sites for b in site.get("bindings", [])
+            if (p := parse_binding(b)) and p[1] == "*"}
+    result = []
+    for site in sites:
+        bindings = []
+        for binding in site.get("bindings", []):
+            parsed = parse_binding(binding)
+            if parsed and parsed[1] != "*" and (parsed[0], parsed[2], parsed[3].lower()) not in used:
+                used.add((parsed[0], parsed[2], parsed[3].lower()))
+                binding = f"{parsed[0]}/*:{parsed[2]}:{parsed[3]}"
+            bindings.append(binding)
+        result.append(dict(site, bindings=bindings))
+    return result
 
 
 def _vm_folder(path: str) -> str:
