@@ -66,6 +66,13 @@ def _placeholder_workload_secrets(values: dict[str, str]) -> dict[str, str]:
     for workload in plan_stack(settings, ROOT).workloads:
         for name in workload.secret_names:
             secrets.setdefault(workload.name, {}).setdefault(name, PLACEHOLDER)
+    if settings.get("platform") in ("aks", "kubernetes"):
+        from components.kubernetes_plan import plan_kubernetes
+
+        for kube in plan_kubernetes(settings, ROOT).workloads:
+            for keys in kube.secret_keys.values():
+                for key in keys:
+                    secrets.setdefault(kube.label, {}).setdefault(key, PLACEHOLDER)
     return dict(values, **{"hyperdock:workloadSecrets": json.dumps(secrets)})
 
 

@@ -117,6 +117,16 @@ def test_max_pods_grows_with_dense_nodes():
     assert aks["maxPods"] > 30 and aks["maxPods"] >= per_node + AksOptions().daemonset_pods
 
 
+def test_a_group_beyond_aks_pool_limits_is_split():
+    # D4s_v5 offers 3 vCPUs: 900 workloads of 3 vCPUs need 900 nodes, more than 1,000 with headroom.
+    many = [workload(f"m{i}", cpus=3, memory=1024) for i in range(900)]
+    aks = aks_plan(plan_of(many), {w["vmId"]: w["name"] for w in many}, AksOptions(node_size=AZURE_SIZES["Standard_D4s_v5"]))
+    assert [p["nodeCount"] for p in aks["pools"]] == [800, 100]
+    assert all(p["maxCount"] <= 1000 for p in aks["pools"])
+    assert sorted(label for p in aks["pools"] for label in p["workloads"]) == sorted(w["name"] for w in many)
+    assert len({p["name"] for p in aks["pools"]}) == 2
+
+
 def test_pool_names_fit_aks_windows_limits():
     assert pool_name("ltsc2022", 1) == "w22001"
     with pytest.raises(ValueError):

@@ -181,3 +181,13 @@ def test_deployed_objects_validate(aks_plan_dir):
     assert in_namespace([{"kind": "RoleBinding", "metadata": {"name": "x"}, "subjects": [{"kind": "ServiceAccount", "name": "x",
                                                                                           "namespace": "hyperdock"}]}],
                         "hd-t")[0]["subjects"][0]["namespace"] == "hd-t"
+
+
+def test_offline_policy_check_passes_an_aks_stack(aks_plan_dir, tmp_path):
+    stack = tmp_path / "Pulumi.aks.yaml"
+    stack.write_text(yaml.safe_dump({"config": {
+        "hyperdock:plan": str(aks_plan_dir), "hyperdock:registry": REGISTRY, "hyperdock:platform": "aks",
+        "hyperdock:securityType": "TrustedLaunch", "hyperdock:managementCidrs": ["10.0.0.0/24"]}}), encoding="utf-8")
+    result = run_cli("policy", "check", "--stack-file", str(stack))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no violations" in result.stdout

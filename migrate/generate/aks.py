@@ -30,6 +30,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from ..errors import InputError
 from ..images import OS_BUILDS
 from .capacity import AZURE_SIZES, CapacityOptions, Demand, HostSize, demand_of, pack
 
@@ -43,6 +44,10 @@ POOL_LABEL = "hyperdock.io/pool"
 # AKS: Windows agent pool names are at most 6 characters, lower-case letters and digits, starting
 # with a letter (learn.microsoft.com/azure/aks/create-node-pools, outside the shared reference).
 WINDOWS_POOL_NAME = re.compile(r"[a-z][a-z0-9]{0,5}")
+# AKS: at most 1,000 nodes per node pool (learn.microsoft.com/azure/aks/quotas-skus-regions; outside the
+# shared reference): a larger group is split into pools whose autoscaler maximum stays within it.
+MAX_POOL_NODES = 1000
+MAX_CLUSTER_NODES = 5000
 _CPU_RESERVED_MILLI = ((1, 60), (2, 100), (4, 140), (8, 180), (16, 260), (32, 420), (64, 740))
 
 
@@ -163,29 +168,37 @@ def aks_plan(plan: dict, labels: dict[str, str], options: AksOptions = AksOption
         for node in _pack(demands, max_pods, options):
             max_pods = max(max_pods, len(node.workloads) + options.daemonset_pods)
     if max_pods > 250:
-        raise ValueError(f"{max_pods} pods per node: more than Azure CNI's 250; choose a smaller node size")
+        raise InputError("--node-size", f"{max_pods} pods per node is more than Azure CNI's 250; choose a smaller node size")
     cpu, memory = allocatable(options.node_size, max_pods, options)
     planned_os = {labels[w["vmId"]]: w["imageOS"] for w in plan["workloads"]}
     pools, counters = [], {}
+    chunk = MAX_POOL_NODES * 100 // (100 + options.headroom_percent)
     for (image_os, tenant, zone), demands in sorted(groups.items()):
-        counters[image_os] = counters.get(image_os, 0) + 1
         nodes = _pack(demands, max_pods, options)
-        count = len(nodes)
-        bound = max(1, math.ceil(sum(d.vcpus for d in demands) / cpu), math.ceil(sum(d.memory_mib for d in demands) / memory))
-        pools.append({
-            "name": pool_name(image_os, counters[image_os]),
-            "osType": "Windows",
-            "osSku": AKS_OS_SKUS[image_os],
-            "imageOS": image_os,
-            "windowsBuild": f"10.0.{OS_BUILDS[image_os]}",
-            "tenant": tenant or None,
-            "zone": zone or None,
-            "nodeCount": count,
-            "minCount": count,
-            "maxCount": count + max(1, math.ceil(count * options.headroom_percent / 100)),
-            "lowerBound": bound,
-            "workloads": sorted(d.label for d in demands),
-        })
+        size = {d.label: d for d in demands}
+        for first in range(0, len(nodes), chunk):
+            part = nodes[first:first + chunk]
+            members = [size[label] for node in part for label in node.workloads]
+            counters[image_os] = counters.get(image_os, 0) + 1
+            count = len(part)
+            bound = max(1, math.ceil(sum(d.vcpus for d in members) / cpu), math.ceil(sum(d.memory_mib for d in members) / memory))
+            pools.append({
+                "name": pool_name(image_os, counters[image_os]),
+                "osType": "Windows",
+                "osSku": AKS_OS_SKUS[image_os],
+                "imageOS": image_os,
+                "windowsBuild": f"10.0.{OS_BUILDS[image_os]}",
+                "tenant": tenant or None,
+                "zone": zone or None,
+                "nodeCount": count,
+                "minCount": count,
+                "maxCount": min(MAX_POOL_NODES, count + max(1, math.ceil(count * options.headroom_percent / 100))),
+                "lowerBound": bound,
+                "workloads": sorted(d.label for d in members),
+            })
+    if sum(p["maxCount"] for p in pools) + options.system_pool_count > MAX_CLUSTER_NODES:
+        raise InputError("--node-size", f"the pools need more than AKS's {MAX_CLUSTER_NODES} nodes per cluster; "
+                                        "choose a larger node size or split the estate")
     return {
         "schema": AKS_SCHEMA_ID,
         "hostOS": plan["hostOS"],
