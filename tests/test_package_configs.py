@@ -188,3 +188,9 @@ def test_secret_scan_of_other_files():
     assert holds_secret(b'<target type="Database" connectionString="Server=db;User Id=a;Password=x" />')
     assert holds_secret(b'{"smtp": {"password": "x"}}')
     assert not holds_secret(b'<nlog><targets><target type="File" fileName="app.log" /></targets></nlog>')
+
+
+def test_a_finding_alone_leaves_the_file_as_it_was():
+    data = b'<configuration>\n  <connectionStrings configSource="missing.config"/>\n</configuration>\n'
+    result = rewrite_config(data, lambda name: None)
+    assert result.data is None and "not in the content" in result.findings[0]

@@ -120,7 +120,7 @@ def rewrite_config(data: bytes, external: Callable[[str], bytes | None] | None =
         for section in _children(parent, "appSettings"):
             _parameterize(section, "key", "value", secret_looking, names, result, "appSettings")
     _other_secrets(root, names, result)
-    if not result.parameters and not result.findings and not result.inlined:
+    if not result.parameters and not result.inlined:  # findings alone change nothing in the file
         return result
     if any(p["section"] in ("connectionStrings", "appSettings") for p in result.parameters):
         _declare_builder(document, root)
