@@ -145,7 +145,7 @@ def _vm(record: Record, host: Host) -> VM:
         raise record.fail("Generation", f"expected 1 or 2, got {vm.generation}")
     vm.collection_errors = record.strings("CollectionErrors") or []
     vm.network_adapters = [_adapter(r) for r in record.records("NetworkAdapters") or []]
-    vm.hard_drives = [_hard_drive(r) for r in record.records("HardDrives") or []]
+    vm.hard_drives = [_hard_drive(r) for r in record.records("HardDrives") or [] if not _is_optical(r)]
     guest = record.raw("Guest")
     if guest is not None:
         vm.guest = _guest(Record(guest, record.where, record.field("Guest")))
@@ -176,6 +176,14 @@ def _adapter(record: Record) -> NetworkAdapter:
         ip_addresses=record.strings("IPAddresses") or [],
         vlan_id=record.integer("VlanId", minimum=0),
     )
+
+
+def _is_optical(record: Record) -> bool:
+    """True for a DVD drive or ISO image listed among the disks (hand-made inventories, Get-VMDvdDrive
+    output): it holds no application data, so it is not a disk. Passthrough and VHD(X) disks stay."""
+    if record.raw("DvdMediaType") is not None:  # a property only Get-VMDvdDrive's objects carry
+        return True
+    return record.string("Path").strip().strip('"').lower().endswith(".iso")
 
 
 def _hard_drive(record: Record) -> HardDrive:

@@ -137,3 +137,11 @@ def test_unknown_enum_is_an_error(tmp_path):
         read_estate([write_json(tmp_path / "i.json", inventory(vm("A", State=77)))])
     assert err.value.field == "hosts[0].vms[0].State"
     assert "unknown value 77" in str(err.value)
+
+
+def test_dvd_drives_and_iso_images_are_not_disks(tmp_path):
+    disks = [{"Path": "D:\\VMs\\A\\os.vhdx"}, {"Path": "D:\\ISO\\SW_DVD9_Win_Server_2019.ISO"},
+             {"Path": "", "DvdMediaType": "None", "ControllerType": "SCSI"},
+             {"Path": "E:\\VMs\\A\\data.vhdx"}, {"Path": "", "DiskNumber": 3}]  # the last: a passthrough disk
+    (a,) = read_estate([write_json(tmp_path / "inv.json", inventory(vm("A", HardDrives=disks)))]).vms
+    assert [d.path for d in a.hard_drives] == ["D:\\VMs\\A\\os.vhdx", "E:\\VMs\\A\\data.vhdx", ""]
