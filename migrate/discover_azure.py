@@ -228,4 +228,4 @@ def _probe_guest(compute, machine, vm: dict) -> None:
     except ValueError:
         vm.setdefault("CollectionErrors", []).append("Run Command output was not the guest's JSON (over Run Command's 4 KB?)")
         return
-    vm["Guest"] = {**vm.get("Guest", {}), **data}
+    vm["Guest"] = {**vm.get("Guest", {}), **data, "CollectedVia": "RunCommand"}

@@ -14,7 +14,7 @@ from typing import Iterable
 from .errors import InputError
 from .model import (
     VM, AppPool, Connection, ConnectionString, Driver, Estate, Guest, HardDrive, Host, IISApplication,
-    IISSite, Listener, NetworkAdapter, ScheduledTask, Service, Software, TaskTrigger, PLANNING_TAGS,
+    IISModule, IISSite, Listener, NetworkAdapter, ScheduledTask, Service, Software, TaskTrigger, PLANNING_TAGS,
 )
 from .tolerant import MAX_PORT, Record, binding_problem, checked_text, load_document, parse_timestamp, type_name
 
@@ -231,6 +231,8 @@ def _guest(record: Record) -> Guest:
             identity_type=r.enum("IdentityType", APP_POOL_IDENTITIES, default="ApplicationPoolIdentity"),
             user_name=r.string("UserName"),
         )),
+        iis_modules=_each(record, "IISModules", lambda r: IISModule(name=r.string("Name", required=True), image=r.string("Image"))),
+        collected_via=record.string("CollectedVia"),
         listeners=_each(record, "Listeners", lambda r: Listener(
             local_address=r.string("LocalAddress"),
             local_port=_port(r, "LocalPort"),

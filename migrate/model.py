@@ -55,6 +55,14 @@ class IISSite:
 
 
 @dataclass(slots=True)
+class IISModule:
+    """An IIS global (native) module, as Get-WebGlobalModule lists it (inventory-format addition)."""
+
+    name: str
+    image: str = ""
+
+
+@dataclass(slots=True)
 class AppPool:
     name: str
     managed_runtime_version: str = ""
@@ -120,6 +128,8 @@ class Guest:
     dotnet_runtimes: list[str] | None = None
     iis_sites: list[IISSite] | None = None
     app_pools: list[AppPool] | None = None
+    iis_modules: list[IISModule] | None = None
+    collected_via: str = ""  # PowerShellDirect | WinRM | KVP | RunCommand | "" (not said)
     listeners: list[Listener] | None = None
     connections: list[Connection] | None = None
     connection_strings: list[ConnectionString] | None = None

@@ -390,6 +390,23 @@ def container_runtime(f: WorkloadFacts) -> str | None:
     return f"runtime services: {', '.join(found)}" if found else None
 
 
+# IIS's own native modules live in %windir%\System32\inetsrv (applicationHost.config's globalModules);
+# the ASP.NET ones in %windir%\Microsoft.NET. URL Rewrite installs rewrite.dll into inetsrv too, so it
+# is known by name; ARR, the ASP.NET Core Module V2 and third-party modules live elsewhere
+# (%ProgramFiles%\IIS\...). AspNetCoreModule (v1) in inetsrv is from memory, not a checked source [U].
+_IIS_OWN_IMAGES = re.compile(r"^(%windir%|%systemroot%|[a-z]:\\windows)\\(system32\\inetsrv|microsoft\.net)\\", re.IGNORECASE)
+_OUT_OF_BAND_MODULES = {"rewritemodule": "URL Rewrite", "aspnetcoremodule": "ASP.NET Core Module"}
+
+
+@rule("cond.iis-native-module", WARNING, "IIS modules that Windows does not ship",
+      "Install the same module versions in the image (their MSI in the Dockerfile), or remove the dependency.",
+      "migration-tools.md §4.13 (ASMA); IIS applicationHost.config globalModules")
+def iis_native_module(f: WorkloadFacts) -> str | None:
+    found = [_OUT_OF_BAND_MODULES.get(m.name.lower(), m.name) for m in (f.guest.iis_modules or [] if f.guest else [])
+             if m.name.lower() in _OUT_OF_BAND_MODULES or (m.image and not _IIS_OWN_IMAGES.match(m.image.strip().strip('"')))]
+    return f"native modules to install in the image: {_names(found)}" if found else None
+
+
 _DOTNET_RUNTIME = re.compile(r"Microsoft\.(?:AspNetCore|NETCore)\.App (\d{1,9})\.")  # short: int() of 5000 digits raises
 # .NET 8 and 9 support ends 2026-11-10; .NET 10 (LTS) is supported to 2028-11-14 (dotnet support policy).
 _DOTNET_END_OF_SUPPORT = {8: "2026-11-10", 9: "2026-11-10"}

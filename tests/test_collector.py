@@ -38,9 +38,83 @@ def test_uses_the_hyperv_cmdlets(tree):
         assert cmdlet in called, cmdlet
 
 
-def test_powershell_direct_with_guest_credential(tree):
-    (call,) = [c for c in commands(tree)["Invoke-Command"] if "-VMId" in c]
-    assert "-VMId" in call and "-Credential $GuestCredential" in call and "-ScriptBlock $GuestProbe" in call
+def function_text(tree, name: str) -> str:
+    """Return the source of the script's function `name`."""
+    (found,) = [n.text.decode() for n in nodes(tree.root_node, "function_statement")
+                if any(c.type == "function_name" and c.text.decode().lower() == name.lower() for c in n.children)]
+    return found
+
+
+def test_guest_read_over_powershell_direct_or_winrm_with_the_credential(tree):
+    sessions = commands(tree)["New-PSSession"]
+    assert "New-PSSession -VMId $VM.VMId -Credential $GuestCredential" in sessions
+    assert "New-PSSession -ComputerName $Target -Credential $GuestCredential" in sessions
+    read = function_text(tree, "Read-HyperdockGuest")
+    assert "Invoke-Command -Session $session -ScriptBlock $GuestProbe" in read
+    assert "$guest['CollectedVia'] = $Channel" in read and "Remove-PSSession -Session $session" in read
+    assert "$PSVersionTable.PSVersion.Major" in read  # PowerShell 2.0 guests are named, not mis-read
+
+
+def test_channel_is_chosen_per_guest(tree):
+    choose = function_text(tree, "Get-HyperdockGuestChannel")
+    # PowerShell Direct: this host, a 2016+ host, and a guest at 10.0+ (or one that did not say);
+    # WinRM for the rest, including VMs of other hosts.
+    assert "$IsLocal -and [Environment]::OSVersion.Version.Major -ge 10 -and (-not $reported -or $version.Major -ge 10)" in choose
+    assert "if ($Target) { $channels += 'WinRM' }" in choose
+    record = function_text(tree, "Get-VMRecord")
+    assert "foreach ($channel in @(Get-HyperdockGuestChannel -Kvp $kvp -IsLocal $IsLocal -Target $target))" in record
+    assert "$record['CollectionErrors'] = $errors" in record and "CollectedVia = 'KVP'" in record
+    assert "$IsLocal -and $VM.State" not in record  # guests of other hosts are no longer skipped
+    address = function_text(tree, "Get-HyperdockGuestAddress")
+    assert "$Kvp['FullyQualifiedDomainName']" in address
+
+
+def test_third_party_drivers_by_driver_store_provider_not_signer(tree):
+    drivers = function_text(tree, "Get-HyperdockThirdPartyDriver")
+    assert "Get-WindowsDriver -Online" in drivers and "$package.ProviderName -match '^Microsoft'" in drivers
+    assert "AddService" in drivers and "VersionInfo.CompanyName" in drivers
+    assert "Get-AuthenticodeSignature" not in commands(tree)
+    assert "Provider = $provider" in drivers
+
+
+def test_iis_native_modules_are_read():
+    text = SCRIPT.read_text(encoding="utf-8")
+    assert "$modules = @(Get-WebGlobalModule |" in text and "IISModules               = $modules" in text
+
+
+def test_task_triggers_in_the_inventory_shape(tree):
+    convert = function_text(tree, "ConvertTo-HyperdockTrigger")
+    for cim, kind in (("MSFT_TaskDailyTrigger", "Daily"), ("MSFT_TaskWeeklyTrigger", "Weekly"),
+                      ("MSFT_TaskTimeTrigger", "Once"), ("MSFT_TaskBootTrigger", "Boot"), ("MSFT_TaskLogonTrigger", "Logon")):
+        assert f"{cim} = '{kind}'" in convert
+    assert "else { 'Other' }" in convert
+    for key in ("StartBoundary", "DaysInterval", "WeeksInterval", "DaysOfWeek", "RepetitionInterval"):
+        assert f"$entry['{key}']" in convert, key
+    # Sunday is bit 0 of MSFT_TaskWeeklyTrigger.DaysOfWeek.
+    assert "@('Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday')" in convert
+    assert "ConvertTo-HyperdockTrigger -Trigger $_" in SCRIPT.read_text(encoding="utf-8")
+
+
+def test_outfile_is_resolved_against_the_current_location():
+    text = SCRIPT.read_text(encoding="utf-8")
+    resolve = "$OutFile = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutFile)"
+    assert resolve in text and text.index(resolve) < text.index("WriteAllText($OutFile")
+
+
+# Verbs of commands that only read (about_Approved_Verbs), the pipeline helpers, and Set-StrictMode
+# (a setting of the probe's own session, not of the guest).
+READ_ONLY = re.compile(r"^(Get|Test|Select|Where|ForEach|Sort|Measure|Import|Join|Split|ConvertTo|Write-Warning|Set-StrictMode)\b|^dotnet$")
+
+
+def test_guest_probe_only_reads(tree):
+    (probe,) = [n for n in nodes(tree.root_node, "assignment_expression") if n.text.decode().startswith("$GuestProbe = {")]
+    called = {name for name in commands_in(probe)}
+    assert called and all(READ_ONLY.match(name) for name in called), sorted(n for n in called if not READ_ONLY.match(n))
+
+
+def commands_in(node) -> list[str]:
+    return [c.child_by_field_name("command_name").text.decode() for c in nodes(node, "command")
+            if c.child_by_field_name("command_name") is not None]
 
 
 def test_kvp_exchange_is_read():

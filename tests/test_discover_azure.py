@@ -78,6 +78,7 @@ def test_guest_run_command_and_a_failing_vm(tmp_path):
     assert run_commands[0]["commandId"] == "RunPowerShellScript"
     assert run_commands[0]["script"] == guest_probe_script()
     assert vms["web01"]["Guest"]["IISSites"][0]["Name"] == "Shop"
+    assert vms["web01"]["Guest"]["CollectedVia"] == "RunCommand"  # how the guest was read, as the collector records it
     assert "IISSites" not in vms["app02"]["Guest"]  # kept its other data
     assert vms["app02"]["CollectionErrors"] == ["Run Command failed: HTTP 409 Conflict"]
     assert vms["app02"]["NetworkAdapters"][0]["IPAddresses"] == ["10.0.0.5"]

@@ -145,3 +145,16 @@ def test_dvd_drives_and_iso_images_are_not_disks(tmp_path):
              {"Path": "E:\\VMs\\A\\data.vhdx"}, {"Path": "", "DiskNumber": 3}]  # the last: a passthrough disk
     (a,) = read_estate([write_json(tmp_path / "inv.json", inventory(vm("A", HardDrives=disks)))]).vms
     assert [d.path for d in a.hard_drives] == ["D:\\VMs\\A\\os.vhdx", "E:\\VMs\\A\\data.vhdx", ""]
+
+
+def test_collector_additions_are_read(tmp_path):
+    """What collector 1.1 adds: how the guest was read, IIS native modules, driver providers, task triggers."""
+    data = guest(CollectedVia="WinRM", IISModules=[{"Name": "RewriteModule", "Image": "%SystemRoot%\\system32\\inetsrv\\rewrite.dll"}],
+                 Drivers=[{"Name": "hasplms", "ServiceType": "Kernel Driver", "Provider": "Thales"}],
+                 ScheduledTasks=[{"TaskName": "Nightly", "Execute": "C:\\apps\\n.exe", "Triggers": [
+                     {"Type": "Weekly", "StartBoundary": "2024-01-01T02:00:00", "WeeksInterval": 1, "DaysOfWeek": ["Monday", "Friday"]}]}])
+    (a,) = read_estate([write_json(tmp_path / "inv.json", inventory(vm("A", guest_data=data)))]).vms
+    assert a.guest.collected_via == "WinRM"
+    assert [(m.name, m.image) for m in a.guest.iis_modules] == [("RewriteModule", "%SystemRoot%\\system32\\inetsrv\\rewrite.dll")]
+    assert a.guest.drivers[0].name == "hasplms"
+    assert a.guest.scheduled_tasks[0].triggers[0].days_of_week == ["Monday", "Friday"]

@@ -77,6 +77,12 @@ CASES: dict[str, tuple[dict, dict]] = {
     "cond.dotnet-end-of-support": (vm("A", guest_data=guest(Services=[APP_SERVICE], DotNetRuntimes=["Microsoft.NETCore.App 8.0.11"])),
                                    vm("A", guest_data=guest(Services=[APP_SERVICE], DotNetRuntimes=["Microsoft.NETCore.App 10.0.1"]))),
     "cond.container-runtime-in-vm": (vm("A", guest_data=guest(Services=[{"Name": "docker", "PathName": "C:\\Program Files\\docker\\dockerd.exe"}])), vm("A")),
+    "cond.iis-native-module": (vm("A", guest_data=guest(IISSites=[site()], IISModules=[
+                                   {"Name": "ApplicationRequestRouting", "Image": "%ProgramFiles%\\IIS\\Application Request Routing\\requestRouter.dll"},
+                                   {"Name": "RewriteModule", "Image": "%SystemRoot%\\system32\\inetsrv\\rewrite.dll"}])),
+                               vm("A", guest_data=guest(IISSites=[site()], IISModules=[
+                                   {"Name": "StaticFileModule", "Image": "%windir%\\System32\\inetsrv\\static.dll"},
+                                   {"Name": "ManagedEngineV4.0_64bit", "Image": "%windir%\\Microsoft.NET\\Framework64\\v4.0.30319\\webengine4.dll"}]))),
     "iso.untrusted": (vm("A", tags={"trust": "untrusted"}), vm("A", tags={"trust": "trusted"})),
     "iso.image-older-than-host": (vm("A", tags={"osPin": "ltsc2019"}), vm("A", tags={"osPin": "ltsc2022"})),
 }

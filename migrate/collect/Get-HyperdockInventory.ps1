@@ -6,9 +6,12 @@
 .DESCRIPTION
     Reads each host with Get-VMHost and its VMs with Get-VM, Get-VMNetworkAdapter,
     Get-VMHardDiskDrive and Get-VHD; the guest OS name, version and FQDN from the KVP exchange
-    (Msvm_KvpExchangeComponent). With -GuestCredential it also reads each running guest over
-    PowerShell Direct (Invoke-Command -VMId), which only works on the host where the VM runs:
-    run the script on every host, then give all the files to `hyperdock assess`.
+    (Msvm_KvpExchangeComponent). With -GuestCredential it also reads each running guest, choosing
+    the way in per guest: PowerShell Direct (New-PSSession -VMId) for Windows Server 2016 or later
+    guests of this host, else WinRM (New-PSSession -ComputerName, the guest's FQDN or IP address)
+    for older guests (2008 R2 with WMF 3.0 or later, 2012 R2) and for VMs of other hosts. The way
+    taken is recorded as Guest.CollectedVia; why a guest was not read, as CollectionErrors.
+    Run the script on every host, then give all the files to `hyperdock assess`.
 
     Read-only: it changes nothing on hosts or guests. It never collects secret values: connection
     strings are reported by name and provider only, app-pool and service identities by account
@@ -20,10 +23,10 @@
 #>
 [CmdletBinding()]
 param(
-    # Hyper-V hosts to read. Guest data is read only for VMs on the local host.
+    # Hyper-V hosts to read. Guests of other hosts are read over WinRM only.
     [string[]] $ComputerName = @($env:COMPUTERNAME),
 
-    # Credential valid inside the guests (PowerShell Direct). Without it the Guest section is left out.
+    # Credential valid inside the guests (PowerShell Direct or WinRM). Without it only the KVP data is read.
     [System.Management.Automation.PSCredential] $GuestCredential,
 
     # Where to write the inventory (UTF-8, no BOM).
@@ -48,7 +51,9 @@ if ($ExtractContent) {
     # Resolved against the current location, as PowerShell users expect of a relative path.
     $ExtractContent = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($ExtractContent)
 }
-$ScriptVersion = '1.0'
+# Resolved against the current location ($PWD), not the process directory .NET would use.
+$OutFile = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutFile)
+$ScriptVersion = '1.1'
 
 function Get-KvpIntrinsicItem {
     # Returns the guest's intrinsic KVP items (OSName, OSVersion, FullyQualifiedDomainName, ...) as a hashtable.
@@ -71,7 +76,8 @@ function Get-KvpIntrinsicItem {
     return $items
 }
 
-# Runs inside the guest over PowerShell Direct. Everything it returns is inventory, never a secret.
+# Runs inside the guest (PowerShell Direct or WinRM; Windows PowerShell 3.0 or later). Everything it
+# returns is inventory, never a secret; it only reads.
 # `hyperdock discover azure --guest` runs the same body through Azure Run Command (between the markers).
 $GuestProbe = {
     # >>> guest probe
@@ -89,11 +95,62 @@ $GuestProbe = {
         Where-Object { $_.StartMode -eq 'Auto' -or $_.PathName -notmatch '\\Windows\\' } |
         Select-Object -Property 'Name', 'DisplayName', 'StartMode', 'State', 'PathName', 'StartName')
 
-    $drivers = @(Get-CimInstance -ClassName 'Win32_SystemDriver' | Where-Object {
-            $path = $_.PathName -replace '^\\\?\?\\', ''
-            $signature = Get-AuthenticodeSignature -FilePath $path
-            -not $signature.SignerCertificate -or $signature.SignerCertificate.Subject -notmatch 'O=Microsoft Corporation'
-        } | Select-Object -Property 'Name', 'PathName', 'ServiceType', 'State')
+    function Get-HyperdockThirdPartyDriver {
+        # System drivers from other vendors: by the driver store's provider (Get-WindowsDriver -Online lists
+        # the packages that did not ship with Windows; the AddService lines of their INF name the driver
+        # services), else by the company in the driver file's version information. Not by the signer:
+        # since Windows 10 1607 / Server 2016 new kernel drivers load only when Microsoft signed them
+        # (Learn, kernel-mode code signing requirements). $null when the guest has no Get-WindowsDriver.
+        if (-not (Get-Command -Name 'Get-WindowsDriver' -ErrorAction SilentlyContinue)) { return $null }
+        $providers = @{}
+        foreach ($package in @(Get-WindowsDriver -Online)) {
+            $inf = [string] $package.OriginalFileName
+            if (-not $package.ProviderName -or $package.ProviderName -match '^Microsoft' -or -not (Test-Path -LiteralPath $inf)) { continue }
+            foreach ($line in @(Get-Content -LiteralPath $inf)) {
+                if ($line -match '^\s*AddService\s*=\s*"?([^",;\s]+)') { $providers[$Matches[1].ToLowerInvariant()] = [string] $package.ProviderName }
+            }
+        }
+        $found = @()
+        foreach ($driver in @(Get-CimInstance -ClassName 'Win32_SystemDriver')) {
+            $provider = $providers[([string] $driver.Name).ToLowerInvariant()]
+            if (-not $provider) {
+                $file = ([string] $driver.PathName) -replace '^\\\?\?\\', '' -replace '^\\SystemRoot\\', ($env:SystemRoot + '\') -replace '^System32\\', ($env:SystemRoot + '\System32\')
+                if ($file -and (Test-Path -LiteralPath $file)) {
+                    $company = [string] (Get-Item -LiteralPath $file).VersionInfo.CompanyName
+                    if ($company -and $company -notmatch 'Microsoft') { $provider = $company }
+                }
+            }
+            if ($provider) {
+                $found += [ordered]@{ Name = $driver.Name; PathName = $driver.PathName; ServiceType = $driver.ServiceType; State = $driver.State; Provider = $provider }
+            }
+        }
+        return , $found
+    }
+
+    function ConvertTo-HyperdockTrigger {
+        # One task trigger as the inventory records it: Type (from the CIM class), StartBoundary as ISO
+        # local time (the offset dropped), DaysInterval, WeeksInterval, DaysOfWeek, RepetitionInterval.
+        # MSFT_TaskWeeklyTrigger.DaysOfWeek is a bit mask, Sunday = 1 (Task Scheduler's WeeklyTrigger).
+        param($Trigger)
+        $types = @{ MSFT_TaskDailyTrigger = 'Daily'; MSFT_TaskWeeklyTrigger = 'Weekly'; MSFT_TaskTimeTrigger = 'Once'
+            MSFT_TaskBootTrigger = 'Boot'; MSFT_TaskLogonTrigger = 'Logon' }
+        $class = [string] $Trigger.CimClass.CimClassName
+        $type = if ($types.ContainsKey($class)) { $types[$class] } else { 'Other' }
+        $entry = [ordered]@{ Type = $type; StartBoundary = $null }
+        if ([string] $Trigger.StartBoundary -match '^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?') { $entry['StartBoundary'] = $Matches[0] }
+        if ($type -eq 'Daily') { $entry['DaysInterval'] = [int] $Trigger.DaysInterval }
+        if ($type -eq 'Weekly') {
+            $names = @('Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday')
+            $entry['WeeksInterval'] = [int] $Trigger.WeeksInterval
+            $days = @()
+            for ($bit = 0; $bit -lt 7; $bit++) { if ([int] $Trigger.DaysOfWeek -band (1 -shl $bit)) { $days += $names[$bit] } }
+            $entry['DaysOfWeek'] = $days
+        }
+        if ($Trigger.Repetition -and $Trigger.Repetition.Interval) { $entry['RepetitionInterval'] = [string] $Trigger.Repetition.Interval }
+        return $entry
+    }
+
+    $drivers = Get-HyperdockThirdPartyDriver
 
     $uninstallKeys = @(
         'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\*',
@@ -110,9 +167,12 @@ $GuestProbe = {
 
     $sites = @()
     $pools = @()
+    $modules = @()
     $configFiles = @()
     if (Get-Module -ListAvailable -Name 'WebAdministration') {
         Import-Module -Name 'WebAdministration'
+        # Native modules (URL Rewrite, ARR, ...) must be installed in the image as they were on the VM.
+        $modules = @(Get-WebGlobalModule | ForEach-Object { [ordered]@{ Name = $_.Name; Image = [Environment]::ExpandEnvironmentVariables($_.Image) } })
         foreach ($site in @(Get-Website)) {
             $windowsAuth = Get-WebConfigurationProperty -PSPath 'IIS:\' -Location $site.Name `
                 -Filter 'system.webServer/security/authentication/windowsAuthentication' -Name 'enabled'
@@ -156,20 +216,29 @@ $GuestProbe = {
         }
     }
 
-    $listening = @(Get-NetTCPConnection -State 'Listen')
-    $processNames = @{}
-    foreach ($process in @(Get-Process)) { $processNames[[int] $process.Id] = $process.ProcessName }
-    $listeners = @($listening | ForEach-Object {
-            [ordered]@{ LocalAddress = $_.LocalAddress; LocalPort = [int] $_.LocalPort; OwningProcess = [int] $_.OwningProcess; ProcessName = $processNames[[int] $_.OwningProcess] }
-        } | Sort-Object -Property { $_.LocalPort } -Unique)
-    $listenPorts = @($listening | ForEach-Object { [int] $_.LocalPort })
-    $connections = @(Get-NetTCPConnection -State 'Established' |
-        Where-Object { $listenPorts -notcontains [int] $_.LocalPort -and $_.RemoteAddress -notmatch '^(127\.|::1$)' } |
-        ForEach-Object { [ordered]@{ RemoteAddress = $_.RemoteAddress; RemotePort = [int] $_.RemotePort; ProcessName = $processNames[[int] $_.OwningProcess] } })
+    # Sections a guest cannot read (no NetTCPIP or ScheduledTasks module before 2012) stay $null: unknown, not empty.
+    $listeners = $null
+    $connections = $null
+    if (Get-Command -Name 'Get-NetTCPConnection' -ErrorAction SilentlyContinue) {
+        $listening = @(Get-NetTCPConnection -State 'Listen')
+        $processNames = @{}
+        foreach ($process in @(Get-Process)) { $processNames[[int] $process.Id] = $process.ProcessName }
+        $listeners = @($listening | ForEach-Object {
+                [ordered]@{ LocalAddress = $_.LocalAddress; LocalPort = [int] $_.LocalPort; OwningProcess = [int] $_.OwningProcess; ProcessName = $processNames[[int] $_.OwningProcess] }
+            } | Sort-Object -Property { $_.LocalPort } -Unique)
+        $listenPorts = @($listening | ForEach-Object { [int] $_.LocalPort })
+        $connections = @(Get-NetTCPConnection -State 'Established' |
+            Where-Object { $listenPorts -notcontains [int] $_.LocalPort -and $_.RemoteAddress -notmatch '^(127\.|::1$)' } |
+            ForEach-Object { [ordered]@{ RemoteAddress = $_.RemoteAddress; RemotePort = [int] $_.RemotePort; ProcessName = $processNames[[int] $_.OwningProcess] } })
+    }
 
-    $tasks = @(Get-ScheduledTask | Where-Object { $_.TaskPath -notlike '\Microsoft\*' } | ForEach-Object {
-            [ordered]@{ TaskName = $_.TaskName; Execute = @($_.Actions)[0].Execute; RunAs = $_.Principal.UserId }
-        })
+    $tasks = $null
+    if (Get-Command -Name 'Get-ScheduledTask' -ErrorAction SilentlyContinue) {
+        $tasks = @(Get-ScheduledTask | Where-Object { $_.TaskPath -notlike '\Microsoft\*' } | ForEach-Object {
+                [ordered]@{ TaskName = $_.TaskName; Execute = @($_.Actions)[0].Execute; RunAs = $_.Principal.UserId
+                    Triggers = @(@($_.Triggers) | Where-Object { $_ } | ForEach-Object { ConvertTo-HyperdockTrigger -Trigger $_ }) }
+            })
+    }
 
     [ordered]@{
         OSName                   = $os.Caption
@@ -184,6 +253,7 @@ $GuestProbe = {
         DotNetRuntimes           = $runtimes
         IISSites                 = $sites
         AppPools                 = $pools
+        IISModules               = $modules
         Listeners                = $listeners
         Connections              = $connections
         ConnectionStrings        = $connectionStrings
@@ -214,19 +284,26 @@ function Get-VMRecord {
             }
         })
     $guest = $null
-    if ($GuestCredential -and $IsLocal -and $VM.State -eq 'Running') {
-        try {
-            $remote = Invoke-Command -VMId $VM.VMId -Credential $GuestCredential -ScriptBlock $GuestProbe
-            # Copy the keys: the deserialized result also carries remoting properties (PSComputerName, RunspaceId).
-            $guest = [ordered]@{}
-            foreach ($key in $remote.Keys) { $guest[$key] = $remote[$key] }
+    $errors = @()
+    if ($GuestCredential -and $VM.State -eq 'Running') {
+        $target = Get-HyperdockGuestAddress -Kvp $kvp -Adapters $adapters
+        foreach ($channel in @(Get-HyperdockGuestChannel -Kvp $kvp -IsLocal $IsLocal -Target $target)) {
+            try {
+                $guest = Read-HyperdockGuest -Channel $channel -VM $VM -Target $target
+                break
+            }
+            catch {
+                $errors += ('{0} to the guest failed: {1}' -f $channel, $_.Exception.Message)
+                Write-Warning ('Guest of {0} not read over {1}: {2}' -f $VM.Name, $channel, $_.Exception.Message)
+            }
         }
-        catch {
-            Write-Warning ('Guest of {0} not read: {1}' -f $VM.Name, $_.Exception.Message)
+        if (-not $guest -and $errors.Count -eq 0) {
+            $errors += 'no way into the guest: PowerShell Direct needs Windows Server 2016 or later on this host, WinRM a name or IP address'
         }
     }
     if (-not $guest -and $kvp.Count -gt 0) {
-        $guest = [ordered]@{ OSName = $kvp['OSName']; OSVersion = $kvp['OSVersion']; FullyQualifiedDomainName = $kvp['FullyQualifiedDomainName'] }
+        $guest = [ordered]@{ OSName = $kvp['OSName']; OSVersion = $kvp['OSVersion']; FullyQualifiedDomainName = $kvp['FullyQualifiedDomainName']
+            CollectedVia = 'KVP' }
     }
     $record = [ordered]@{
         Name                 = $VM.Name
@@ -242,7 +319,61 @@ function Get-VMRecord {
         HardDrives           = $disks
     }
     if ($guest) { $record['Guest'] = $guest }
+    if ($errors.Count -gt 0) { $record['CollectionErrors'] = $errors }
     return $record
+}
+
+function Get-HyperdockGuestAddress {
+    # Returns the name WinRM reaches the guest by: its FQDN from the KVP exchange (Kerberos needs a name),
+    # else its first IPv4 address (which needs HTTPS or TrustedHosts on this host); $null when neither is known.
+    param([hashtable] $Kvp, $Adapters)
+    if ($Kvp['FullyQualifiedDomainName']) { return [string] $Kvp['FullyQualifiedDomainName'] }
+    $ipv4 = @($Adapters | ForEach-Object { $_['IPAddresses'] } | Where-Object { $_ -match '^\d{1,3}(\.\d{1,3}){3}$' })
+    if ($ipv4.Count -gt 0) { return [string] $ipv4[0] }
+    return $null
+}
+
+function Get-HyperdockGuestChannel {
+    # Returns the ways into one guest, in the order to try: 'PowerShellDirect' when the VM runs on this host,
+    # the host runs Windows Server 2016 or later and the guest reports 10.0 or later (or nothing); then 'WinRM'
+    # when the guest has a name or address. PowerShell Direct needs Windows 10 / Server 2016 in the guest and
+    # on the host (Virtualization-Documentation, powershell-direct.md).
+    param([hashtable] $Kvp, [bool] $IsLocal, [string] $Target)
+    $channels = @()
+    $version = [version] '0.0'
+    $reported = [version]::TryParse([string] $Kvp['OSVersion'], [ref] $version)
+    if ($IsLocal -and [Environment]::OSVersion.Version.Major -ge 10 -and (-not $reported -or $version.Major -ge 10)) {
+        $channels += 'PowerShellDirect'
+    }
+    if ($Target) { $channels += 'WinRM' }
+    return $channels
+}
+
+function Read-HyperdockGuest {
+    # Runs the guest probe over one channel and returns the Guest section, with CollectedVia set.
+    # Throws with the reason when the session fails or the guest's PowerShell is older than 3.0.
+    param([string] $Channel, $VM, [string] $Target)
+    if ($Channel -eq 'PowerShellDirect') {
+        $session = New-PSSession -VMId $VM.VMId -Credential $GuestCredential
+    }
+    else {
+        $session = New-PSSession -ComputerName $Target -Credential $GuestCredential
+    }
+    try {
+        $major = Invoke-Command -Session $session -ScriptBlock { $PSVersionTable.PSVersion.Major }
+        if ($major -lt 3) {
+            throw ('Windows PowerShell {0}.0 in the guest; the probe needs 3.0 or later (WMF 5.1 on Windows Server 2008 R2 SP1)' -f $major)
+        }
+        $remote = Invoke-Command -Session $session -ScriptBlock $GuestProbe
+    }
+    finally {
+        Remove-PSSession -Session $session
+    }
+    # Copy the keys: the deserialized result also carries remoting properties (PSComputerName, RunspaceId).
+    $guest = [ordered]@{}
+    foreach ($key in $remote.Keys) { $guest[$key] = $remote[$key] }
+    $guest['CollectedVia'] = $Channel
+    return $guest
 }
 
 # ---- Content extraction (-ExtractContent), format hyperdock/extract@1 ------------------------------
