@@ -8,21 +8,17 @@ variables at run time when the config declares the `configBuilders` section and 
 environment variable. The package (Microsoft.Configuration.ConfigurationBuilders.Environment,
 .NET Framework 4.7.1+) must ship with the app: the build-time script below wires the config only
 when its assembly is there, and says so otherwise. It never touches a config that already has
-`configBuilders` (the developers wired it themselves).
+`configBuilders` (wired by its developers, or by `hyperdock package`, whose builder and section
+declaration it shares: migrate/package/configs.py).
 """
 
 from __future__ import annotations
 
+from ..package.configs import BUILDER_NAME, BUILDER_TYPE, SECTION_TYPE
 from .powershell import ps_list, ps_quote
 
 SCRIPT = "C:\\hyperdock\\configure-config.ps1"
 ASSEMBLY = "Microsoft.Configuration.ConfigurationBuilders.Environment.dll"
-BUILDER_TYPE = ("Microsoft.Configuration.ConfigurationBuilders.EnvironmentConfigBuilder, "
-                "Microsoft.Configuration.ConfigurationBuilders.Environment")
-# The section declaration exactly as the project's samples write it (samples/SampleWebApp/Web.config).
-SECTION_TYPE = ("System.Configuration.ConfigurationBuildersSection, System.Configuration, Version=4.0.0.0, "
-                "Culture=neutral, PublicKeyToken=b03f5f7f11d50a3a")
-BUILDER_NAME = "hyperdockEnvironment"
 
 
 def config_targets(parameters: list[dict], folders: dict[str, tuple[str, bool]]) -> list[tuple[str, str]]:

@@ -262,10 +262,10 @@ def _configuration_builders(container: dict) -> str:
             "Microsoft.Configuration.ConfigurationBuilders.Environment (.NET Framework 4.7.1+); the image build\n"
             "(configure-config.ps1) then adds to web.config, unless it already has configBuilders:\n"
             '  <section name="configBuilders" type="System.Configuration.ConfigurationBuildersSection, ..." />\n'
-            '  <configBuilders><builders><add name="hyperdockEnvironment" mode="Strict" '
+            '  <configBuilders><builders><add name="HyperdockEnvironment" mode="Strict" '
             'type="Microsoft.Configuration.ConfigurationBuilders.EnvironmentConfigBuilder, '
             'Microsoft.Configuration.ConfigurationBuilders.Environment" /></builders></configBuilders>\n'
-            '  <connectionStrings configBuilders="hyperdockEnvironment">\n'
+            '  <connectionStrings configBuilders="HyperdockEnvironment">\n'
             "Strict mode replaces each connection string whose name is an environment variable.\n")
 
 

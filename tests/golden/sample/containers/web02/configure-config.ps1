@@ -26,12 +26,12 @@ for ($i = 0; $i -lt $configs.Count; $i++) {
     $section.SetAttribute('requirePermission', 'false')
     $builders = $root.InsertAfter($xml.CreateElement('configBuilders'), $sections).AppendChild($xml.CreateElement('builders'))
     $builder = $builders.AppendChild($xml.CreateElement('add'))
-    $builder.SetAttribute('name', 'hyperdockEnvironment')
+    $builder.SetAttribute('name', 'HyperdockEnvironment')
     $builder.SetAttribute('mode', 'Strict')
     $builder.SetAttribute('type', 'Microsoft.Configuration.ConfigurationBuilders.EnvironmentConfigBuilder, Microsoft.Configuration.ConfigurationBuilders.Environment')
     $strings = $root.SelectSingleNode('connectionStrings')
     if ($null -eq $strings) { $strings = $root.AppendChild($xml.CreateElement('connectionStrings')) }
-    $strings.SetAttribute('configBuilders', 'hyperdockEnvironment')
+    $strings.SetAttribute('configBuilders', 'HyperdockEnvironment')
     $xml.Save($config)
     Write-Output ('hyperdock: ' + $config + ' reads its connection strings from the environment')
 }
