@@ -331,7 +331,10 @@ def test_generate_again_keeps_the_packaged_content(out, tmp_path, capsys):
     rewritten = packaged.read_bytes()
     assert main(["generate", str(out)]) == 0, capsys.readouterr().err
     assert packaged.read_bytes() == rewritten
-    assert (out / "package.json").is_file() and (out / "containers" / "web02" / ".dockerignore").is_file()
+    assert (out / "package.json").is_file()
+    # The placeholder generate wrote again stays out of the image.
+    assert (packaged.parent / "README.txt").is_file()
+    assert "content/webshop/README.txt" in (out / "containers" / "web02" / ".dockerignore").read_text().splitlines()
 
 
 def test_secrets_in_section_files_and_other_configuration_never_reach_the_context(out, tmp_path, capsys):

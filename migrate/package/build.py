@@ -102,7 +102,7 @@ def _fill(plan: dict, plan_dir: Path, content_dir: Path, shown: str, options: Pa
     # One file at a time: the folder is generate's result, whose other files must stay as they are.
     for r in reports:
         if r["parts"]:
-            write_file(plan_dir / "containers" / r["label"] / ".dockerignore", DOCKERIGNORE)
+            write_file(plan_dir / "containers" / r["label"] / ".dockerignore", _dockerignore(r))
     document = {"schema": PACKAGE_SCHEMA_ID, "content": shown, "workloads": reports}
     write_file(plan_dir / "package.json", to_json(document))
     return document
@@ -173,7 +173,8 @@ def _stage_part(extraction: Extraction, part: Part, expected: ContentPart, targe
             _stage_file(extraction, part, item, target, f"{base}/{item.path}", report, stats, inlined)
         except OSError as exc:
             raise InputError(f"{extraction.root / part.folder}/{item.path}", f"cannot be copied: {exc.strerror}") from None
-    return {"folder": base, "source": part.source, "files": stats["files"], "bytes": stats["bytes"]}
+    return {"folder": base, "source": part.source, "files": stats["files"], "bytes": stats["bytes"],
+            "ownReadme": any(f.path.lower() == "readme.txt" for f in part.files)}
 
 
 def _stage_file(extraction: Extraction, part: Part, item, target: Path, shown: str, report: dict, stats: dict,
@@ -237,6 +238,13 @@ def _rewritten_config(extraction: Extraction, part: Part, item, shown: str, repo
                 "content: the image needs the NuGet package Microsoft.Configuration.ConfigurationBuilders.Environment "
                 "(2.0 or later, for Token mode) in the application's bin folder")
     return rewrite.data if rewrite.data is not None else data
+
+
+def _dockerignore(report: dict) -> str:
+    """The fixed patterns, plus generate's placeholder README of each packaged part (it comes back when
+    generate runs again, and would otherwise be served from the site)."""
+    placeholders = [f"{p['folder']}/README.txt" for p in report["parts"] if not p["ownReadme"]]
+    return DOCKERIGNORE + "".join(f"{line}\n" for line in placeholders)
 
 
 def base_of(shown: str) -> str:
