@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import DATA, ROOT, run_cli
 from migrate.cli import main
 from migrate.generate.files import generate
 from migrate.generate.names import unique_labels
@@ -116,16 +116,27 @@ def test_every_iis_workload_of_the_sample_gets_its_content_and_no_secret(out, ca
         assert secret.encode() not in everything, secret
 
 
-def test_every_content_part_is_a_copy_source_of_the_dockerfile(template):
-    plan = read_plan(PLAN)
+def assert_parts_are_copy_sources(plan: dict, folder: Path) -> None:
     labels = unique_labels([(w["vmId"], w["name"]) for w in plan["workloads"]])
     for w in plan["workloads"]:
         if w["target"] not in ("process", "hyperv"):
             continue
         label = labels[w["vmId"]]
-        dockerfile = (template / "containers" / label / "Dockerfile").read_text()
+        dockerfile = (folder / "containers" / label / "Dockerfile").read_text()
         sources = set(re.findall(r'^COPY \["(content/[^"]+/)"', dockerfile, re.MULTILINE))
         assert {f"content/{p.folder}/" for p in content_parts(w)} == sources, label
+
+
+def test_every_content_part_is_a_copy_source_of_the_dockerfile(template):
+    assert_parts_are_copy_sources(read_plan(PLAN), template)
+
+
+def test_content_parts_match_the_dockerfiles_of_the_windows_test_estate(tmp_path):
+    out = tmp_path / "out"
+    result = run_cli("assess", str(DATA / "windows-estate.json"), "--host-os", "ltsc2022", "--out", str(out),
+                     "--generate", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert_parts_are_copy_sources(read_plan(out / "plan.json"), out)
 
 
 def test_package_is_deterministic_and_repeatable(out, tmp_path, capsys):
