@@ -67,13 +67,30 @@ def registry_allowed(image: str, allowed: list[str]) -> bool:
     return any(image == entry or image.startswith(entry.rstrip("/") + "/") for entry in allowed)
 
 
+# Kubernetes objects that run pods (pulumi-kubernetes types): where their pod spec sits.
+POD_TEMPLATES = {"kubernetes:apps/v1:Deployment": ("spec", "template", "spec"),
+                 "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
+                 "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec")}
+
+
+def _images(args: ResourceValidationArgs) -> list[str]:
+    """Return the images a ContainerWorkload or a pod-running Kubernetes object uses."""
+    props = plain(args.props)
+    if args.resource_type == WORKLOAD:
+        return [str(props.get("image") or "")]
+    pod = props
+    for key in POD_TEMPLATES.get(args.resource_type, ("-",)):
+        pod = pod.get(key) if isinstance(pod, dict) else None
+    if not isinstance(pod, dict):
+        return []
+    return [str(c.get("image") or "") for c in [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]]
+
+
 def _allowed_registries(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type != WORKLOAD:
-        return
-    image = str(plain(args.props).get("image") or "")
     allowed = DEFAULT_REGISTRIES + list(args.get_config().get("allowedRegistries", []))
-    if image and not registry_allowed(image, allowed):
-        report(f"image {image} is not from an allowed registry ({', '.join(allowed)})")
+    for image in _images(args):
+        if image and not registry_allowed(image, allowed):
+            report(f"image {image} is not from an allowed registry ({', '.join(allowed)})")
 
 
 allowed_registries = ResourceValidationPolicy(

@@ -175,3 +175,26 @@ def test_public_api_server_with_authorized_ranges_complies():
 def test_aks_policies_ignore_other_resources():
     for policy in aks_policies.POLICIES:
         assert run(policy, {}, "azure-native:compute:VirtualMachine") == []
+
+
+def test_allowed_registries_covers_kubernetes_pods():
+    from policies import workloads
+
+    config = {"allowedRegistries": ["myregistry.azurecr.io/hyperdock"]}
+    opts = PolicyResourceOptions(False, [], False, [], PolicyCustomTimeouts(0, 0, 0), [])
+
+    def check(type_, body):
+        found: list[str] = []
+        workloads.allowed_registries.validate(
+            ResourceValidationArgs(type_, body, f"urn:pulumi:t::hyperdock::{type_}::x", "x", opts, None, config),
+            lambda message, urn=None: found.append(message))
+        return found
+
+    pod = lambda image: {"containers": [{"name": "x", "image": image}]}  # noqa: E731
+    ours, theirs = "myregistry.azurecr.io/hyperdock/web01:wave-5", "docker.io/evil/web01:latest"
+    assert check("kubernetes:apps/v1:Deployment", {"spec": {"template": {"spec": pod(ours)}}}) == []
+    assert len(check("kubernetes:apps/v1:Deployment", {"spec": {"template": {"spec": pod(theirs)}}})) == 1
+    cron = lambda image: {"spec": {"jobTemplate": {"spec": {"template": {"spec": pod(image)}}}}}  # noqa: E731
+    assert check("kubernetes:batch/v1:CronJob", cron(ours)) == []
+    assert len(check("kubernetes:batch/v1:CronJob", cron(theirs))) == 1
+    assert check("kubernetes:apps/v1:Deployment", {}) == []
