@@ -103,3 +103,36 @@ def test_random_estates_stay_within_ten_percent_of_the_bound(seed):
                  for i in range(300)]
     hosts = run(workloads)
     assert hosts["summary"]["hosts"] <= 1.1 * hosts["summary"]["lowerBound"]
+
+
+def first_fit_by_scan(demands, options):
+    """The plain first-fit decreasing scan: the placement `pack` must reproduce."""
+    from migrate.generate.capacity import capacity
+
+    cpu, memory = capacity(options)
+    cap = 2 if options.edition == "standard" else float("inf")
+    hosts = []
+    for d in sorted(demands, key=lambda d: (-max(d.vcpus / cpu, d.memory_mib / memory), d.label)):
+        for host in hosts:
+            if host[0] + d.vcpus <= cpu and host[1] + d.memory_mib <= memory and host[2] + (d.isolation == "hyperv") <= cap:
+                break
+        else:
+            host = [0, 0, 0, []]
+            hosts.append(host)
+        host[0] += d.vcpus
+        host[1] += d.memory_mib
+        host[2] += d.isolation == "hyperv"
+        host[3].append(d.label)
+    return [h[3] for h in hosts]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pack_places_as_the_first_fit_scan_does(seed):
+    from migrate.generate.capacity import Demand, pack
+
+    rnd = random.Random(seed)
+    options = CapacityOptions(size=SIZE, edition=rnd.choice(["datacenter", "standard"]))
+    demands = [Demand(f"d{i:04d}", rnd.choice(["process", "hyperv"]), rnd.choice([1, 2, 3, 4, 8, 20]),
+                      rnd.choice([512, 2048, 4096, 8192, 30000, 70000])) for i in range(rnd.choice([1, 40, 700]))]
+    hosts, _ = pack(demands, options)
+    assert [h.workloads for h in hosts] == first_fit_by_scan(demands, options)

@@ -202,3 +202,20 @@ def test_generate_rejects_a_broken_plan(tmp_path):
 def test_onprem_needs_a_host_size(tmp_path, sample):
     result = run_cli("generate", str(sample), "--platform", "onprem", "--out", str(tmp_path / "o"))
     assert result.returncode == 2 and "--host-vcpus" in result.stderr
+
+
+@pytest.mark.parametrize("break_it", [
+    lambda p: p["workloads"][0].update(target="container"),
+    lambda p: p["workloads"][0]["container"].update(ports=["80"]),
+    lambda p: p.update(hostBuild="10.0"),
+    lambda p: p["workloads"][3].pop("vmId"),
+])
+def test_broken_plan_gives_the_full_validators_message(sample, tmp_path, break_it):
+    plan = json.loads((sample / "plan.json").read_text(encoding="utf-8"))
+    break_it(plan)
+    (tmp_path / "plan.json").write_text(json.dumps(plan), encoding="utf-8")
+    expected = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema("plan")).iter_errors(plan)).message
+    result = run_cli("generate", str(tmp_path))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert expected in result.stderr
+

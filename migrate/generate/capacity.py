@@ -93,26 +93,69 @@ def pool_key(workload: dict) -> tuple[str, str, str]:
 def pack(demands: list[Demand], options: CapacityOptions) -> tuple[list[Host], list[str]]:
     """Place demands on as few hosts as first-fit decreasing finds; return hosts and notes."""
     cpu, memory = capacity(options)
-    hyperv_cap = 2 if options.edition == "standard" else math.inf
+    hyperv_cap = 2 if options.edition == "standard" else len(demands) + 1  # Datacenter: no limit
     order = sorted(demands, key=lambda d: (-max(d.vcpus / cpu, d.memory_mib / memory), d.label))
     hosts: list[Host] = []
     notes = []
+    free = _FreeTree(len(demands), (cpu, memory, hyperv_cap))
     for d in order:
         if d.vcpus > cpu or d.memory_mib > memory:
             notes.append(f"{d.label} needs {d.vcpus} vCPUs and {d.memory_mib} MiB, more than a "
                          f"{options.size.name} host offers ({cpu} vCPUs, {memory} MiB): it gets a host of its own")
-        for host in hosts:
-            if (host.vcpus + d.vcpus <= cpu and host.memory_mib + d.memory_mib <= memory
-                    and host.hyperv + (d.isolation == "hyperv") <= hyperv_cap):
-                break
-        else:
-            host = Host()
-            hosts.append(host)
+        need = (d.vcpus, d.memory_mib, int(d.isolation == "hyperv"))
+        index = free.first_fit(need)
+        if index is None or index >= len(hosts):  # fits no open host: open one
+            index = len(hosts)
+            hosts.append(Host())
+        host = hosts[index]
         host.vcpus += d.vcpus
         host.memory_mib += d.memory_mib
         host.hyperv += d.isolation == "hyperv"
         host.workloads.append(d.label)
+        free.set(index, (cpu - host.vcpus, memory - host.memory_mib, hyperv_cap - host.hyperv))
     return hosts, notes
+
+
+class _FreeTree:
+    """What hosts have free (vCPUs, MiB, Hyper-V slots), with each range's maxima, in host order.
+
+    First fit scans hosts in the order they were opened; at 50k workloads and 17k hosts that scan
+    made packing quadratic (18 s). The maxima let `first_fit` skip every range where no host can
+    fit, with the same answer as the scan. Unopened hosts are leaves with all capacity free.
+    """
+
+    def __init__(self, count: int, empty: tuple[int, int, int]) -> None:
+        self.size = 1
+        while self.size < max(count, 1):
+            self.size *= 2
+        self.tree = [empty] * (2 * self.size)
+
+    def first_fit(self, need: tuple[int, int, int]) -> int | None:
+        """Return the index of the first host with room for `need`, or None."""
+        tree, size = self.tree, self.size
+        c, m, h = need
+        stack = [1]
+        while stack:
+            node = stack.pop()
+            fc, fm, fh = tree[node]
+            if fc < c or fm < m or fh < h:
+                continue
+            if node >= size:
+                return node - size
+            stack.append(2 * node + 1)
+            stack.append(2 * node)
+        return None
+
+    def set(self, index: int, left: tuple[int, int, int]) -> None:
+        """Record what host `index` has free, and the maxima above it."""
+        tree = self.tree
+        node = index + self.size
+        tree[node] = left
+        node //= 2
+        while node:
+            a, b = tree[2 * node], tree[2 * node + 1]
+            tree[node] = (max(a[0], b[0]), max(a[1], b[1]), max(a[2], b[2]))
+            node //= 2
 
 
 def lower_bound(demands: list[Demand], options: CapacityOptions) -> int:
