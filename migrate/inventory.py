@@ -300,7 +300,9 @@ def _trigger(record: Record) -> TaskTrigger:
         raise record.fail("RepetitionInterval", f"expected an ISO 8601 duration like PT15M, got {repetition!r}")
     return TaskTrigger(
         type=canonical, start_boundary=start,
-        days_interval=record.integer("DaysInterval", minimum=1), weeks_interval=record.integer("WeeksInterval", minimum=1),
+        # 0 is what `[int]` makes of an unset interval in the collector: the same as absent.
+        days_interval=record.integer("DaysInterval", minimum=0) or None,
+        weeks_interval=record.integer("WeeksInterval", minimum=0) or None,
         days_of_week=days, repetition_interval=repetition,
     )
 

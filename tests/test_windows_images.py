@@ -331,3 +331,16 @@ def test_bindings_on_the_vm_address_move_to_all_addresses():
                      ("'A'", "'10.0.0.5'", "8080", ""),  # '*:8080:' is B's: IP-based hosting cannot share one container
                      ("'B'", "'*'", "8080", ""), ("'B'", "'*'", "81", "")]
     assert '"-H", "Host:www.contoso.com", "http://localhost:80/"' in text
+
+
+def test_trigger_as_the_collector_writes_an_unset_interval_and_start(tmp_path):
+    """`[int]` of an unset interval is 0 and StartBoundary may be null: both read as absent."""
+    from conftest import guest, inventory, vm, write_json
+    from migrate.inventory import read_estate
+
+    data = guest(ScheduledTasks=[{"TaskName": "T", "Execute": "C:\\t.exe", "Triggers": {
+        "Type": "Daily", "StartBoundary": None, "DaysInterval": 0, "DaysOfWeek": "Monday", "RepetitionInterval": "PT1H"}}])
+    (a,) = read_estate([write_json(tmp_path / "inv.json", inventory(vm("A", guest_data=data)))]).vms
+    (trigger,) = a.guest.scheduled_tasks[0].triggers
+    assert (trigger.type, trigger.start_boundary, trigger.days_interval, trigger.days_of_week) == ("Daily", "", None, ["Monday"])
+    assert cron_schedule({"type": "Daily", "repetitionInterval": trigger.repetition_interval})[0] == "0 * * * *"

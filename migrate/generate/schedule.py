@@ -55,7 +55,8 @@ def cron_schedule(trigger: dict) -> tuple[str | None, list[str]]:
             minutes, hours = (f"*/{repetition}" if start == 0 else f"{start}-59/{repetition}"), "*"
             notes.append(f"repeats every {repetition} minutes all day (the repetition's duration is not recorded)")
         elif repetition % 60 == 0 and 24 % (repetition // 60) == 0:
-            hours = f"{hour % (repetition // 60)}-23/{repetition // 60}"
+            step, first = repetition // 60, hour % (repetition // 60)
+            hours = "*" if step == 1 else f"*/{step}" if first == 0 else f"{first}-23/{step}"
             notes.append(f"repeats every {repetition // 60} hours all day (the repetition's duration is not recorded)")
         else:
             notes.append(f"the repetition every {trigger['repetitionInterval']} has no cron form: it runs once per day")
