@@ -106,7 +106,7 @@ def test_manifest_follows_the_contract_and_is_written_last(tree):
 def test_extraction_runs_after_the_inventory_of_a_host(tree):
     text = SCRIPT.read_text(encoding="utf-8")
     loop = text[text.index("foreach ($server in $ComputerName)"):]
-    assert "if ($record.Contains('Guest')) { Export-HyperdockContent -Record $record -IsLocal $isLocal }" in loop
+    assert "try { Export-HyperdockContent -Record $record -IsLocal $isLocal }" in loop and "Content of {0} not extracted" in loop
 
 
 def test_the_example_extraction_is_what_the_collector_writes():

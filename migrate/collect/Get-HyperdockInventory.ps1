@@ -397,7 +397,14 @@ $ExtractListing = {
     $pending.Push($Root)
     while ($pending.Count -gt 0) {
         $folder = $pending.Pop()
-        foreach ($item in @(Get-ChildItem -LiteralPath $folder -Force)) {
+        try { $items = @(Get-ChildItem -LiteralPath $folder -Force) }
+        catch {
+            $relative = $folder.Substring($Root.Length).TrimStart('\') -replace '\\', '/'
+            if (-not $relative) { $relative = '(root)' }
+            [void] $found.Add(@{ Path = $relative; Size = 0; Sha256 = $null; Reason = 'folder not readable: ' + $_.Exception.Message })
+            continue
+        }
+        foreach ($item in $items) {
             $relative = $item.FullName.Substring($Root.Length).TrimStart('\') -replace '\\', '/'
             $reason = $null
             $size = 0
@@ -590,7 +597,10 @@ foreach ($server in $ComputerName) {
     $vms = @(Get-VM -ComputerName $server | ForEach-Object { Get-VMRecord -Server $server -VM $_ -IsLocal $isLocal })
     if ($ExtractContent) {
         foreach ($record in $vms) {
-            if ($record.Contains('Guest')) { Export-HyperdockContent -Record $record -IsLocal $isLocal }
+            if (-not $record.Contains('Guest')) { continue }
+            # A guest whose content cannot be copied keeps its inventory; run again to resume.
+            try { Export-HyperdockContent -Record $record -IsLocal $isLocal }
+            catch { Write-Warning ('Content of {0} not extracted: {1}' -f $record['Name'], $_.Exception.Message) }
         }
     }
     $hosts += [ordered]@{
