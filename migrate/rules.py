@@ -231,6 +231,19 @@ def unsupported_product(f: WorkloadFacts) -> str | None:
     return f"installed: {_names(found)}" if found else None
 
 
+# Services of the Azure Migrate discovery appliance (MicrosoftDocs/azure-docs, articles/migrate:
+# "Microsoft Azure Gateway Service (asrgwy)", "Microsoft Azure Hyper-V Discovery Service (amhvdiscoverysvc)").
+_MIGRATE_APPLIANCE_SERVICES = {"asrgwy": "Microsoft Azure Gateway Service", "amhvdiscoverysvc": "Microsoft Azure Hyper-V Discovery Service"}
+
+
+@rule("block.migration-appliance", BLOCKER, "Azure Migrate appliance",
+      "Keep it a VM while the migration runs and retire it afterwards; it is migration tooling, not a workload.",
+      "MicrosoftDocs/azure-docs articles/migrate (appliance services asrgwy, amhvdiscoverysvc)")
+def migration_appliance(f: WorkloadFacts) -> str | None:
+    found = sorted(label for name, label in _MIGRATE_APPLIANCE_SERVICES.items() if name in f.service_names)
+    return f"the Azure Migrate appliance runs here ({', '.join(found)})" if found else None
+
+
 @rule("block.image-newer-than-host", BLOCKER, "Image OS newer than the hosts",
       "Plan hosts of at least the pinned OS (--host-os), or re-certify the application on an older image.",
       "windows-containers.md §2.2 R3 (S1, S11)")
