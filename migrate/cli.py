@@ -25,16 +25,18 @@ EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in hyperdock, not in the input
 MAX_MESSAGE = 2000
 
 
-class _Parser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, as for every other bad input
-        self.exit(EXIT_BAD_INPUT, f"hyperdock: error: {message}\n")
+        self.exit(EXIT_BAD_INPUT, f"hyperdock: error: {' '.join(message.splitlines())}\n")
+
+
+_Parser = OneLineParser
 
 
 def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):  # int() also takes "1_0" and "٣"
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
     return value

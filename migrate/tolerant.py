@@ -113,6 +113,23 @@ def load_document(path: Path) -> Any:
         raise InputError(f"{where}{line}", f"not valid JSON or YAML: {problem}") from None
 
 
+def load_documents(path: Path) -> list[Any]:
+    """Return every document of a YAML stream (Kubernetes manifests), with load_document's limits."""
+    where = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(where, f"cannot read file: {exc.strerror}") from None
+    text = decode_bytes(raw, where)
+    try:
+        _check_yaml_shape(text, where)
+        return list(yaml.load_all(text, Loader=_YamlLoader))  # noqa: S506 - a SafeLoader variant
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise InputError(f"{where}{line}", f"not valid YAML: {getattr(exc, 'problem', None) or 'syntax error'}") from None
+
+
 def _check_yaml_shape(text: str, where: str) -> None:
     """Raise InputError for YAML nested deeper than MAX_NESTING, or whose aliases expand it too far.
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
+from migrate.errors import InputError
+from migrate.tolerant import load_document, load_documents, type_name
 
 from .common import Violation
 from .workloads import DEFAULT_REGISTRIES, registry_allowed
@@ -29,13 +30,23 @@ def check_artifacts(folder: Path, allowed_registries: list[str]) -> list[Violati
     allowed = DEFAULT_REGISTRIES + list(allowed_registries)
     violations: list[Violation] = []
     for compose_path in sorted([*folder.glob("compose.yaml"), *folder.glob("compose/*.yaml")]):
-        document = yaml.safe_load(compose_path.read_text(encoding="utf-8")) or {}
+        document = load_document(compose_path) if compose_path.read_bytes().strip() else {}
+        _expect_mapping(document, compose_path, "")
+        services = document.get("services") or {}
+        _expect_mapping(services, compose_path, "services")
+        for name, service in services.items():
+            _expect_mapping(service, compose_path, f"services.{name}")
         violations += _compose(document, allowed, str(compose_path.relative_to(folder)))
     for manifest in sorted((folder / "k8s").glob("*.yaml")):
-        for document in yaml.safe_load_all(manifest.read_text(encoding="utf-8")):
+        for document in load_documents(manifest):
             if isinstance(document, dict):
                 violations += _kubernetes(document, manifest.name, allowed)
     return sorted(violations, key=lambda v: (v.resource_type, v.resource_name, v.policy, v.message))
+
+
+def _expect_mapping(value, path: Path, field: str) -> None:
+    if not isinstance(value, dict):
+        raise InputError(str(path), f"expected a mapping, got {type_name(value)}", field or None)
 
 
 def _compose(document: dict, allowed: list[str], file: str) -> list[Violation]:

@@ -22,11 +22,14 @@ import sys
 from pathlib import Path
 
 import pulumi
-import yaml
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # private API: see offline-testing.md §4.4
+
+from migrate.cli import OneLineParser
+from migrate.errors import InputError
+from migrate.tolerant import checked_text, load_document, type_name
 
 from . import capture
 from .artifacts import check_artifacts
@@ -39,17 +42,55 @@ DEFAULT_CONFIG = ROOT / "policies" / "config.json"
 
 
 def load_stack_config(path: Path) -> tuple[dict[str, str], list[str]]:
-    """Return (config values as the engine passes them, secret keys) from a Pulumi.<stack>.yaml."""
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    """Return (config values as the engine passes them, secret keys) from a Pulumi.<stack>.yaml.
+
+    Raises InputError (one line naming the file and key) for a file that is not a stack config.
+    """
+    document = load_document(path) if path.is_file() or not path.exists() else _not_a_file(path)
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise InputError(str(path), f"expected a mapping with a `config:` key, got {type_name(document)}")
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise InputError(str(path), f"expected a mapping of key: value, got {type_name(config)}", "config")
     values, secret_keys = {}, []
-    for key, value in (document.get("config") or {}).items():
+    for key, value in config.items():
+        if not isinstance(key, str):
+            raise InputError(str(path), f"expected a string key, got {type_name(key)}", "config")
         if isinstance(value, dict) and "secure" in value:
             values[key], secret_keys = PLACEHOLDER, secret_keys + [key]
         elif isinstance(value, (dict, list, bool, int, float)):
-            values[key] = json.dumps(value)
+            try:
+                values[key] = json.dumps(value, allow_nan=False)
+            except (ValueError, TypeError) as exc:
+                raise InputError(str(path), f"not a value Pulumi config can hold: {exc}", f"config.{key}") from None
         else:
-            values[key] = str(value)
+            values[key] = checked_text(value, str(path), f"config.{key}") if value is not None else ""
     return values, secret_keys
+
+
+def _not_a_file(path: Path):
+    raise InputError(str(path), "is not a file; expected a Pulumi.<stack>.yaml")
+
+
+def load_policy_config(path: Path | None) -> dict:
+    """Return the policy config (pulumi preview's --policy-pack-config format), checked; {} for none."""
+    if path is None:
+        return {}
+    document = load_document(path) if path.is_file() or not path.exists() else _not_a_file(path)
+    where = str(path)
+    if not isinstance(document, dict):
+        raise InputError(where, f"expected a JSON object of policy names, got {type_name(document)}")
+    for name, entry in document.items():
+        level = entry if isinstance(entry, str) else entry.get("enforcementLevel", "mandatory") if isinstance(entry, dict) else None
+        if level not in _LEVELS:
+            raise InputError(where, f"expected one of {', '.join(_LEVELS)} (or an object with enforcementLevel)", str(name))
+    registries = document.get("hyperdock-workload-allowed-registries", {})
+    allowed = registries.get("allowedRegistries", []) if isinstance(registries, dict) else None
+    if not isinstance(allowed, list) or not all(isinstance(r, str) for r in allowed):
+        raise InputError(where, "expected a list of registry names", "hyperdock-workload-allowed-registries.allowedRegistries")
+    return document
 
 
 def _placeholder_workload_secrets(values: dict[str, str]) -> dict[str, str]:
@@ -107,7 +148,10 @@ def _configure_request(policy_config: dict) -> analyzer_pb2.ConfigureAnalyzerReq
         level = entry if isinstance(entry, str) else entry.get("enforcementLevel", default)
         properties = struct_pb2.Struct()
         if isinstance(entry, dict):
-            properties.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
+            try:
+                properties.update({k: v for k, v in entry.items() if k != "enforcementLevel"})
+            except (ValueError, TypeError) as exc:
+                raise InputError("--config", f"properties that a policy cannot take: {exc}", policy.name) from None
         request.policyConfig[policy.name].CopyFrom(
             analyzer_pb2.PolicyConfig(enforcementLevel=_LEVELS[level], properties=properties))
     return request
@@ -170,7 +214,7 @@ def render(violations: list[Violation], title: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hyperdock policy check", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="hyperdock policy check", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="example", help="stack whose Pulumi.<stack>.yaml to check (default: example)")
     parser.add_argument("--stack-file", type=Path, help="a stack config file to check instead")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None,
@@ -178,8 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--artifacts", type=Path, help="check generated compose and Kubernetes files in DIR instead")
     parser.add_argument("--allow-registry", action="append", default=[], help="registry allowed besides mcr.microsoft.com")
     args = parser.parse_args(argv)
-    policy_config = json.loads(args.config.read_text(encoding="utf-8")) if args.config else {}
+    policy_config = load_policy_config(args.config)
     if args.artifacts:
+        if not args.artifacts.is_dir():
+            raise InputError(str(args.artifacts), "is not a folder; expected the folder `hyperdock generate` wrote")
         allowed = args.allow_registry + list(policy_config.get("hyperdock-workload-allowed-registries", {}).get("allowedRegistries", []))
         violations = check_artifacts(args.artifacts, allowed)
         sys.stdout.write(render(violations, f"{PACK_NAME}@v{PACK_VERSION} (artifacts: {args.artifacts})"))
