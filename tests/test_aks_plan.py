@@ -178,3 +178,12 @@ def test_unknown_node_size_is_one_line_exit_2(tmp_path, sample):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--node-size" in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_aks_generation_is_deterministic(sample, tmp_path):
+    again = tmp_path / "again"
+    result = run_cli("generate", str(sample), "--platform", "aks", "--out", str(again))
+    assert result.returncode == 0, result.stderr
+    for path in sorted(sample.rglob("*")):
+        if path.is_file() and path.name not in ("plan.json", ".hyperdock-manifest"):  # written by assess only
+            assert (again / path.relative_to(sample)).read_bytes() == path.read_bytes(), path.name
