@@ -104,7 +104,11 @@ def test_every_iis_workload_of_the_sample_gets_its_content_and_no_secret(out, ca
             assert (folder / "Default.aspx").is_file(), folder
             assert not (folder / "README.txt").exists()
             config = (folder / "web.config").read_text(encoding="utf-8")
-            if part.kind == "site":
+            if part.kind == "site" and (part.runtime or "").startswith("v2"):
+                # CLR 2.0 has no configuration builders: placeholders only, and a finding.
+                assert "configBuilders" not in config and "${PAYMENTGATEWAYAPIKEY}" in config
+                assert any("CLR 2.0" in f for f in report[w["vmId"]]["findings"])
+            elif part.kind == "site":
                 assert "configBuilders=\"HyperdockEnvironment\"" in config
         assert (context / ".dockerignore").is_file()
         assert report[w["vmId"]]["layerBytes"] > 0 and not report[w["vmId"]]["notExtracted"]

@@ -194,3 +194,10 @@ def test_a_finding_alone_leaves_the_file_as_it_was():
     data = b'<configuration>\n  <connectionStrings configSource="missing.config"/>\n</configuration>\n'
     result = rewrite_config(data, lambda name: None)
     assert result.data is None and "not in the content" in result.findings[0]
+
+
+def test_clr2_apps_get_placeholders_without_builders():
+    data = (CONFIGS / "eshop-legacy-webforms.web.config").read_bytes()
+    result = rewrite_config(data, builders=False)
+    assert b"configBuilders" not in result.data and b"${CATALOGDBCONTEXT}" in result.data
+    assert b"(localdb)" not in result.data and any("CLR 2.0" in f for f in result.findings)

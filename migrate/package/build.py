@@ -170,7 +170,8 @@ def _stage_part(extraction: Extraction, part: Part, expected: ContentPart, targe
             report["leftOut"].append({"path": f"{base}/{item.path}", "reason": reason})
             continue
         try:
-            _stage_file(extraction, part, item, target, f"{base}/{item.path}", report, stats, inlined)
+            _stage_file(extraction, part, item, target, f"{base}/{item.path}", report, stats, inlined,
+                        builders=not (expected.runtime or "").lower().startswith("v2"))
         except OSError as exc:
             raise InputError(f"{extraction.root / part.folder}/{item.path}", f"cannot be copied: {exc.strerror}") from None
     return {"folder": base, "source": part.source, "files": stats["files"], "bytes": stats["bytes"],
@@ -178,13 +179,13 @@ def _stage_part(extraction: Extraction, part: Part, expected: ContentPart, targe
 
 
 def _stage_file(extraction: Extraction, part: Part, item, target: Path, shown: str, report: dict, stats: dict,
-                inlined: dict[str, str]) -> None:
+                inlined: dict[str, str], builders: bool) -> None:
     """Stage one file: configs rewritten, other configuration text checked for secrets, the rest copied."""
     destination = target.joinpath(*item.path.split("/"))
     destination.parent.mkdir(parents=True, exist_ok=True)
     lower = item.path.lower()
     if is_config_file(item.path):
-        output = _rewritten_config(extraction, part, item, shown, report, inlined)
+        output = _rewritten_config(extraction, part, item, shown, report, inlined, builders)
     elif lower.endswith(SCANNED_EXTENSIONS):
         data = copy_verified(extraction, part, item, None)
         output = data
@@ -212,7 +213,8 @@ def _note(rewrite, shown: str, report: dict) -> None:
     report["findings"].extend(f"{shown}: {finding}" for finding in rewrite.findings)
 
 
-def _rewritten_config(extraction: Extraction, part: Part, item, shown: str, report: dict, inlined: dict[str, str]) -> bytes:
+def _rewritten_config(extraction: Extraction, part: Part, item, shown: str, report: dict, inlined: dict[str, str],
+                      builders: bool) -> bytes:
     data = copy_verified(extraction, part, item, None)
     folder = item.path.rsplit("/", 1)[0] + "/" if "/" in item.path else ""
     by_path = {f.path.lower(): f for f in part.files}
@@ -225,12 +227,13 @@ def _rewritten_config(extraction: Extraction, part: Part, item, shown: str, repo
         return copy_verified(extraction, part, entry, None)
 
     try:
-        rewrite = rewrite_config(data, external)
+        rewrite = rewrite_config(data, external, builders)
     except ConfigError as exc:
         where = f"{extraction.root / part.folder / item.path}" + (f":{exc.line}" if exc.line else "")
         raise InputError(where, str(exc)) from None
     _note(rewrite, shown, report)
-    if rewrite.data is not None and any(p["section"] in ("connectionStrings", "appSettings") for p in rewrite.parameters):
+    if builders and rewrite.data is not None and any(p["section"] in ("connectionStrings", "appSettings")
+                                                     for p in rewrite.parameters):
         beside = f"{folder}bin/{BUILDER_DLL}" if item.path.lower().endswith("web.config") else f"{folder}{BUILDER_DLL}"
         if beside.lower() not in by_path:
             report["findings"].append(

@@ -97,12 +97,14 @@ def _parse(data: bytes, where: str = ""):
         raise ConfigError(f"{where}not well-formed XML: {exc.args[0].split(':')[0]}", exc.lineno) from None
 
 
-def rewrite_config(data: bytes, external: Callable[[str], bytes | None] | None = None) -> Rewrite:
+def rewrite_config(data: bytes, external: Callable[[str], bytes | None] | None = None, builders: bool = True) -> Rewrite:
     """Return the rewritten configuration `data` (UTF-8 or UTF-16 XML), or `data=None` if nothing changes.
 
     `external(name)` returns the bytes of a file a section names in `configSource` (or appSettings
     `file`), relative to this file, or None. Such files are inlined into their section (and listed
     in `inlined`), so their secrets go through the builder too and the file itself can stay out.
+    `builders=False` is for CLR 2.0 (.NET 3.5) apps, whose configuration system has no builders:
+    a `configBuilders` declaration would stop them, so values become `${NAME}` only, with a finding.
     Raises ConfigError for XML that does not parse or carries a DTD, entities or external references.
     """
     document = _parse(data)
@@ -116,14 +118,19 @@ def rewrite_config(data: bytes, external: Callable[[str], bytes | None] | None =
         for section in _children(parent, "connectionStrings") + _children(parent, "appSettings"):
             _inline(document, section, external, result)
         for section in _children(parent, "connectionStrings"):
-            _parameterize(section, "name", "connectionString", lambda k, v: True, names, result, "connectionStrings")
+            _parameterize(section, "name", "connectionString", lambda k, v: True, names, result, "connectionStrings",
+                          builders)
         for section in _children(parent, "appSettings"):
-            _parameterize(section, "key", "value", secret_looking, names, result, "appSettings")
+            _parameterize(section, "key", "value", secret_looking, names, result, "appSettings", builders)
     _other_secrets(root, names, result)
     if not result.parameters and not result.inlined:  # findings alone change nothing in the file
         return result
     if any(p["section"] in ("connectionStrings", "appSettings") for p in result.parameters):
-        _declare_builder(document, root)
+        if builders:
+            _declare_builder(document, root)
+        else:
+            result.findings.append("CLR 2.0 (.NET 3.5) has no configuration builders: connection strings and secrets "
+                                   "are ${NAME} placeholders here, which nothing fills in; set them at container start")
     result.data = _serialize(document, data)
     return result
 
@@ -147,7 +154,8 @@ def _children(parent, tag: str) -> list:
     return [n for n in parent.childNodes if n.nodeType == Node.ELEMENT_NODE and n.tagName == tag]
 
 
-def _parameterize(section, key_attr: str, value_attr: str, wanted, names: _Names, result: Rewrite, kind: str) -> None:
+def _parameterize(section, key_attr: str, value_attr: str, wanted, names: _Names, result: Rewrite, kind: str,
+                  builders: bool) -> None:
     changed = False
     for entry in _children(section, "add"):
         key = entry.getAttribute(key_attr)
@@ -159,11 +167,11 @@ def _parameterize(section, key_attr: str, value_attr: str, wanted, names: _Names
         entry.setAttribute(value_attr, "${" + variable + "}")
         result.parameters.append({"name": key, "env": variable, "section": kind})
         changed = True
-    if changed:
-        builders = [b.strip() for b in section.getAttribute("configBuilders").split(",") if b.strip()]
-        if BUILDER_NAME not in builders:
+    if changed and builders:
+        present = [b.strip() for b in section.getAttribute("configBuilders").split(",") if b.strip()]
+        if BUILDER_NAME not in present:
             # First, so the app's own builders (Key Vault, user secrets) still override as they did.
-            section.setAttribute("configBuilders", ",".join([BUILDER_NAME] + builders))
+            section.setAttribute("configBuilders", ",".join([BUILDER_NAME] + present))
 
 
 def _inline(document, section, external, result: Rewrite) -> None:

@@ -28,6 +28,7 @@ class ContentPart:
     name: str
     guest_path: str
     folder: str
+    runtime: str | None = None   # the app pool's managedRuntimeVersion, for IIS parts
 
 
 def normalize_guest_path(path: str) -> str:
@@ -52,13 +53,16 @@ def content_parts(workload: dict) -> list[ContentPart]:
     """Return the content parts of a container workload, in the Dockerfile's COPY order."""
     container = workload["container"]
     parts: list[ContentPart] = []
+    runtimes = {p["name"]: p.get("managedRuntimeVersion") for p in container["appPools"]}
     for site in container["iisSites"]:
         site_label = dns_label(site["name"], "site")
-        parts.append(ContentPart("site", site["name"], site.get("physicalPath", ""), site_label))
+        parts.append(ContentPart("site", site["name"], site.get("physicalPath", ""), site_label,
+                                 runtimes.get(site.get("applicationPool") or "")))
         for app in site.get("applications", []):
             if not _inside(app.get("physicalPath", ""), site.get("physicalPath", "")):
                 parts.append(ContentPart("application", f"{site['name']}{app['path']}", app.get("physicalPath", ""),
-                                         f"{site_label}-{dns_label(app['path'], 'app')}"))
+                                         f"{site_label}-{dns_label(app['path'], 'app')}",
+                                         runtimes.get(app.get("applicationPool") or site.get("applicationPool") or "")))
     for service in container["services"]:
         parts.append(ContentPart("service", service["name"], executable_folder(service.get("pathName", "")),
                                  dns_label(service["name"], "service")))
