@@ -10,26 +10,18 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 
-from ..images import HOST_ONLY_FEATURES, OS_BUILDS
+from ..images import OS_BUILDS
 from ..package.parts import content_parts
 from .configbuilders import config_targets, configure_script
 from .configbuilders import run_statements as configure_statements
+from .iis_image import all_addresses, features_to_install, needs_netfx3, netfx3_script
 from .names import dns_label, env_name
-from .powershell import (container_path, iis_prologue, iis_site_script, install_features, non_http_protocols,
-                         parse_binding, ps_quote, service_script)
+from .powershell import (container_path, iis_prologue, iis_site_script, install_features, parse_binding, ps_quote,
+                         service_script)
 from .startup import LOGMONITOR_URL, LOGMONITOR_VERSION, entrypoint, https_bindings, logmonitor_config, start_script
 
-# Features the IIS-based images already have (servercore/iis, dotnet/framework/aspnet).
-IIS_IMAGE_FEATURES = {
-    "web-server", "web-webserver", "web-common-http", "web-default-doc", "web-dir-browsing", "web-http-errors",
-    "web-static-content", "web-health", "web-http-logging", "web-performance", "web-stat-compression",
-    "web-security", "web-filtering",
-}
-ASPNET_IMAGE_FEATURES = IIS_IMAGE_FEATURES | {
-    "web-app-dev", "web-net-ext45", "web-asp-net45", "web-isapi-ext", "web-isapi-filter", "net-framework-45-aspnet",
-    "net-framework-45-core", "net-framework-45-features",
-}
 SERVICE_MONITOR_URL = "https://github.com/microsoft/IIS.ServiceMonitor/releases/download/v2.0.1.10/ServiceMonitor.exe"
 _SAFE_PATH = re.compile(r"C:\\[A-Za-z0-9 ._()\\-]*")
 SHELL = ('SHELL ["powershell", "-NoLogo", "-NoProfile", "-Command", '
@@ -54,59 +46,33 @@ def _run(statements: list[str]) -> str:
     return "RUN " + "; `\n    ".join(statements)
 
 
-# .NET 3.5 features: Install-WindowsFeature fails for them on Server Core without a source; they
-# come with NetFx3 instead (netfx3_script).
-_NETFX3_FEATURES = {"net-framework-core", "net-framework-features", "web-asp-net", "web-net-ext"}
-# WCF non-HTTP activation per protocol; WAS comes with them as a dependency (the wcf image's
-# Dockerfile for ltsc2019 installs NET-WCF-TCP-Activation45 alone).
-_ACTIVATION_FEATURES = {"net.tcp": "NET-WCF-TCP-Activation45", "net.pipe": "NET-WCF-Pipe-Activation45",
-                        "net.msmq": "NET-WCF-MSMQ-Activation45", "msmq.formatname": "NET-WCF-MSMQ-Activation45"}
+@dataclass(slots=True)
+class _Parts:
+    """What the parts of a workload add to its Dockerfile and build context, in Dockerfile order."""
 
+    setup: list[str] = field(default_factory=list)          # one RUN for features and IIS (hadolint DL3059)
+    copies: list[str] = field(default_factory=list)
+    registrations: list[str] = field(default_factory=list)  # one RUN after the content is in place
+    files: dict[str, str] = field(default_factory=dict)
+    folders: dict[str, tuple[str, bool]] = field(default_factory=dict)  # VM folder -> (image folder, web app)
+    log_folders: list[str] = field(default_factory=list)
 
-def _features(workload: dict) -> list[str]:
-    """Return the features to install: the VM's, less the image's own, host-only and .NET 3.5 ones, plus WCF activation."""
-    image = workload["baseImage"]
-    present = ASPNET_IMAGE_FEATURES if "/framework/aspnet:" in image else IIS_IMAGE_FEATURES if "/iis:" in image else set()
-    features = [f for f in workload["container"]["windowsFeatures"]
-                if f.lower() not in present and f.lower() not in _NETFX3_FEATURES and not HOST_ONLY_FEATURES.fullmatch(f)]
-    for site in workload["container"]["iisSites"]:
-        features += [_ACTIVATION_FEATURES[p] for p in non_http_protocols(site)]
-    return list(dict.fromkeys(features))
-
-
-def netfx3_script(image_os: str, iis: bool) -> list[str]:
-    """Return the statements that add .NET Framework 3.5 the way Microsoft's own 3.5 images did.
-
-    microsoft/dotnet-framework-docker removed its 3.5 images on 2025-10-14 (commit 7e6e683b, #1262:
-    tags not listed are not supported), so hyperdock keeps the supported 4.8.x image and adds
-    NetFx3 as those Dockerfiles did: `dism /Online /Add-Capability /CapabilityName:NetFx3` on
-    ltsc2022 and ltsc2025; `/Enable-Feature /FeatureName:NetFx3 /All` with Windows Update enabled
-    for the step on ltsc2019/2016; then ASP.NET 3.5 for IIS (Web-Asp-Net).
-    """
-    check = "if ($LASTEXITCODE -notin 0, 3010) { throw ('dism.exe failed: ' + $LASTEXITCODE) }"
-    if OS_BUILDS[image_os] >= OS_BUILDS["ltsc2022"]:
-        lines = ["dism.exe /Online /NoRestart /Add-Capability /CapabilityName:NetFx3", check]
-    else:
-        lines = ["Set-Service -Name wuauserv -StartupType Automatic",
-                 "dism.exe /Online /NoRestart /Enable-Feature /FeatureName:NetFx3 /All", check,
-                 "Set-Service -Name wuauserv -StartupType Disabled"]
-    return lines + (["Install-WindowsFeature -Name 'Web-Asp-Net'"] if iis else [])
+    def copy(self, source: str, target: str) -> None:
+        """COPY a content folder to its folder in the image."""
+        self.copies.append(f"COPY {json.dumps([source, _slashes(target) + '/'])}")
 
 
 def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
     """Return (Dockerfile text, the other files of its build context by relative path).
 
     Those files are the content placeholders and, for IIS and service images, `start.ps1` and
-    `LogMonitorConfig.json` (see startup.py).
+    `LogMonitorConfig.json` (see startup.py), and `configure-config.ps1` (configbuilders.py).
     """
-    container = dict(workload["container"], iisSites=_all_addresses(workload["container"]["iisSites"]))
+    container = dict(workload["container"], iisSites=all_addresses(workload["container"]["iisSites"]))
     workload = dict(workload, container=container)
     image = workload["baseImage"]
     nano = "nanoserver" in image
-    has_iis_image = "/framework/aspnet:" in image or "/iis:" in image
-    services = container["services"]
-    sites = container["iisSites"]
-    wrapped = not nano and bool(services or sites)  # LogMonitor + start.ps1
+    wrapped = not nano and bool(container["services"] or container["iisSites"])  # LogMonitor + start.ps1
     lines = ["# escape=`", f"# hyperdock: {label}, {workload['target']} isolation, wave {workload['wave']}.",
              "# Generated from plan.json by `hyperdock generate`; change the plan, then generate again."]
     if wrapped:
@@ -116,86 +82,29 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
                   + "and runs the app."]
     lines += [f"FROM {image}",
               f'LABEL io.hyperdock.workload="{label}" io.hyperdock.isolation="{workload["target"]}"']
-    files: dict[str, str] = {}
     if not nano:
         lines.append(SHELL)
-    setup: list[str] = []   # one RUN for features and IIS: fewer layers (hadolint DL3059)
-    copies: list[str] = []
-    registrations: list[str] = []
-    features = _features(workload)
-    if features and not nano:
-        setup.append(install_features(features))
-    if _needs_netfx3(container) and not nano:
-        setup.extend(netfx3_script(workload["imageOS"], bool(sites)))
-
-    folders: dict[str, tuple[str, bool]] = {}   # VM folder -> (its folder in the image, web application)
-    pools = {p["name"]: p for p in container["appPools"]}
-    if sites and not nano:
-        setup.extend(iis_prologue())
-    application_parts = {p.name: p for p in content_parts(workload) if p.kind == "application"}
-    for site_id, site in enumerate(sites, start=1):
-        site_label = dns_label(site["name"], "site")
-        path = safe_container_path(site.get("physicalPath", ""), site_label)
-        safe_site = dict(site, physicalPath=path, applications=[
-            dict(a, physicalPath=safe_container_path(a.get("physicalPath", ""), f"{site_label}-{dns_label(a['path'], 'app')}"))
-            for a in site.get("applications", [])])
-        folders[_vm_folder(site.get("physicalPath", ""))] = (path, True)
-        for app, safe_app in zip(site.get("applications", []), safe_site["applications"]):
-            folders.setdefault(_vm_folder(app.get("physicalPath", "")), (safe_app["physicalPath"], True))
-        if not nano:
-            setup.extend(iis_site_script(safe_site, pools, site_id))
-        copies.append(f"COPY {json.dumps(['content/' + site_label + '/', _slashes(path) + '/'])}")
-        files[f"content/{site_label}/README.txt"] = _placeholder(f"IIS site {site['name']!r}", site.get("physicalPath", ""))
-        if container["parameters"]:
-            files[f"content/{site_label}/README.txt"] += _configuration_builders(container)
-        # An application outside its site's folder has content of its own (`hyperdock package` fills it).
-        for app in safe_site["applications"]:
-            part = application_parts.get(f"{site['name']}{app['path']}")
-            if part is not None:
-                copies.append(f"COPY {json.dumps(['content/' + part.folder + '/', _slashes(app['physicalPath']) + '/'])}")
-                files[f"content/{part.folder}/README.txt"] = _placeholder(f"IIS application {part.name!r}", part.guest_path)
-
-    log_folders = []
-    for service in services:
-        service_label = dns_label(service["name"], "service")
-        binary = service.get("pathName", "")
-        folder = _folder_of(binary, service_label)
-        log_folders.append(folder)
-        folders.setdefault(_vm_folder(_split_command(binary)[0].rpartition("\\")[0]), (folder, False))
-        copies.append(f"COPY {json.dumps(['content/' + service_label + '/', _slashes(folder) + '/'])}")
-        files[f"content/{service_label}/README.txt"] = _placeholder(f"Windows service {service['name']!r}", service.get("pathName", ""))
-        if not nano:
-            registrations.extend(service_script(dict(service, pathName=_rebase(binary, folder))))
+    parts = _Parts()
+    if not nano:
+        features = features_to_install(workload)
+        parts.setup += [install_features(features)] if features else []
+        parts.setup += netfx3_script(workload["imageOS"], bool(container["iisSites"])) if needs_netfx3(container) else []
+    _add_sites(parts, workload, nano)
+    _add_services(parts, container, nano)
     if is_batch(container):
-        for task in container["scheduledTasks"]:
-            task_label = dns_label(task["taskName"], "task")
-            folder = _folder_of(task.get("execute", ""), task_label)
-            copies.append(f"COPY {json.dumps(['content/' + task_label + '/', _slashes(folder) + '/'])}")
-            files[f"content/{task_label}/README.txt"] = _placeholder(f"scheduled task {task['taskName']!r}", task.get("execute", ""))
-    targets = config_targets(container["parameters"], folders) if not nano else []
+        _add_tasks(parts, container)
+    targets = config_targets(container["parameters"], parts.folders) if not nano else []
     if targets:
-        files["configure-config.ps1"] = configure_script(targets)
-        copies.append(f"COPY {json.dumps(['configure-config.ps1', 'C:/hyperdock/'])}")
-        registrations[:0] = configure_statements()
-    if setup:
-        lines.append(_run(setup))
-    lines.extend(sorted(set(copies), key=copies.index))
-    if registrations:
-        lines.append(_run(registrations))
-    if wrapped and not has_iis_image:
-        # Pinned release of Microsoft's ServiceMonitor (the IIS images already hold C:\ServiceMonitor.exe).
-        lines.append(f"ADD {SERVICE_MONITOR_URL} C:/ServiceMonitor.exe")
+        parts.files["configure-config.ps1"] = configure_script(targets)
+        parts.copies.append(f"COPY {json.dumps(['configure-config.ps1', 'C:/hyperdock/'])}")
+        parts.registrations[:0] = configure_statements()
+    if parts.setup:
+        lines.append(_run(parts.setup))
+    lines.extend(sorted(set(parts.copies), key=parts.copies.index))
+    if parts.registrations:
+        lines.append(_run(parts.registrations))
     if wrapped:
-        lines.append(f"# LogMonitor {LOGMONITOR_VERSION}, pinned; its SHA-256 is not verified by hyperdock: check the download.")
-        lines.append(f"ADD {LOGMONITOR_URL} C:/LogMonitor/LogMonitor.exe")
-        lines.append(f"COPY {json.dumps(['LogMonitorConfig.json', 'C:/LogMonitor/'])}")
-        lines.append(f"COPY {json.dumps(['start.ps1', 'C:/hyperdock/'])}")
-        files["LogMonitorConfig.json"] = logmonitor_config(container, log_folders)
-        main_pool = (sites[0].get("applicationPool") or "DefaultAppPool") if sites else None
-        port = _dotnet_port(workload)
-        files["start.ps1"] = start_script(container, label, main_pool, [s["name"] for s in services],
-                                          {"ASPNETCORE_HTTP_PORTS": str(port)} if port else None)
-
+        lines += _wrapper(workload, label, parts)
     port = _dotnet_port(workload)
     if port:
         # .NET 8+ images listen on ASPNETCORE_HTTP_PORTS (8080 by default); keep the VM's port.
@@ -206,29 +115,79 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
         lines.append("EXPOSE " + " ".join(str(p) for p in container["ports"]))
     lines.append(_healthcheck(workload, nano))
     lines.append(_entrypoint(workload, nano))
-    return "\n".join(lines) + "\n", files
+    return "\n".join(lines) + "\n", parts.files
 
 
-def _all_addresses(sites: list[dict]) -> list[dict]:
-    """Return the sites with HTTP(S) bindings on a VM address moved to all addresses (`*`).
+def _add_sites(parts: _Parts, workload: dict, nano: bool) -> None:
+    """IIS: no Default Web Site, then each site with its pools, bindings and applications, and its content."""
+    container = workload["container"]
+    pools = {p["name"]: p for p in container["appPools"]}
+    if container["iisSites"] and not nano:
+        parts.setup.extend(iis_prologue())
+    application_parts = {p.name: p for p in content_parts(workload) if p.kind == "application"}
+    for site_id, site in enumerate(container["iisSites"], start=1):
+        site_label = dns_label(site["name"], "site")
+        path = safe_container_path(site.get("physicalPath", ""), site_label)
+        safe_site = dict(site, physicalPath=path, applications=[
+            dict(a, physicalPath=safe_container_path(a.get("physicalPath", ""), f"{site_label}-{dns_label(a['path'], 'app')}"))
+            for a in site.get("applications", [])])
+        parts.folders[_vm_folder(site.get("physicalPath", ""))] = (path, True)
+        for app, safe_app in zip(site.get("applications", []), safe_site["applications"]):
+            parts.folders.setdefault(_vm_folder(app.get("physicalPath", "")), (safe_app["physicalPath"], True))
+        if not nano:
+            parts.setup.extend(iis_site_script(safe_site, pools, site_id))
+        parts.copy(f"content/{site_label}/", path)
+        readme = _placeholder(f"IIS site {site['name']!r}", site.get("physicalPath", ""))
+        parts.files[f"content/{site_label}/README.txt"] = readme + (_configuration_builders(container) if container["parameters"] else "")
+        # An application outside its site's folder has content of its own (`hyperdock package` fills it).
+        for app in safe_site["applications"]:
+            part = application_parts.get(f"{site['name']}{app['path']}")
+            if part is not None:
+                parts.copy(f"content/{part.folder}/", app["physicalPath"])
+                parts.files[f"content/{part.folder}/README.txt"] = _placeholder(f"IIS application {part.name!r}", part.guest_path)
 
-    The container has one interface with an address of its own: a binding to the VM's address
-    would never answer. A binding that would then clash with another (IP-based hosting of two
-    sites on one port) keeps its address, and that site must be split into its own container.
-    """
-    used = {(p[0], p[2], p[3].lower()) for site in sites for b in site.get("bindings", [])
-            if (p := parse_binding(b)) and p[1] == "*"}
-    result = []
-    for site in sites:
-        bindings = []
-        for binding in site.get("bindings", []):
-            parsed = parse_binding(binding)
-            if parsed and parsed[1] != "*" and (parsed[0], parsed[2], parsed[3].lower()) not in used:
-                used.add((parsed[0], parsed[2], parsed[3].lower()))
-                binding = f"{parsed[0]}/*:{parsed[2]}:{parsed[3]}"
-            bindings.append(binding)
-        result.append(dict(site, bindings=bindings))
-    return result
+
+def _add_services(parts: _Parts, container: dict, nano: bool) -> None:
+    """Windows services: content, and registration (Manual: start.ps1 starts them)."""
+    for service in container["services"]:
+        service_label = dns_label(service["name"], "service")
+        binary = service.get("pathName", "")
+        folder = _folder_of(binary, service_label)
+        parts.log_folders.append(folder)
+        parts.folders.setdefault(_vm_folder(_split_command(binary)[0].rpartition("\\")[0]), (folder, False))
+        parts.copy(f"content/{service_label}/", folder)
+        parts.files[f"content/{service_label}/README.txt"] = _placeholder(f"Windows service {service['name']!r}", binary)
+        if not nano:
+            parts.registrations.extend(service_script(dict(service, pathName=_rebase(binary, folder))))
+
+
+def _add_tasks(parts: _Parts, container: dict) -> None:
+    """Scheduled tasks of a batch workload: the content of each (the orchestrator runs them)."""
+    for task in container["scheduledTasks"]:
+        task_label = dns_label(task["taskName"], "task")
+        parts.copy(f"content/{task_label}/", _folder_of(task.get("execute", ""), task_label))
+        parts.files[f"content/{task_label}/README.txt"] = _placeholder(f"scheduled task {task['taskName']!r}", task.get("execute", ""))
+
+
+def _wrapper(workload: dict, label: str, parts: _Parts) -> list[str]:
+    """The entry point's parts: ServiceMonitor where the image lacks it, LogMonitor, its config and start.ps1."""
+    container = workload["container"]
+    image = workload["baseImage"]
+    lines = []
+    if "/framework/aspnet:" not in image and "/iis:" not in image:
+        # Pinned release of Microsoft's ServiceMonitor (the IIS images already hold C:\ServiceMonitor.exe).
+        lines.append(f"ADD {SERVICE_MONITOR_URL} C:/ServiceMonitor.exe")
+    lines += [f"# LogMonitor {LOGMONITOR_VERSION}, pinned; its SHA-256 is not verified by hyperdock: check the download.",
+              f"ADD {LOGMONITOR_URL} C:/LogMonitor/LogMonitor.exe",
+              f"COPY {json.dumps(['LogMonitorConfig.json', 'C:/LogMonitor/'])}",
+              f"COPY {json.dumps(['start.ps1', 'C:/hyperdock/'])}"]
+    parts.files["LogMonitorConfig.json"] = logmonitor_config(container, parts.log_folders)
+    sites = container["iisSites"]
+    main_pool = (sites[0].get("applicationPool") or "DefaultAppPool") if sites else None
+    port = _dotnet_port(workload)
+    parts.files["start.ps1"] = start_script(container, label, main_pool, [s["name"] for s in container["services"]],
+                                            {"ASPNETCORE_HTTP_PORTS": str(port)} if port else None)
+    return lines
 
 
 def _vm_folder(path: str) -> str:
@@ -239,12 +198,6 @@ def _vm_folder(path: str) -> str:
 def is_batch(container: dict) -> bool:
     """True for a workload whose only work is scheduled tasks: it runs on a schedule, never forever."""
     return not container["services"] and not container["iisSites"] and bool(container["scheduledTasks"])
-
-
-def _needs_netfx3(container: dict) -> bool:
-    """.NET 3.5 (CLR 2.0 app pools, or the NET-Framework-Core feature on the VM)."""
-    return (any((p.get("managedRuntimeVersion") or "").lower().startswith("v2.") for p in container["appPools"])
-            or any(f.lower() in _NETFX3_FEATURES for f in container["windowsFeatures"]))
 
 
 def _dotnet_port(workload: dict) -> int | None:
