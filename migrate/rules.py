@@ -56,7 +56,7 @@ def _names(items) -> str:
 # --- data ----------------------------------------------------------------------------------------
 
 @rule("data.no-guest", WARNING, "Guest not inventoried",
-      "Run Get-HyperdockInventory.ps1 with -GuestCredential (PowerShell Direct) so the guest is read.",
+      "Run Get-HyperdockInventory.ps1 with -GuestCredential (PowerShell Direct, or WinRM for older guests) so the guest is read.",
       "inventory-format.md")
 def no_guest(f: WorkloadFacts) -> str | None:
     if f.guest is None:
