@@ -18,7 +18,6 @@ gMSA: `windowsProfile.gmsaProfile.enabled` when the plan has gMSA workloads (AKS
 support installs the webhook; the credential specs and RBAC come with the workloads).
 """
 
-from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
@@ -89,6 +88,10 @@ class AksWindowsClusterArgs(TypedDict, total=False):
     """Resource ID of the container registry; the kubelet identity gets AcrPull on it."""
     gmsa: bool
     """Enable AKS's Windows gMSA support."""
+    gmsa_dns_server: Optional[str]
+    """DNS server of the Active Directory domain, when the VNet's DNS does not resolve it (with gmsa_root_domain_name)."""
+    gmsa_root_domain_name: Optional[str]
+    """Root domain name of the Active Directory domain (with gmsa_dns_server)."""
     windows_admin_username: str
     """Administrator of the Windows nodes; its password is generated and kept secret."""
     tags: pulumi.Input[Mapping[str, str]]
@@ -125,6 +128,13 @@ def aks_cluster_settings(args: AksWindowsClusterArgs) -> AksSettings:
     max_pods = args.get("max_pods", 30)
     if not 10 <= max_pods <= 250:
         raise AksConfigError(f"max_pods: {max_pods} is outside Azure CNI's 10-250")
+    if bool(args.get("gmsa_dns_server")) != bool(args.get("gmsa_root_domain_name")):
+        raise AksConfigError("gmsa_dns_server: set it together with gmsa_root_domain_name, or neither")
+    if args.get("gmsa_dns_server"):
+        try:
+            ipaddress.ip_address(args["gmsa_dns_server"])
+        except ValueError:
+            raise AksConfigError(f"gmsa_dns_server: {args['gmsa_dns_server']!r} is not an IP address") from None
     windows_skus = {m.value for m in OSSKU if m.value.startswith("Windows")}
     pools, seen = [], set()
     for pool in args.get("windows_pools", []):
@@ -187,6 +197,9 @@ class AksWindowsCluster(pulumi.ComponentResource):
         windows_profile: dict = {"admin_username": args.get("windows_admin_username", "hyperdock"), "admin_password": password}
         if args.get("gmsa", False):
             windows_profile["gmsa_profile"] = {"enabled": True}
+            if args.get("gmsa_dns_server"):
+                windows_profile["gmsa_profile"].update(dns_server=args["gmsa_dns_server"],
+                                                       root_domain_name=args["gmsa_root_domain_name"])
 
         api_access: dict = {"enable_private_cluster": settings.private_cluster}
         if settings.authorized_ip_ranges:

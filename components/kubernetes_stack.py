@@ -49,6 +49,8 @@ def kubernetes_settings(config: pulumi.Config, settings: Mapping[str, Any], proj
             else not (config.get_object("aksAuthorizedIpRanges") or []),
             "authorized_ip_ranges": config.get_object("aksAuthorizedIpRanges") or [],
             "admin_group_object_ids": config.get_object("aksAdminGroupObjectIds") or [],
+            "gmsa_dns_server": config.get("aksGmsaDnsServer") or None,
+            "gmsa_root_domain_name": config.get("aksGmsaRootDomainName") or None,
         }
         if config.get("aksRegistryId"):
             cluster_args["acr_id"] = config.get("aksRegistryId")

@@ -260,6 +260,8 @@ def _generate_settings(args: argparse.Namespace) -> GenerateOptions:
         size = AZURE_SIZES[args.host_size]
     aks = None
     if args.platform == "aks":
+        if args.experimental_k8s_hyperv:
+            raise InputError("--experimental-k8s-hyperv", "AKS does not support Hyper-V isolation: those workloads stay on hosts")
         if args.node_size not in AZURE_SIZES:
             raise InputError("--node-size", f"unknown size {args.node_size!r}; expected one of {', '.join(AZURE_SIZES)}")
         aks = AksOptions(node_size=AZURE_SIZES[args.node_size])

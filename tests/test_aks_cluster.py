@@ -11,6 +11,7 @@ from pulumi_azure_native.containerservice import NodeOSUpgradeChannel, OSSKU
 from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceValidationArgs
 
 import pulumi_mocks
+from conftest import ROOT
 from components.aks_cluster import AksConfigError, AksWindowsCluster, acr_pull_role, aks_cluster_settings
 from policies import aks as aks_policies
 from policies.pack import POLICIES
@@ -106,6 +107,8 @@ def test_no_registry_no_role_assignment_and_no_gmsa(monitor):
     ({"windows_pools": [dict(POOLS[0], os_sku="Ubuntu")]}, "os_sku"),
     ({"windows_pools": [dict(POOLS[0], min_count=5)]}, "min_count"),
     ({"windows_pools": [POOLS[0], POOLS[0]]}, "unique"),
+    ({"gmsa_dns_server": "10.0.0.4"}, "gmsa_root_domain_name"),
+    ({"gmsa_dns_server": "dc01", "gmsa_root_domain_name": "contoso.local"}, "IP address"),
 ])
 def test_bad_settings_are_refused_before_anything_exists(args, field):
     with pytest.raises(AksConfigError, match=field):
@@ -198,3 +201,27 @@ def test_allowed_registries_covers_kubernetes_pods():
     assert check("kubernetes:batch/v1:CronJob", cron(ours)) == []
     assert len(check("kubernetes:batch/v1:CronJob", cron(theirs))) == 1
     assert check("kubernetes:apps/v1:Deployment", {}) == []
+
+
+@pulumi.runtime.test
+def test_gmsa_dns_settings(monitor):
+    cluster = AksWindowsCluster("estate", {"windows_pools": POOLS[:1], "gmsa": True, "gmsa_dns_server": "10.0.0.4",
+                                           "gmsa_root_domain_name": "contoso.local"})
+
+    def check(_):
+        (managed,) = monitor.by_type("azure-native:containerservice:ManagedCluster")
+        assert props(managed)["windowsProfile"]["gmsaProfile"] == {"enabled": True, "dnsServer": "10.0.0.4",
+                                                                   "rootDomainName": "contoso.local"}
+    return cluster.cluster.urn.apply(check)
+
+
+def test_aks_cluster_infers_a_provider_schema():
+    """`pulumi package add ./components` exposes AksWindowsCluster too."""
+    from pulumi.provider.experimental.analyzer import Analyzer
+
+    schema = Analyzer("hyperdock").analyze([AksWindowsCluster])
+    component = schema["component_definitions"]["AksWindowsCluster"]
+    for name, prop in {**component.inputs, **component.outputs}.items():
+        assert prop.description, name
+    assert "windowsPools" in component.inputs and "kubeconfig" in component.outputs
+    assert "AksWindowsCluster" in (ROOT / "components" / "__main__.py").read_text(encoding="utf-8")

@@ -187,3 +187,8 @@ def test_aks_generation_is_deterministic(sample, tmp_path):
     for path in sorted(sample.rglob("*")):
         if path.is_file() and path.name not in ("plan.json", ".hyperdock-manifest"):  # written by assess only
             assert (again / path.relative_to(sample)).read_bytes() == path.read_bytes(), path.name
+
+
+def test_experimental_hyperv_is_refused_on_aks(tmp_path, sample):
+    result = run_cli("generate", str(sample), "--platform", "aks", "--experimental-k8s-hyperv", "--out", str(tmp_path / "x"))
+    assert result.returncode == 2 and "Hyper-V" in result.stderr and result.stderr.count("\n") == 1
