@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT, inventory, vm, write_json
 from migrate.cli import main
 
@@ -61,14 +63,15 @@ def _start_big_run(tmp_path: Path, out: Path) -> subprocess.Popen:
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_sigterm_mid_write_keeps_the_previous_result(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_mid_write_keeps_the_previous_result(tmp_path, signum):
     out = _previous_result(tmp_path)
     before = _tree(out)
     process = _start_big_run(tmp_path, out)
     try:
         _freeze_mid_write(process, tmp_path / f".out.hyperdock-{process.pid}.new")
         assert _tree(out) == before  # frozen mid-write: nothing of the new result is in place yet
-        os.kill(process.pid, signal.SIGTERM)
+        os.kill(process.pid, signum)
         os.kill(process.pid, signal.SIGCONT)
         _, stderr = process.communicate(timeout=60)
     finally:

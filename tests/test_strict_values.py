@@ -7,7 +7,7 @@ import json
 
 import yaml
 
-from conftest import inventory, run_cli, vm, vm_id, write_json
+from conftest import guest, inventory, run_cli, vm, vm_id, write_json
 from migrate.generate.compose import escape_interpolation
 from migrate.generate.files import dump_yaml
 from migrate.generate.names import unique_labels
@@ -75,3 +75,43 @@ def test_duplicate_vmid_choice_does_not_depend_on_argument_order(tmp_path):
         plans.append(json.loads((tmp_path / out / "plan.json").read_text(encoding="utf-8")))
     assert [w["host"] for w in plans[0]["workloads"]] == [w["host"] for w in plans[1]["workloads"]]
     assert [w["resources"] for w in plans[0]["workloads"]] == [w["resources"] for w in plans[1]["workloads"]]
+
+
+def test_hostile_names_stay_inert_in_compose_and_report(tmp_path):
+    from migrate.cli import main
+
+    web = vm("WEB\u2028# injected\rheading", ip="10.0.0.1", VMId="${HOME}-web",
+             tags={"app": "shop`x`\u0085", "tenant": "t"})
+    path = write_json(tmp_path / "inv.json", inventory(web, vm("APP02", ip="10.0.0.2")))
+    assert main(["assess", str(path), "--out", str(tmp_path / "out"), "--generate", "--quiet"]) == 0
+    composed = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in (tmp_path / "out" / "compose").glob("*.yaml")]
+    vm_ids = [s["labels"]["io.hyperdock.vm-id"] for doc in composed for s in doc["services"].values()]
+    assert "$${home}-web" in vm_ids  # Compose reads `$$` as one literal `$`
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert not any(line.startswith("# injected") or line.startswith("heading") for line in report.splitlines())
+    assert not any(c in report for c in "\r\u2028\u0085")
+
+
+def test_long_notes_and_versions_are_read_in_linear_time(tmp_path):
+    """400 KB of Notes and of OSVersion digits: the quadratic regexes took hours on this; the
+    alarm is a hang guard, not a timing."""
+    import signal
+
+    from migrate.cli import main
+
+    machine = vm("APP01", ip="10.0.0.1", Notes="a" * 400_000 + " app=shop",
+                 guest_data=guest(OSVersion="1" * 400_000, DotNetRuntimes=["Microsoft.NETCore.App " + "9" * 400_000]))
+    path = write_json(tmp_path / "inv.json", inventory(machine, host_version="2" * 400_000))
+
+    def hang(signum, frame):
+        raise AssertionError("assess did not finish: a regex went quadratic")
+
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(60)
+    try:
+        assert main(["assess", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    plan = json.loads((tmp_path / "out" / "plan.json").read_text(encoding="utf-8"))
+    assert plan["workloads"][0]["tags"]["app"] == "shop"
