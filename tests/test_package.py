@@ -143,6 +143,15 @@ def test_content_parts_match_the_dockerfiles_of_the_windows_test_estate(tmp_path
     assert_parts_are_copy_sources(read_plan(out / "plan.json"), out)
 
 
+def test_extractions_of_vms_that_stay_vms_are_reported_unused(out, tmp_path, capsys):
+    content = tmp_path / "extract"
+    web02_extraction(content)
+    make_extraction(content, "076ddb82-addc-5c83-b2f6-3108fbd472fd", {"printportal": ("C:\\inetpub\\printportal", {"a.txt": b"a"})})
+    code, err = package(out, content, capsys=capsys)
+    assert code == 0 and "1 extraction(s) of VMs that are not container workloads" in err
+    assert json.loads((out / "package.json").read_text())["unusedExtractions"] == ["076ddb82-addc-5c83-b2f6-3108fbd472fd"]
+
+
 def test_package_is_deterministic_and_repeatable(out, tmp_path, capsys):
     content = tmp_path / "extract"
     web02_extraction(content)

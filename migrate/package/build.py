@@ -103,7 +103,10 @@ def _fill(plan: dict, plan_dir: Path, content_dir: Path, shown: str, options: Pa
     for r in reports:
         if r["parts"]:
             write_file(plan_dir / "containers" / r["label"] / ".dockerignore", _dockerignore(r))
-    document = {"schema": PACKAGE_SCHEMA_ID, "content": shown, "workloads": reports}
+    used = {w["vmId"].lower() for w in workloads}
+    unused = sorted(e.name for e in os.scandir(content_dir) if e.is_dir(follow_symlinks=False) and e.name.lower() not in used)
+    document = {"schema": PACKAGE_SCHEMA_ID, "content": shown, "workloads": reports,
+                "unusedExtractions": unused}   # VMs that stay VMs, or are not in the plan
     write_file(plan_dir / "package.json", to_json(document))
     return document
 
@@ -276,6 +279,9 @@ def _swap(context: Path, folders: list[str]) -> None:
 def summary_lines(document: dict) -> list[str]:
     """Return one line per workload for the terminal: what was packaged, left out, and the layer size."""
     lines = []
+    if document["unusedExtractions"]:
+        lines.append(f"{len(document['unusedExtractions'])} extraction(s) of VMs that are not container workloads "
+                     "of the plan: not used")
     for r in document["workloads"]:
         if not r["parts"]:
             lines.append(f"{r['label']}: nothing extracted; {len(r['notExtracted'])} part(s) keep their placeholder")
