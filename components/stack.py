@@ -135,7 +135,21 @@ def _from_plan(config: Mapping[str, Any], folder: Path) -> StackPlan:
                     credential_spec=credential_spec_file(label) if w["container"]["gmsa"] else None,
                     image_os=w["imageOS"], tenant=w["tags"].get("tenant", ""), zone=w["tags"].get("zone", ""),
                     restart_policy="no" if is_batch(w["container"]) else "unless-stopped"))
+            refuse_port_collisions(host["name"], [(label, by_label[label]["container"]["ports"]) for label in host["workloads"]])
     return result
+
+
+def refuse_port_collisions(host: str, workloads: list[tuple[str, list[int]]]) -> None:
+    """Raise StackConfigError when two workloads of a host publish the same port: the second
+    `docker run -p` would fail (a host port is published once per host)."""
+    owner: dict[int, str] = {}
+    for label, ports in workloads:
+        for port in ports:
+            if port in owner:
+                raise StackConfigError(f"hyperdock:plan: hosts.yaml places {owner[port]} and {label} on {host}, and both "
+                                       f"publish port {port}; run `hyperdock generate` again (its capacity plan keeps "
+                                       "published ports apart)")
+            owner[port] = label
 
 
 def workload_secrets(raw: str | None) -> dict[str, dict[str, str]]:

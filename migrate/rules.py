@@ -386,6 +386,18 @@ def msmq(f: WorkloadFacts) -> str | None:
     return "MSMQ is installed" if f.has_feature("MSMQ", "MSMQ-Server", "MSMQ-Services") else None
 
 
+@rule("cond.msmq-gmsa", WARNING, "MSMQ together with a domain identity (gMSA)",
+      "Use only private queues without AD authentication in the container, or keep the workload a VM: "
+      "MSMQ does not work with gMSA.",
+      "windows-containers.md Corrections 2026-11-30 (lift-shift-to-containers.md)")
+def msmq_gmsa(f: WorkloadFacts) -> str | None:
+    if msmq(f) is None:
+        return None
+    identity = domain_identity(f)
+    return f"MSMQ is installed and the workload needs gMSA ({identity}); integration of gMSAs with MSMQ is not supported" \
+        if identity else None
+
+
 @rule("cond.printing", WARNING, "Printing",
       "Use the windows/server image; printer drivers cannot be installed in a container.",
       "windows-containers.md §4 (S12)", isolation="hyperv")

@@ -213,6 +213,16 @@ def render(violations: list[Violation], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _config_errors() -> tuple[type[Exception], ...]:
+    """The errors the Pulumi program raises for settings that cannot work, before any resource exists."""
+    from components.host_setup import SetupError
+    from components.stack import StackConfigError
+    from components.validation import HostConfigError
+    from components.workload import WorkloadConfigError
+
+    return HostConfigError, StackConfigError, SetupError, WorkloadConfigError
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(prog="hyperdock policy check", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="example", help="stack whose Pulumi.<stack>.yaml to check (default: example)")
@@ -232,11 +242,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if any(v.level == "mandatory" for v in violations) else 0
     stack_file = args.stack_file or ROOT / f"Pulumi.{args.stack}.yaml"
     values, secret_keys = load_stack_config(stack_file)
-    values = _placeholder_workload_secrets(values)
-    secret_keys = sorted(set(secret_keys) | {"hyperdock:workloadSecrets"})
     registries = policy_config.setdefault("hyperdock-workload-allowed-registries", {})
     registries["allowedRegistries"] = list(registries.get("allowedRegistries", [])) + args.allow_registry
-    monitor = capture_program(values, secret_keys, stack=stack_file.stem.removeprefix("Pulumi."))
+    try:
+        values = _placeholder_workload_secrets(values)
+        secret_keys = sorted(set(secret_keys) | {"hyperdock:workloadSecrets"})
+        monitor = capture_program(values, secret_keys, stack=stack_file.stem.removeprefix("Pulumi."))
+    except _config_errors() as exc:  # the program's own validation: one line, as the CLI promises
+        from migrate.errors import InputError
+
+        raise InputError(str(stack_file), str(exc)) from None
     violations = analyze(monitor, policy_config)
     sys.stdout.write(render(violations, f"{PACK_NAME}@v{PACK_VERSION} (offline: {stack_file.name})"))
     return 1 if any(v.level == "mandatory" for v in violations) else 0

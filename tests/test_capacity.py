@@ -111,18 +111,25 @@ def first_fit_by_scan(demands, options):
 
     cpu, memory = capacity(options)
     cap = 2 if options.edition == "standard" else float("inf")
+    crowd = {}
+    for d in demands:
+        for port in d.ports:
+            crowd[port] = crowd.get(port, 0) + 1
     hosts = []
-    for d in sorted(demands, key=lambda d: (-max(d.vcpus / cpu, d.memory_mib / memory), d.label)):
+    for d in sorted(demands, key=lambda d: (-max((crowd[p] for p in d.ports), default=0),
+                                            -max(d.vcpus / cpu, d.memory_mib / memory), d.label)):
         for host in hosts:
-            if host[0] + d.vcpus <= cpu and host[1] + d.memory_mib <= memory and host[2] + (d.isolation == "hyperv") <= cap:
+            if host[0] + d.vcpus <= cpu and host[1] + d.memory_mib <= memory and host[2] + (d.isolation == "hyperv") <= cap \
+                    and not host[4] & d.ports:
                 break
         else:
-            host = [0, 0, 0, []]
+            host = [0, 0, 0, [], set()]
             hosts.append(host)
         host[0] += d.vcpus
         host[1] += d.memory_mib
         host[2] += d.isolation == "hyperv"
         host[3].append(d.label)
+        host[4] |= d.ports
     return [h[3] for h in hosts]
 
 
@@ -133,6 +140,33 @@ def test_pack_places_as_the_first_fit_scan_does(seed):
     rnd = random.Random(seed)
     options = CapacityOptions(size=SIZE, edition=rnd.choice(["datacenter", "standard"]))
     demands = [Demand(f"d{i:04d}", rnd.choice(["process", "hyperv"]), rnd.choice([1, 2, 3, 4, 8, 20]),
-                      rnd.choice([512, 2048, 4096, 8192, 30000, 70000])) for i in range(rnd.choice([1, 40, 700]))]
+                      rnd.choice([512, 2048, 4096, 8192, 30000, 70000]),
+                      frozenset(rnd.sample([80, 443, 808, 8080], rnd.choice([0, 0, 1, 2]))))
+               for i in range(rnd.choice([1, 40, 700]))]
     hosts, _ = pack(demands, options)
     assert [h.workloads for h in hosts] == first_fit_by_scan(demands, options)
+
+
+def with_ports(w, *ports):
+    return dict(w, container={"ports": list(ports)})
+
+
+def test_no_two_workloads_on_a_host_publish_the_same_port():
+    # Three small web workloads that would fit one host by CPU and memory all publish 80; two publish 443.
+    workloads = [with_ports(workload("web1", 1, 1024), 80, 443), with_ports(workload("web2", 1, 1024), 80, 443),
+                 with_ports(workload("web3", 1, 1024), 80), with_ports(workload("api", 1, 1024), 8080)]
+    plan = run(workloads)
+    (pool,) = plan["pools"]
+    assert pool["hostCount"] == pool["lowerBound"] == 3  # one host per port-80 publisher
+    for host in pool["hosts"]:
+        published = [p for w in workloads if w["name"] in host["workloads"] for p in w["container"]["ports"]]
+        assert len(published) == len(set(published)) and sorted(set(published)) == host["ports"]
+    assert any("3 publish 80" in note for note in pool["notes"])
+
+
+def test_refused_colliding_plan_in_the_pulumi_program():
+    from components.stack import StackConfigError, refuse_port_collisions
+
+    refuse_port_collisions("h1", [("web1", [80, 443]), ("api", [8080])])
+    with pytest.raises(StackConfigError, match="places web1 and web2 on h1, and both publish port 80"):
+        refuse_port_collisions("h1", [("web1", [80, 443]), ("web2", [80])])

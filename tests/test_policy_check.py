@@ -107,3 +107,12 @@ def test_pr_workflow_runs_tests_and_policy_checks():
     preview = next(s for s in steps if s.get("uses", "").startswith("pulumi/actions@"))
     assert preview["with"]["command"] == "preview" and preview["with"]["policyPacks"].strip() == "policies"
     assert "PULUMI_ACCESS_TOKEN" in json.dumps(preview)
+
+
+def test_a_colliding_plan_is_one_line_exit_2(tmp_path):
+    stack = tmp_path / "Pulumi.collide.yaml"
+    stack.write_text("config:\n  hyperdock:plan: tests/data/collide/plan\n  hyperdock:registry: myregistry.azurecr.io/hyperdock\n",
+                     encoding="utf-8")
+    result = run_cli("policy", "check", "--stack-file", str(stack))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "both publish port 80" in result.stderr

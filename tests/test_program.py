@@ -114,6 +114,8 @@ def test_hosts_without_a_plan(monitor):
     ({"hyperdock:imageSku": "2022-datacenter-azure-edition"}, StackConfigError, "plan was made for ltsc2025"),
     ({"hyperdock:managementCidrs": ["0.0.0.0/0"]}, HostConfigError, "internet"),
     ({"hyperdock:plan": "examples/estate"}, StackConfigError, "hyperdock:plan"),
+    ({"hyperdock:plan": "tests/data/collide/plan"}, StackConfigError,
+     "places web01 and web02 on process-contoso-internal-01, and both publish port 80"),
 ])
 def test_bad_config_fails_before_any_resource(monitor, change, error, message):
     with pytest.raises(error, match=message):

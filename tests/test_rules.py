@@ -74,6 +74,10 @@ CASES: dict[str, tuple[dict, dict]] = {
     "cond.legacy-dotnet": (vm("A", guest_data=guest(IISSites=[site()], AppPools=[pool(ManagedRuntimeVersion="v2.0")])),
                            vm("A", guest_data=guest(IISSites=[site()], AppPools=[pool()]))),
     "cond.msmq": (vm("A", guest_data=guest(Features=["MSMQ-Server"])), vm("A")),
+    # MSMQ alone, or gMSA alone, does not fire it: only both together.
+    "cond.msmq-gmsa": (vm("A", guest_data=guest(Features=["MSMQ-Server"], IISSites=[site()],
+                                                AppPools=[pool(IdentityType="SpecificUser", UserName="CORP\\svc-q")])),
+                       vm("A", guest_data=guest(Features=["MSMQ-Server"]))),
     "cond.printing": (vm("A", guest_data=guest(Features=["Print-Server"])), vm("A")),
     "block.print-server-role": (vm("A", guest_data=guest(Features=["Print-Services", "Print-Server"])),
                                 vm("A", guest_data=guest(Features=["Server-Media-Foundation"]))),

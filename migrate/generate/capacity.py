@@ -11,6 +11,11 @@ own; Hyper-V isolated workloads have their own kernel and share one pool, on hos
 Hyper-V role. Windows Server Standard allows 2 Hyper-V isolated containers per host (S7).
 Packing is first-fit decreasing on the larger of each workload's CPU and memory shares; the
 plan reports its host count beside the lower bound (total demand / host capacity, per pool).
+
+Published ports: the Pulumi program publishes each container port on its host (`docker run -p
+P:P`), and a host port can be published once per host (windows-containers.md, Corrections
+2026-11-30), so no two workloads on a host share a port: packing refuses such a host, the lower
+bound counts the workloads that publish the same port, and each host lists its `ports`.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ class Demand:
     isolation: str
     vcpus: int
     memory_mib: int
+    ports: frozenset[int] = frozenset()     # host ports it publishes; none on Kubernetes nodes
 
 
 @dataclass(slots=True)
@@ -65,6 +71,7 @@ class Host:
     memory_mib: int = 0
     hyperv: int = 0
     workloads: list[str] = field(default_factory=list)
+    ports: set[int] = field(default_factory=set)
 
 
 def demand_of(workload: dict, label: str, options: CapacityOptions) -> Demand:
@@ -94,7 +101,10 @@ def pack(demands: list[Demand], options: CapacityOptions) -> tuple[list[Host], l
     """Place demands on as few hosts as first-fit decreasing finds; return hosts and notes."""
     cpu, memory = capacity(options)
     hyperv_cap = 2 if options.edition == "standard" else len(demands) + 1  # Datacenter: no limit
-    order = sorted(demands, key=lambda d: (-max(d.vcpus / cpu, d.memory_mib / memory), d.label))
+    # Workloads whose ports many others publish go first: each of them opens a host the rest can fill.
+    crowd = port_counts(demands)
+    order = sorted(demands, key=lambda d: (-max((crowd[p] for p in d.ports), default=0),
+                                           -max(d.vcpus / cpu, d.memory_mib / memory), d.label))
     hosts: list[Host] = []
     notes = []
     free = _FreeTree(len(demands), (cpu, memory, hyperv_cap))
@@ -103,7 +113,9 @@ def pack(demands: list[Demand], options: CapacityOptions) -> tuple[list[Host], l
             notes.append(f"{d.label} needs {d.vcpus} vCPUs and {d.memory_mib} MiB, more than a "
                          f"{options.size.name} host offers ({cpu} vCPUs, {memory} MiB): it gets a host of its own")
         need = (d.vcpus, d.memory_mib, int(d.isolation == "hyperv"))
-        index = free.first_fit(need)
+        # A host port is published once per host: skip open hosts that already publish one of d's.
+        taken = (lambda i, d=d: i < len(hosts) and bool(hosts[i].ports & d.ports)) if d.ports else None
+        index = free.first_fit(need, taken)
         if index is None or index >= len(hosts):  # fits no open host: open one
             index = len(hosts)
             hosts.append(Host())
@@ -112,6 +124,7 @@ def pack(demands: list[Demand], options: CapacityOptions) -> tuple[list[Host], l
         host.memory_mib += d.memory_mib
         host.hyperv += d.isolation == "hyperv"
         host.workloads.append(d.label)
+        host.ports |= d.ports
         free.set(index, (cpu - host.vcpus, memory - host.memory_mib, hyperv_cap - host.hyperv))
     return hosts, notes
 
@@ -130,8 +143,8 @@ class _FreeTree:
             self.size *= 2
         self.tree = [empty] * (2 * self.size)
 
-    def first_fit(self, need: tuple[int, int, int]) -> int | None:
-        """Return the index of the first host with room for `need`, or None."""
+    def first_fit(self, need: tuple[int, int, int], rejects=None) -> int | None:
+        """Return the index of the first host with room for `need` that `rejects` (if given) does not refuse, or None."""
         tree, size = self.tree, self.size
         c, m, h = need
         stack = [1]
@@ -141,6 +154,8 @@ class _FreeTree:
             if fc < c or fm < m or fh < h:
                 continue
             if node >= size:
+                if rejects is not None and rejects(node - size):
+                    continue
                 return node - size
             stack.append(2 * node + 1)
             stack.append(2 * node)
@@ -166,7 +181,17 @@ def lower_bound(demands: list[Demand], options: CapacityOptions) -> int:
     bounds = [math.ceil(sum(d.vcpus for d in demands) / cpu), math.ceil(sum(d.memory_mib for d in demands) / memory)]
     if options.edition == "standard":
         bounds.append(math.ceil(sum(d.isolation == "hyperv" for d in demands) / 2))
+    bounds += [max(port_counts(demands).values(), default=0)]
     return max(1, *bounds)
+
+
+def port_counts(demands: list[Demand]) -> dict[int, int]:
+    """Return how many demands publish each port (each needs a host of its own for that port)."""
+    counts: dict[int, int] = {}
+    for d in demands:
+        for port in d.ports:
+            counts[port] = counts.get(port, 0) + 1
+    return counts
 
 
 def capacity_plan(plan: dict, labels: dict[str, str], options: CapacityOptions) -> dict:
@@ -174,11 +199,17 @@ def capacity_plan(plan: dict, labels: dict[str, str], options: CapacityOptions) 
     groups: dict[tuple[str, str, str], list[Demand]] = {}
     for w in plan["workloads"]:
         if w["target"] in ("process", "hyperv"):
-            groups.setdefault(pool_key(w), []).append(demand_of(w, labels[w["vmId"]], options))
+            demand = demand_of(w, labels[w["vmId"]], options)
+            demand.ports = frozenset((w.get("container") or {}).get("ports") or ())
+            groups.setdefault(pool_key(w), []).append(demand)
     pools = []
     for (isolation, tenant, zone), demands in sorted(groups.items()):
         name = "-".join(p for p in (isolation, dns_label(tenant, "") if tenant else "", dns_label(zone, "") if zone else "") if p)
         hosts, notes = pack(demands, options)
+        crowded = sorted((port, n) for port, n in port_counts(demands).items() if n > 1)
+        if crowded:
+            notes.append("published ports keep workloads apart (one host per port): " + ", ".join(
+                f"{n} publish {port}" for port, n in crowded))
         if isolation == "hyperv" and options.platform == "azure" and hyperv_size_problem(options.size.name):
             notes.append(f"Hyper-V isolation cannot run here: {hyperv_size_problem(options.size.name)}")
         pools.append({
@@ -190,7 +221,8 @@ def capacity_plan(plan: dict, labels: dict[str, str], options: CapacityOptions) 
             "hostCount": len(hosts),
             "lowerBound": lower_bound(demands, options),
             "hosts": [{"name": f"{name}-{i:02d}", "workloads": sorted(h.workloads),
-                       "demand": {"vcpus": h.vcpus, "memoryMiB": h.memory_mib}} for i, h in enumerate(hosts, start=1)],
+                       "demand": {"vcpus": h.vcpus, "memoryMiB": h.memory_mib}, "ports": sorted(h.ports)}
+                      for i, h in enumerate(hosts, start=1)],
             "notes": notes,
         })
     all_demands = [d for ds in groups.values() for d in ds]

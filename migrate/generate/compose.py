@@ -1,8 +1,12 @@
 """Compose files, one per host of the capacity plan: a service per workload, with its isolation.
 
 Ports are exposed on the container network only: nothing is published on the hosts (and so to the
-internet) unless an operator adds it. Parameters are compose secrets read from files the operator
-provides; their values never appear here.
+internet) unless an operator adds it. Parameters come from an environment file per workload,
+`secrets/<name>.env`, that the operator provides; their values never appear here. Not compose
+`secrets:` with `file:`: those are single-file bind mounts at /run/secrets, and Windows containers
+cannot bind-mount a single file, so the container fails to start (docker/docs#25541,
+docker/compose#10817). The applications read parameters from the environment anyway
+(ConfigurationBuilders), as they do under the Pulumi program.
 """
 
 from __future__ import annotations
@@ -10,14 +14,13 @@ from __future__ import annotations
 from .dockerfile import is_batch
 from .gmsa import credential_spec_file
 from .startup import TLS_DIR, https_bindings
-from .names import dns_label, env_name
+from .names import dns_label
 
 
 def compose_document(workloads: list[dict], labels: dict[str, str], registry: str) -> dict:
     """Return the compose document for `workloads` (container targets only); `labels` by vmId."""
     by_id = {w["vmId"]: w for w in workloads}
     networks: dict[str, dict] = {}
-    secrets: dict[str, dict] = {}
     volumes: dict[str, dict] = {}
     services: dict[str, dict] = {}
     for w in workloads:
@@ -43,12 +46,8 @@ def compose_document(workloads: list[dict], labels: dict[str, str], registry: st
         for name in attached:
             networks[name] = {"driver": "nat"}
         if container["parameters"]:
-            names = []
-            for parameter in container["parameters"]:
-                secret = f"{label}-{dns_label(parameter['name'], 'param')}"
-                secrets[secret] = {"file": f"../secrets/{label}/{env_name(parameter['name'])}"}
-                names.append(secret)
-            service["secrets"] = sorted(set(names))
+            # NAME=value lines for sorted({env_name(p) ...}); see the module docstring for why not secrets:.
+            service["env_file"] = [f"../secrets/{label}.env"]
         if container["dataDrives"]:
             service["volumes"] = []
             for drive in container["dataDrives"]:
@@ -66,8 +65,6 @@ def compose_document(workloads: list[dict], labels: dict[str, str], registry: st
     document: dict = {"services": dict(sorted(services.items()))}
     if networks:
         document["networks"] = dict(sorted(networks.items()))
-    if secrets:
-        document["secrets"] = dict(sorted(secrets.items()))
     if volumes:
         document["volumes"] = dict(sorted(volumes.items()))
     return escape_interpolation(document)

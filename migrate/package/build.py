@@ -141,7 +141,7 @@ def _stage_workload(w: dict, label: str, context: Path, content_dir: Path, optio
         parameter["inPlan"] = parameter.pop("plan", parameter["env"]) in plan_parameters
     for env in sorted({p["env"] for p in report["parameters"] if not p["inPlan"]}):
         report["findings"].append(f"{env} is not a parameter of the plan: give the container this secret too "
-                                  f"(compose: secrets/{label}/{env}; Pulumi: hyperdock:workloadSecrets)")
+                                  f"(compose: {env}= in secrets/{label}.env; Pulumi: hyperdock:workloadSecrets)")
     report["parameters"].sort(key=lambda p: (p["file"], p["env"]))
     report["leftOut"].sort(key=lambda e: e["path"])
     return report, folders
