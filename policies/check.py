@@ -249,8 +249,6 @@ def main(argv: list[str] | None = None) -> int:
         secret_keys = sorted(set(secret_keys) | {"hyperdock:workloadSecrets"})
         monitor = capture_program(values, secret_keys, stack=stack_file.stem.removeprefix("Pulumi."))
     except _config_errors() as exc:  # the program's own validation: one line, as the CLI promises
-        from migrate.errors import InputError
-
         raise InputError(str(stack_file), str(exc)) from None
     violations = analyze(monitor, policy_config)
     sys.stdout.write(render(violations, f"{PACK_NAME}@v{PACK_VERSION} (offline: {stack_file.name})"))
