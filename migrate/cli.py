@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--min-wave-size", type=_positive, default=1)
     a.add_argument("--max-wave-size", type=_positive, default=50)
     a.add_argument("--chatty-connections", type=_positive, default=1000,
-                   help="connection count at which a one-way pair moves together")
+                   help="connections (export rows or their Connection Count, guest connections) at which a one-way pair moves together")
     a.add_argument("--out", required=True, type=Path, help="output directory")
     a.add_argument("--quiet", action="store_true", help="no progress on stderr")
     a.add_argument("--generate", action="store_true", help="also write container definitions and hosts.yaml")
