@@ -9,6 +9,8 @@ are never here: aks.yaml lists them under `stayOnHosts` and hosts.yaml places th
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,7 @@ class KubeWorkload:
     isolation: str
     objects: list[dict]
     secret_keys: dict[str, list[str]]       # Secret object name → keys whose values come from stack secrets
+    binary_keys: set[str] = field(default_factory=set)     # keys of Secret `data`: base64 values
 
 
 @dataclass(slots=True)
@@ -108,7 +111,8 @@ def plan_kubernetes(config: Mapping[str, Any], project_dir: Path = Path(".")) ->
             objects = in_namespace(with_probes(pin_to_pool(manifests(w, label, registry), pool["name"])), namespace)
             secrets = {o["metadata"]["name"]: sorted({*(o.get("stringData") or {}), *(o.get("data") or {})})
                        for o in objects if o["kind"] == "Secret"}
-            result.workloads.append(KubeWorkload(label, namespace, pool["name"], w["wave"], w["target"], objects, secrets))
+            binary = {k for o in objects if o["kind"] == "Secret" for k in (o.get("data") or {})}
+            result.workloads.append(KubeWorkload(label, namespace, pool["name"], w["wave"], w["target"], objects, secrets, binary))
     result.namespaces = sorted(namespaces)
     result.workloads.sort(key=lambda k: (k.wave, k.label))
     return result
@@ -129,6 +133,23 @@ def in_namespace(objects: list[dict], namespace: str) -> list[dict]:
 
 
 def missing_secrets(plan: KubernetesPlan, secrets: Mapping[str, Mapping[str, str]]) -> list[str]:
-    """Return '<workload>: KEY' for every Secret value the stack's workloadSecrets do not give."""
-    return [f"{w.label}: {key}" for w in plan.workloads for keys in w.secret_keys.values() for key in keys
-            if key not in secrets.get(w.label, {})]
+    """Return '<workload>: KEY' for every Secret value the stack's workloadSecrets do not give, or give
+    unusable (a `data` value, such as a certificate, must be base64)."""
+    problems = []
+    for w in plan.workloads:
+        for keys in w.secret_keys.values():
+            for key in keys:
+                value = secrets.get(w.label, {}).get(key)
+                if not isinstance(value, str):
+                    problems.append(f"{w.label}: {key}")
+                elif key in w.binary_keys and not _is_base64(value):
+                    problems.append(f"{w.label}: {key} (expected base64)")
+    return problems
+
+
+def _is_base64(value: str) -> bool:
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return bool(value)

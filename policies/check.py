@@ -16,6 +16,7 @@ Where it differs from `pulumi preview --policy-pack policies`:
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import runpy
 import sys
@@ -113,7 +114,8 @@ def _placeholder_workload_secrets(values: dict[str, str]) -> dict[str, str]:
         for kube in plan_kubernetes(settings, ROOT).workloads:
             for keys in kube.secret_keys.values():
                 for key in keys:
-                    secrets.setdefault(kube.label, {}).setdefault(key, PLACEHOLDER)
+                    value = base64.b64encode(PLACEHOLDER.encode()).decode() if key in kube.binary_keys else PLACEHOLDER
+                    secrets.setdefault(kube.label, {}).setdefault(key, value)
     return dict(values, **{"hyperdock:workloadSecrets": json.dumps(secrets)})
 
 

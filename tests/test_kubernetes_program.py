@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import Counter
 from pathlib import Path
@@ -43,7 +44,8 @@ def monitor():
 def all_secrets(plan_dir: Path) -> dict:
     """A value for every Secret key and parameter of the plan's workloads, each unique."""
     plan = plan_kubernetes({"plan": str(plan_dir), "registry": REGISTRY})
-    secrets = {w.label: {k: f"value-{w.label}-{k}" for keys in w.secret_keys.values() for k in keys} for w in plan.workloads}
+    secrets = {w.label: {k: base64.b64encode(f"value-{w.label}-{k}".encode()).decode() if k in w.binary_keys
+                         else f"value-{w.label}-{k}" for keys in w.secret_keys.values() for k in keys} for w in plan.workloads}
     hosts = yaml.safe_load((plan_dir / "hosts.yaml").read_text(encoding="utf-8"))
     document = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
     by_name = {w["name"].lower(): w for w in document["workloads"]}
@@ -159,6 +161,8 @@ def test_bring_your_own_cluster(monitor, aks_plan_dir):
     ({"hyperdock:platform": "swarm"}, "hyperdock:platform"),
     ({"hyperdock:waves": ["one"]}, "hyperdock:waves"),
     ({"hyperdock:workloadSecrets": json.dumps({})}, "workloadSecrets"),
+    ({"hyperdock:workloadSecrets": json.dumps({"web01": {"SHOPDB": "x", "password": "p", "tls.pfx": "not base64!"}})},
+     r"web01: tls.pfx \(expected base64\)"),
     ({"hyperdock:aksPrivateCluster": False}, "authorized_ip_ranges"),
 ])
 def test_bad_kubernetes_config_fails_before_any_resource(monitor, aks_plan_dir, change, message):
