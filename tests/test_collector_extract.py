@@ -82,8 +82,11 @@ def test_copy_from_session_resumes_and_verifies(tree):
 
 def test_sessions_are_powershell_direct_or_winrm_and_closed(tree):
     session = functions(tree)["New-HyperdockExtractSession"]
-    assert "New-PSSession -VMId $Record['VMId'] -Credential $GuestCredential" in session
-    assert "New-PSSession -ComputerName $fqdn -Credential $GuestCredential" in session
+    # The way the inventory read the guest (Read-HyperdockGuest), to the same name or address.
+    assert "$channel = $Record['Guest']['CollectedVia']" in session
+    assert "if ($channel -eq 'PowerShellDirect') { return New-PSSession -VMId $Record['VMId'] -Credential $GuestCredential }" in session
+    assert "Get-HyperdockGuestAddress" in session and "New-PSSession -ComputerName $target -Credential $GuestCredential" in session
+    assert "'PowerShellDirect'" in functions(tree)["Get-HyperdockGuestChannel"] and "'WinRM'" in functions(tree)["Get-HyperdockGuestChannel"]
     export = functions(tree)["Export-HyperdockContent"]
     assert re.search(r"finally \{\s+Remove-PSSession -Session \$session", export)
 
@@ -106,7 +109,7 @@ def test_manifest_follows_the_contract_and_is_written_last(tree):
 def test_extraction_runs_after_the_inventory_of_a_host(tree):
     text = SCRIPT.read_text(encoding="utf-8")
     loop = text[text.index("foreach ($server in $ComputerName)"):]
-    assert "try { Export-HyperdockContent -Record $record -IsLocal $isLocal }" in loop and "Content of {0} not extracted" in loop
+    assert "try { Export-HyperdockContent -Record $record }" in loop and "Content of {0} not extracted" in loop
 
 
 def test_the_example_extraction_is_what_the_collector_writes():

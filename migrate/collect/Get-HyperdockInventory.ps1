@@ -497,18 +497,19 @@ function Get-HyperdockContentPart {
 }
 
 function New-HyperdockExtractSession {
-    # Opens a session into the guest: PowerShell Direct on the VM's own host, else WinRM to its FQDN;
-    # $null, with a warning, when neither works.
-    param($Record, [bool] $IsLocal)
-    if ($IsLocal) {
-        try { return New-PSSession -VMId $Record['VMId'] -Credential $GuestCredential }
-        catch { Write-Warning ('PowerShell Direct to {0} failed: {1}' -f $Record['Name'], $_.Exception.Message) }
+    # Opens a session into the guest the way its inventory was read (Guest.CollectedVia): PowerShell Direct,
+    # or WinRM to the same name or address; $null, with a warning, when the guest was not read or it fails.
+    param($Record)
+    $channel = $Record['Guest']['CollectedVia']
+    try {
+        if ($channel -eq 'PowerShellDirect') { return New-PSSession -VMId $Record['VMId'] -Credential $GuestCredential }
+        if ($channel -eq 'WinRM') {
+            $target = Get-HyperdockGuestAddress -Kvp @{ FullyQualifiedDomainName = $Record['Guest']['FullyQualifiedDomainName'] } `
+                -Adapters $Record['NetworkAdapters']
+            if ($target) { return New-PSSession -ComputerName $target -Credential $GuestCredential }
+        }
     }
-    $fqdn = $Record['Guest']['FullyQualifiedDomainName']
-    if ($fqdn) {
-        try { return New-PSSession -ComputerName $fqdn -Credential $GuestCredential }
-        catch { Write-Warning ('WinRM to {0} failed: {1}' -f $fqdn, $_.Exception.Message) }
-    }
+    catch { Write-Warning ('{0} to {1} failed: {2}' -f $channel, $Record['Name'], $_.Exception.Message) }
     return $null
 }
 
@@ -559,10 +560,10 @@ function Copy-HyperdockContentPart {
 function Export-HyperdockContent {
     # Copies the content parts of one VM's guest into $ExtractContent\<vmId>\ and writes its manifest
     # last (temporary file, then renamed), so a manifest always describes files that are complete.
-    param($Record, [bool] $IsLocal)
+    param($Record)
     $parts = @(Get-HyperdockContentPart -Guest $Record['Guest'])
     if ($parts.Count -eq 0) { return }
-    $session = New-HyperdockExtractSession -Record $Record -IsLocal $IsLocal
+    $session = New-HyperdockExtractSession -Record $Record
     if (-not $session) { return }
     $root = Join-Path -Path $ExtractContent -ChildPath $Record['VMId']
     $entries = @()
@@ -599,7 +600,7 @@ foreach ($server in $ComputerName) {
         foreach ($record in $vms) {
             if (-not $record.Contains('Guest')) { continue }
             # A guest whose content cannot be copied keeps its inventory; run again to resume.
-            try { Export-HyperdockContent -Record $record -IsLocal $isLocal }
+            try { Export-HyperdockContent -Record $record }
             catch { Write-Warning ('Content of {0} not extracted: {1}' -f $record['Name'], $_.Exception.Message) }
         }
     }
