@@ -162,6 +162,8 @@ def test_clr2_site_gets_netfx3_on_a_supported_image(out, plan):
     features = [c["Name"] for c in arguments(script, "Install-WindowsFeature")]
     assert features == ["'Web-Asp-Net'"]  # NET-Framework-Core would fail on Server Core without a source
     assert "-Name managedRuntimeVersion -Value 'v2.0'" in script
+    # ConfigurationBuilders need .NET Framework 4.7.1+: nothing wires a CLR 2.0 app's web.config.
+    assert not (out / "containers" / "legacyrpt" / "configure-config.ps1").exists()
 
 
 def test_wcf_net_tcp_gets_activation_and_enabled_protocols(out):

@@ -131,20 +131,29 @@ def _add_sites(parts: _Parts, workload: dict, nano: bool) -> None:
         safe_site = dict(site, physicalPath=path, applications=[
             dict(a, physicalPath=safe_container_path(a.get("physicalPath", ""), f"{site_label}-{dns_label(a['path'], 'app')}"))
             for a in site.get("applications", [])])
-        parts.folders[_vm_folder(site.get("physicalPath", ""))] = (path, True)
+        # ConfigurationBuilders need .NET Framework 4.7.1+: a CLR 2.0 app's config is left alone.
+        builders = not _clr2(pools, site.get("applicationPool") or "DefaultAppPool")
+        if builders:
+            parts.folders[_vm_folder(site.get("physicalPath", ""))] = (path, True)
         for app, safe_app in zip(site.get("applications", []), safe_site["applications"]):
-            parts.folders.setdefault(_vm_folder(app.get("physicalPath", "")), (safe_app["physicalPath"], True))
+            if not _clr2(pools, app.get("applicationPool") or site.get("applicationPool") or "DefaultAppPool"):
+                parts.folders.setdefault(_vm_folder(app.get("physicalPath", "")), (safe_app["physicalPath"], True))
         if not nano:
             parts.setup.extend(iis_site_script(safe_site, pools, site_id))
         parts.copy(f"content/{site_label}/", path)
         readme = _placeholder(f"IIS site {site['name']!r}", site.get("physicalPath", ""))
-        parts.files[f"content/{site_label}/README.txt"] = readme + (_configuration_builders(container) if container["parameters"] else "")
+        parts.files[f"content/{site_label}/README.txt"] = readme + (
+            _configuration_builders(container) if container["parameters"] and builders else "")
         # An application outside its site's folder has content of its own (`hyperdock package` fills it).
         for app in safe_site["applications"]:
             part = application_parts.get(f"{site['name']}{app['path']}")
             if part is not None:
                 parts.copy(f"content/{part.folder}/", app["physicalPath"])
                 parts.files[f"content/{part.folder}/README.txt"] = _placeholder(f"IIS application {part.name!r}", part.guest_path)
+
+
+def _clr2(pools: dict[str, dict], pool: str) -> bool:
+    return (pools.get(pool, {}).get("managedRuntimeVersion") or "").lower().startswith("v2.")
 
 
 def _add_services(parts: _Parts, container: dict, nano: bool) -> None:
