@@ -16,10 +16,13 @@ import io
 from functools import lru_cache
 
 import yaml
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.events import (DocumentEndEvent, DocumentStartEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
+                         SequenceEndEvent, SequenceStartEvent)
+from yaml.nodes import ScalarNode
 
 _STR, _INT, _BOOL, _NULL = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool",
                             "tag:yaml.org,2002:null")
+_FLOAT = "tag:yaml.org,2002:float"
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 # Longest mapping key sent to LibYAML: PyYAML writes a key longer than 128 characters (quoted) as an
 # explicit `? key`, LibYAML does not; 60 characters stay under that even with every quote doubled.
@@ -51,62 +54,67 @@ _FLOATS = _PlainDumper(None)  # its represent_float only: PyYAML's own spelling 
 
 
 @lru_cache(maxsize=1 << 16)
-def _plain_tag(value: str) -> str:
-    return yaml.resolver.Resolver.resolve(_FLOATS, ScalarNode, value, (True, False))
+def _scalar(tag: str, value: str) -> ScalarEvent:
+    """Return the event for one scalar, as the serializer makes it: implicit where reading back
+    gives the same tag (plain, then quoted). Events are copied by LibYAML, so one serves every use."""
+    plain = yaml.resolver.Resolver.resolve(_FLOATS, ScalarNode, value, (True, False)) == tag
+    return ScalarEvent(None, tag, (plain, tag == _STR), value)
 
 
-class _LibYamlEmitter(yaml.CSafeDumper):
-    """LibYAML's emitter; the tag a plain scalar would read back as is remembered, not rematched."""
-
-    def resolve(self, kind, value, implicit):
-        if kind is ScalarNode and implicit[0]:
-            return _plain_tag(value)
-        return super().resolve(kind, value, implicit)
+_MAPPING_START = MappingStartEvent(None, _MAP, True, flow_style=False)
+_SEQUENCE_START = SequenceStartEvent(None, _SEQ, True, flow_style=False)
+_MAPPING_END, _SEQUENCE_END = MappingEndEvent(), SequenceEndEvent()
+_DOCUMENT_START, _DOCUMENT_END = DocumentStartEvent(explicit=False), DocumentEndEvent(explicit=False)
 
 
 class _NotAlike(Exception):
     """The document holds something the two emitters write differently."""
 
 
-def _node(data: object):
-    """Return the node SafeDumper's representer makes of `data` (aliases ignored, flow style off)."""
+def _emit(emit, data: object) -> None:
+    """Emit the events SafeDumper's representer and serializer make of `data` (no aliases, block style)."""
     if isinstance(data, str):
         if not data.isprintable() or (not data.isascii() and max(data) > "\uffff"):
             raise _NotAlike
-        return ScalarNode(_STR, data)
-    if isinstance(data, dict):
-        pairs = []
+        emit(_scalar(_STR, data))
+    elif isinstance(data, dict):
+        emit(_MAPPING_START)
         for key, value in data.items():
             if isinstance(key, str) and len(key) > _KEY_LIMIT:
                 raise _NotAlike
-            pairs.append((_node(key), _node(value)))
-        return MappingNode(_MAP, pairs, flow_style=False)
-    if isinstance(data, list):
-        return SequenceNode(_SEQ, [_node(item) for item in data], flow_style=False)
-    if data is None:
-        return ScalarNode(_NULL, "null")
-    if data is True or data is False:
-        return ScalarNode(_BOOL, "true" if data else "false")
-    if type(data) is int:
-        return ScalarNode(_INT, str(data))
-    if type(data) is float:
-        return _FLOATS.represent_float(data)
-    raise _NotAlike  # anything else: PyYAML's representer decides (or refuses) as it always did
+            _emit(emit, key)
+            _emit(emit, value)
+        emit(_MAPPING_END)
+    elif isinstance(data, list):
+        emit(_SEQUENCE_START)
+        for item in data:
+            _emit(emit, item)
+        emit(_SEQUENCE_END)
+    elif data is None:
+        emit(_scalar(_NULL, "null"))
+    elif data is True or data is False:
+        emit(_scalar(_BOOL, "true" if data else "false"))
+    elif type(data) is int:
+        emit(_scalar(_INT, str(data)))
+    elif type(data) is float:
+        emit(_scalar(_FLOAT, _FLOATS.represent_float(data).value))
+    else:
+        raise _NotAlike  # anything else: PyYAML's representer decides (or refuses) as it always did
 
 
 def dump_yaml_all(documents: list) -> str:
     """Return `documents` as a YAML stream, in block style, keys in their order, no aliases."""
-    try:
-        nodes = [_node(document) for document in documents]
-    except _NotAlike:
-        return yaml.dump_all(documents, Dumper=_PlainDumper, **_OPTIONS)
     stream = io.StringIO()
-    emitter = _LibYamlEmitter(stream, **_OPTIONS)
+    emitter = yaml.CSafeDumper(stream, **_OPTIONS)
     try:
         emitter.open()
-        for node in nodes:
-            emitter.serialize(node)
+        for document in documents:
+            emitter.emit(_DOCUMENT_START)
+            _emit(emitter.emit, document)
+            emitter.emit(_DOCUMENT_END)
         emitter.close()
+    except _NotAlike:
+        return yaml.dump_all(documents, Dumper=_PlainDumper, **_OPTIONS)
     finally:
         emitter.dispose()
     return stream.getvalue()
