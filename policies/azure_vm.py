@@ -1,4 +1,5 @@
-"""Policies on the VMs of hyperdock's Azure container hosts, one rule each.
+"""Policies on Azure VMs, one rule each: every VM of the stack, not only hyperdock's container hosts
+(config onlyHyperdockComponents narrows them to AzureContainerHost's VMs).
 
 Facts: shared docs/windows-containers.md §6.3 (images, sizes, Trusted Launch) and §5.
 """
@@ -11,13 +12,13 @@ from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidati
 
 from migrate.azure_facts import hyperv_size_problem
 
-from .common import AZURE_HOST, VM, dig, under
+from .common import AZURE_HOST, SCOPE_SCHEMA, VM, dig, in_scope
 
 DEFAULT_IMAGE_SKUS = [r"^(2019|2022|2025)-datacenter"]
 
 
 def _host_vm(args: ResourceValidationArgs) -> bool:
-    return args.resource_type == VM and under(args.urn, AZURE_HOST)
+    return args.resource_type == VM and in_scope(args, AZURE_HOST)
 
 
 def _isolation(args: ResourceValidationArgs) -> str:
@@ -43,7 +44,7 @@ approved_image = ResourceValidationPolicy(
     severity=Severity.HIGH,
     remediation_steps="Use a MicrosoftWindowsServer/WindowsServer SKU such as 2025-datacenter-azure-edition-core, "
                       "or add the SKU pattern to allowedSkus.",
-    config_schema=PolicyConfigSchema(properties={
+    config_schema=PolicyConfigSchema(properties={**SCOPE_SCHEMA,
         "allowedSkus": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_IMAGE_SKUS,
                         "description": "Regular expressions an image SKU must match one of."}}),
 )
@@ -62,6 +63,7 @@ managed_identity = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.MEDIUM,
     remediation_steps="Set identity.type to SystemAssigned (AzureContainerHost does by default).",
+    config_schema=PolicyConfigSchema(properties=SCOPE_SCHEMA),
 )
 
 
@@ -77,6 +79,7 @@ boot_diagnostics = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.LOW,
     remediation_steps="Set diagnosticsProfile.bootDiagnostics.enabled to true.",
+    config_schema=PolicyConfigSchema(properties=SCOPE_SCHEMA),
 )
 
 
@@ -95,6 +98,7 @@ automatic_patching = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     remediation_steps="Set osProfile.windowsConfiguration.patchSettings.patchMode to AutomaticByPlatform.",
+    config_schema=PolicyConfigSchema(properties=SCOPE_SCHEMA),
 )
 
 
@@ -115,6 +119,7 @@ encryption = ResourceValidationPolicy(
     severity=Severity.HIGH,
     remediation_steps="Set securityProfile.encryptionAtHost (register Microsoft.Compute/EncryptionAtHost) or "
                       "storageProfile.osDisk.managedDisk.diskEncryptionSet.",
+    config_schema=PolicyConfigSchema(properties=SCOPE_SCHEMA),
 )
 
 
@@ -150,7 +155,7 @@ trusted_launch = ResourceValidationPolicy(
     remediation_steps="Set securityProfile.securityType to TrustedLaunch with uefiSettings.secureBootEnabled and "
                       "vTpmEnabled; leaving it out is accepted only for hosts tagged hyperdock-isolation=hyperv|both. "
                       "Never send Standard.",
-    config_schema=PolicyConfigSchema(properties={
+    config_schema=PolicyConfigSchema(properties={**SCOPE_SCHEMA,
         "allowStandardForNestedVirtualization": {"type": "boolean", "default": True,
                                                  "description": "Accept standard VMs (no securityType) on Hyper-V "
                                                                 "isolation hosts."}}),
@@ -175,13 +180,14 @@ nested_virtualization = ResourceValidationPolicy(
     severity=Severity.HIGH,
     remediation_steps="Use a Dsv3, Dsv5, Dasv5, Dsv6 or Dasv6 size (e.g. Standard_D4s_v5); Dv3 is Generation 1 "
                       "only without Premium storage.",
+    config_schema=PolicyConfigSchema(properties=SCOPE_SCHEMA),
 )
 
 
 def _password_secret(args: ResourceValidationArgs, report) -> None:
     # pulumi_policy hands `validate` plain values (it keeps Secret wrappers for remediation only),
     # so the secretness a policy can see is the resource's additionalSecretOutputs.
-    if args.resource_type != VM or dig(args.props, "osProfile", "adminPassword") is None:
+    if args.resource_type != VM or not in_scope(args, AZURE_HOST) or dig(args.props, "osProfile", "adminPassword") is None:
         return
     if "osProfile" not in (args.opts.additional_secret_outputs or []):
         report("osProfile (with adminPassword) is not a secret output, so the password is stored in plain text in "
@@ -196,6 +202,7 @@ admin_password_secret = ResourceValidationPolicy(
     severity=Severity.CRITICAL,
     remediation_steps="Pass the password as a secret (config.require_secret, pulumi_random.RandomPassword) and mark "
                       "osProfile in additional_secret_outputs, as AzureContainerHost does.",
+    config_schema=PolicyConfigSchema(properties=SCOPE_SCHEMA),
 )
 
 POLICIES = [approved_image, managed_identity, boot_diagnostics, automatic_patching, encryption, trusted_launch,

@@ -15,6 +15,7 @@ VM = "azure-native:compute:VirtualMachine"
 NSG = "azure-native:network:NetworkSecurityGroup"
 PUBLIC_IP = "azure-native:network:PublicIPAddress"
 NIC = "azure-native:network:NetworkInterface"
+SECURITY_RULE = "azure-native:network:SecurityRule"
 REMOTE_COMMAND = "command:remote:Command"
 
 
@@ -25,6 +26,19 @@ def under(urn: str, component_type: str) -> bool:
     """
     parts = urn.split("::")
     return len(parts) >= 3 and component_type in parts[2].split("$")[:-1]
+
+
+# Every VM, NIC, NSG, security rule and public IP of the stack is judged, hand-written ones too;
+# this config property narrows a policy to hyperdock's components for users who want that.
+SCOPE = "onlyHyperdockComponents"
+SCOPE_SCHEMA = {SCOPE: {"type": "boolean", "default": False,
+                        "description": "Judge only resources inside hyperdock's components (default: every such "
+                                       "resource in the stack)."}}
+
+
+def in_scope(args, component_type: str) -> bool:
+    """True when the policy judges this resource: always, unless the config narrows it to `component_type`'s children."""
+    return not args.get_config().get(SCOPE, False) or under(args.urn, component_type)
 
 
 def plain(value: Any) -> Any:

@@ -1,14 +1,15 @@
-"""Policies on SSH connections: on-prem hosts are authenticated, credentials are secrets."""
+"""Policies on SSH connections (every remote command of the stack, unless config onlyHyperdockComponents
+narrows them to OnPremContainerHost): hosts are authenticated, credentials are secrets."""
 
 from __future__ import annotations
 
-from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, Severity
+from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
-from .common import ONPREM_HOST, REMOTE_COMMAND, plain, under
+from .common import ONPREM_HOST, REMOTE_COMMAND, SCOPE_SCHEMA, in_scope, plain
 
 
 def _host_key_pinned(args: ResourceValidationArgs, report) -> None:
-    if args.resource_type != REMOTE_COMMAND or not under(args.urn, ONPREM_HOST):
+    if args.resource_type != REMOTE_COMMAND or not in_scope(args, ONPREM_HOST):
         return
     connection = plain(args.props.get("connection")) or {}
     if not connection.get("hostKey"):
@@ -22,12 +23,13 @@ host_key_pinned = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
     remediation_steps="Set hyperdock:onpremHostKeys (ssh-keyscan output, checked out of band).",
+    config_schema=PolicyConfigSchema(properties=SCOPE_SCHEMA),
 )
 
 
 def _credentials_secret(args: ResourceValidationArgs, report) -> None:
     # Secretness reaches `validate` only as additionalSecretOutputs (see azure_vm._password_secret).
-    if args.resource_type != REMOTE_COMMAND:
+    if args.resource_type != REMOTE_COMMAND or not in_scope(args, ONPREM_HOST):
         return
     connection = plain(args.props.get("connection")) or {}
     fields = [f for f in ("password", "privateKey", "privateKeyPassword") if connection.get(f)]
@@ -42,6 +44,7 @@ ssh_credentials_secret = ResourceValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.CRITICAL,
     remediation_steps="Set them with `pulumi config set --secret` and read them with config.get_secret.",
+    config_schema=PolicyConfigSchema(properties=SCOPE_SCHEMA),
 )
 
 POLICIES = [host_key_pinned, ssh_credentials_secret]

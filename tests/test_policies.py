@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import pytest
 from pulumi_policy import (
@@ -67,21 +68,6 @@ def vm_args(props=None, **kw):
     return args(VM, props if props is not None else vm(), secret_outputs=kw.pop("secret_outputs", ["osProfile"]), **kw)
 
 
-# policy → (violating VM changes, a config that accepts the violation or None)
-VM_CASES = {
-    azure_vm.approved_image: ({"storageProfile__imageReference__sku": "2016-datacenter"},
-                              {"allowedSkus": ["^2016-datacenter"]}),
-    azure_vm.managed_identity: ({"identity": None}, None),
-    azure_vm.boot_diagnostics: ({"diagnosticsProfile": None}, None),
-    azure_vm.automatic_patching: ({"osProfile__windowsConfiguration__patchSettings__patchMode": "Manual"}, None),
-    azure_vm.encryption: ({"securityProfile__encryptionAtHost": False}, None),
-    azure_vm.trusted_launch: ({"securityProfile__securityType": None, "securityProfile__uefiSettings": None,
-                               "tags__hyperdock-isolation": "hyperv"}, None),
-    azure_vm.nested_virtualization: ({"hardwareProfile__vmSize": "Standard_B8s_v2", "tags__hyperdock-isolation": "hyperv",
-                                      "securityProfile__securityType": None}, None),
-}
-
-
 def test_every_policy_is_in_the_pack_with_metadata():
     names = [p.name for p in POLICIES]
     assert len(names) == len(set(names)) == 18
@@ -90,49 +76,11 @@ def test_every_policy_is_in_the_pack_with_metadata():
         assert policy.description and policy.remediation_steps and policy.severity and policy.enforcement_level
 
 
-@pytest.mark.parametrize("policy", list(VM_CASES), ids=lambda p: p.name)
-def test_vm_policy_compliant_violating_missing(policy):
-    changes, _ = VM_CASES[policy]
-    assert run(policy, vm_args()) == []
-    if policy is azure_vm.trusted_launch:
-        # The exception: no securityType on a Hyper-V isolation host passes; on a process host it does not.
-        assert run(policy, vm_args(vm(**changes))) == []
-        standard = vm(**dict(changes, **{"securityProfile__securityType": "Standard"}))
-        assert "not in the Azure API's enum" in run(policy, vm_args(standard))[0]
-        assert run(policy, vm_args(vm(**dict(changes, **{"tags__hyperdock-isolation": "process"})))) != []
-        assert run(policy, vm_args(vm(**changes), config={"allowStandardForNestedVirtualization": False})) != []
-    else:
-        assert len(run(policy, vm_args(vm(**changes)))) == 1
-    # Missing properties: a bare VM is judged, never crashes.
-    assert isinstance(run(policy, vm_args({})), list)
-    # Outside a hyperdock host the rule does not apply.
-    assert run(policy, args(VM, vm(**changes), parent=None)) == []
-
-
-def test_vm_missing_properties_are_violations_where_they_must_exist():
-    bare = vm_args({})
-    for policy in (azure_vm.approved_image, azure_vm.managed_identity, azure_vm.boot_diagnostics,
-                   azure_vm.automatic_patching, azure_vm.encryption, azure_vm.trusted_launch):
-        assert run(policy, bare), policy.name
-    assert run(azure_vm.nested_virtualization, bare) == []  # no isolation tag: a process host
-
-
-def test_approved_image_config_override():
-    old = vm_args(vm(storageProfile__imageReference__sku="2016-datacenter"))
-    assert run(azure_vm.approved_image, old)
-    overridden = vm_args(vm(storageProfile__imageReference__sku="2016-datacenter"), config={"allowedSkus": ["^2016-datacenter"]})
-    assert run(azure_vm.approved_image, overridden) == []
-
-
-def test_admin_password_secret():
-    assert run(azure_vm.admin_password_secret, vm_args()) == []
-    assert run(azure_vm.admin_password_secret, vm_args(secret_outputs=[])) != []
-    assert run(azure_vm.admin_password_secret, vm_args(vm(osProfile__adminPassword=None), secret_outputs=[])) == []
-    # Applies to any VM, not only hyperdock's.
-    assert run(azure_vm.admin_password_secret, args(VM, vm(), parent=None)) != []
-
-
 NSG = "azure-native:network:NetworkSecurityGroup"
+RULE = "azure-native:network:SecurityRule"
+PIP = "azure-native:network:PublicIPAddress"
+NIC = "azure-native:network:NetworkInterface"
+CMD = "command:remote:Command"
 
 
 def rule(source, ports="3389", access="Allow", **extra):
@@ -140,49 +88,120 @@ def rule(source, ports="3389", access="Allow", **extra):
                  "destinationPortRange": ports}, **extra)
 
 
+@dataclass
+class Case:
+    """One policy's fixed test matrix: a compliant and a violating resource, what a bare resource
+    gives, and a config that changes the verdict (besides onlyHyperdockComponents, tested for all)."""
+
+    type_: str
+    compliant: dict
+    violating: dict
+    missing_violates: bool
+    parent: str = HOST
+    secret_outputs: tuple = ("osProfile",)
+    config: dict | None = None          # turns `violating` compliant
+    config_violates: tuple | None = None  # (config, props): turns compliant props into a violation
+
+
+CASES = {
+    azure_vm.approved_image: Case(VM, vm(), vm(storageProfile__imageReference__sku="2016-datacenter"), True,
+                                  config={"allowedSkus": ["^2016-datacenter"]}),
+    azure_vm.managed_identity: Case(VM, vm(), vm(identity=None), True),
+    azure_vm.boot_diagnostics: Case(VM, vm(), vm(diagnosticsProfile=None), True),
+    azure_vm.automatic_patching: Case(VM, vm(), vm(osProfile__windowsConfiguration__patchSettings__patchMode="Manual"), True),
+    azure_vm.encryption: Case(VM, vm(), vm(securityProfile__encryptionAtHost=False), True),
+    azure_vm.trusted_launch: Case(
+        VM, vm(), vm(securityProfile__securityType="Standard", securityProfile__uefiSettings=None), True,
+        config_violates=({"allowStandardForNestedVirtualization": False},
+                         vm(securityProfile__securityType=None, securityProfile__uefiSettings=None,
+                            **{"tags__hyperdock-isolation": "hyperv"}))),
+    azure_vm.nested_virtualization: Case(
+        VM, vm(**{"tags__hyperdock-isolation": "hyperv"}),
+        vm(hardwareProfile__vmSize="Standard_D4_v3", **{"tags__hyperdock-isolation": "hyperv"}), False),
+    azure_vm.admin_password_secret: Case(VM, vm(), vm(), False, secret_outputs=()),
+    network.no_public_ip: Case(NIC, {"ipConfigurations": [{"subnet": {"id": "s"}}]},
+                               {"ipConfigurations": [{"publicIPAddress": {"id": "x"}}]}, False, config={"allowPublicIp": True}),
+    network.no_internet_management: Case(NSG, {"securityRules": [rule("10.0.0.0/24")]},
+                                         {"securityRules": [rule("Internet", ports="5985-5986")]}, False),
+    onprem.host_key_pinned: Case(CMD, {"connection": {"host": "h", "hostKey": "ssh-ed25519 A"}},
+                                 {"connection": {"host": "h"}}, True, parent=ONPREM, secret_outputs=("connection",)),
+    onprem.ssh_credentials_secret: Case(CMD, {"connection": {"host": "h", "password": "p"}},
+                                        {"connection": {"host": "h", "password": "p"}}, False, parent=ONPREM,
+                                        secret_outputs=()),
+}
+# The compliant case of a Case whose violation is only in the options: run it with these secret outputs.
+COMPLIANT_SECRET_OUTPUTS = {onprem.ssh_credentials_secret: ("connection",), azure_vm.admin_password_secret: ("osProfile",)}
+
+
+def case_args(policy, props, *, parent=HOST, config=None, compliant=False):
+    case = CASES[policy]
+    outputs = COMPLIANT_SECRET_OUTPUTS.get(policy, case.secret_outputs) if compliant else case.secret_outputs
+    return args(case.type_, props, parent=parent, config=config, secret_outputs=list(outputs))
+
+
+@pytest.mark.parametrize("policy", list(CASES), ids=lambda p: p.name)
+def test_policy_matrix(policy):
+    case = CASES[policy]
+    # 1. compliant
+    assert run(policy, case_args(policy, case.compliant, parent=case.parent, compliant=True)) == []
+    # 2. violating, inside a hyperdock component and in the stack at large (hand-written resources too)
+    assert run(policy, case_args(policy, case.violating, parent=case.parent))
+    assert run(policy, case_args(policy, case.violating, parent=None))
+    # 3. missing properties: judged, never a crash
+    assert bool(run(policy, case_args(policy, {}, parent=case.parent))) is case.missing_violates
+    # 4. config: onlyHyperdockComponents narrows to hyperdock's components
+    narrow = {"onlyHyperdockComponents": True}
+    assert run(policy, case_args(policy, case.violating, parent=None, config=narrow)) == []
+    assert run(policy, case_args(policy, case.violating, parent=case.parent, config=narrow))
+    assert "onlyHyperdockComponents" in policy.config_schema.properties
+    if case.config is not None:
+        assert run(policy, case_args(policy, case.violating, parent=case.parent, config=case.config)) == []
+    if case.config_violates is not None:
+        config, props = case.config_violates
+        assert run(policy, case_args(policy, props, parent=case.parent)) == []
+        assert run(policy, case_args(policy, props, parent=case.parent, config=config))
+
+
+def test_trusted_launch_exception_is_for_hyperv_hosts_only():
+    standard_vm = vm(securityProfile__securityType=None, securityProfile__uefiSettings=None)
+    assert run(azure_vm.trusted_launch, vm_args(vm(**{"tags__hyperdock-isolation": "hyperv"}, securityProfile__securityType=None,
+                                                     securityProfile__uefiSettings=None))) == []
+    assert run(azure_vm.trusted_launch, vm_args(standard_vm)) != []  # a process host must use Trusted Launch
+    assert "not in the Azure API's enum" in run(azure_vm.trusted_launch, vm_args(vm(securityProfile__securityType="Standard")))[0]
+
+
+@pytest.mark.parametrize("size, violates", [("Standard_D4s_v5", False), ("Standard_D8s_v3", False), ("Standard_D8as_v6", False),
+                                            ("Standard_D4_v3", True), ("Standard_B8s_v2", True), ("Standard_E8s_v5", True)])
+def test_nested_virtualization_reads_the_size_table(size, violates):
+    props = vm(hardwareProfile__vmSize=size, **{"tags__hyperdock-isolation": "hyperv"})
+    assert bool(run(azure_vm.nested_virtualization, vm_args(props))) is violates
+
+
 @pytest.mark.parametrize("security_rule, violations", [
     (rule("10.0.0.0/24"), 0),
+    (rule("VirtualNetwork"), 0),
+    (rule("fd00::/8"), 0),
     (rule("*"), 1),
     (rule("Internet", ports="5985-5986"), 1),
     (rule("0.0.0.0/0", ports="*"), 1),
+    (rule("0.0.0.0/1"), 1),
+    (rule("128.0.0.0/1", ports="22"), 1),
+    (rule("203.0.113.0/24", ports="5986"), 1),
     (rule("Internet", ports="443"), 0),
     (rule("Internet", access="Deny"), 0),
     ({"name": "r2", "access": "Allow", "direction": "Inbound", "sourceAddressPrefixes": ["10.0.0.0/8", "Internet"],
       "destinationPortRanges": ["22", "8080"]}, 1),
     ({}, 0),
 ])
-def test_nsg_no_internet_management(security_rule, violations):
+def test_nsg_and_standalone_rules_no_management_from_outside(security_rule, violations):
     assert len(run(network.no_internet_management, args(NSG, {"securityRules": [security_rule]}, parent=None))) == violations
-    assert run(network.no_internet_management, args(NSG, {}, parent=None)) == []
+    # The same rule as a standalone network.SecurityRule resource.
+    assert len(run(network.no_internet_management, args(RULE, security_rule, parent=None))) == violations
 
 
-def test_no_public_ip():
-    pip = "azure-native:network:PublicIPAddress"
-    nic = "azure-native:network:NetworkInterface"
-    assert run(network.no_public_ip, args(pip, {})) != []
-    assert run(network.no_public_ip, args(pip, {}, config={"allowPublicIp": True})) == []
-    assert run(network.no_public_ip, args(pip, {}, parent=None)) == []  # not a container host's
-    assert run(network.no_public_ip, args(nic, {"ipConfigurations": [{"publicIPAddress": {"id": "x"}}]})) != []
-    assert run(network.no_public_ip, args(nic, {"ipConfigurations": [{"subnet": {"id": "s"}}]})) == []
-    assert run(network.no_public_ip, args(nic, {})) == []
-
-
-CMD = "command:remote:Command"
-
-
-def test_ssh_host_key_pinned():
-    assert run(onprem.host_key_pinned, args(CMD, {"connection": {"host": "h", "hostKey": "ssh-ed25519 A"}}, parent=ONPREM)) == []
-    assert run(onprem.host_key_pinned, args(CMD, {"connection": {"host": "h"}}, parent=ONPREM)) != []
-    assert run(onprem.host_key_pinned, args(CMD, {}, parent=ONPREM)) != []
-    assert run(onprem.host_key_pinned, args(CMD, {"connection": {"host": "h"}}, parent=None)) == []
-
-
-def test_ssh_credentials_secret():
-    props = {"connection": {"host": "h", "password": "p"}}
-    assert run(onprem.ssh_credentials_secret, args(CMD, props, secret_outputs=["connection"])) == []
-    assert run(onprem.ssh_credentials_secret, args(CMD, props)) != []
-    assert run(onprem.ssh_credentials_secret, args(CMD, {"connection": {"host": "h"}})) == []
-    assert run(onprem.ssh_credentials_secret, args(CMD, {})) == []
+def test_every_public_ip_resource_is_a_violation():
+    assert run(network.no_public_ip, args(PIP, {}, parent=None)) != []
+    assert run(network.no_public_ip, args(PIP, {}, parent=None, config={"allowPublicIp": True})) == []
 
 
 def test_required_tags():

@@ -56,7 +56,7 @@ def test_runner_violation_matches_validate_called_directly():
     direct: list[str] = []
     no_public_ip.validate(ResourceValidationArgs(request.type, props, urn, request.name, opts, None, {}),
                           lambda message, urn=None: direct.append(message))
-    assert [v.message for v in via_runner] == direct == ["a container host has a public IP address"]
+    assert [v.message for v in via_runner] == direct == ["a public IP address in the stack; container hosts are reached privately"]
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,48 @@ def test_a_colliding_plan_is_one_line_exit_2(tmp_path):
     result = run_cli("policy", "check", "--stack-file", str(stack))
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "both publish port 80" in result.stderr
+
+
+def test_hand_written_insecure_resources_in_the_stack_get_violations():
+    """A raw VM and a standalone WinRM-from-the-internet SecurityRule, outside any hyperdock component."""
+    import pulumi
+    from pulumi_azure_native import compute, network
+
+    from policies import capture
+
+    monitor = capture.start(project="hyperdock", stack="raw")
+    try:
+        @pulumi.runtime.test
+        def program():
+            vm = compute.VirtualMachine(
+                "raw-vm", resource_group_name="rg", hardware_profile={"vm_size": "Standard_D4_v3"},
+                storage_profile={"image_reference": {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer",
+                                                     "sku": "2016-datacenter", "version": "latest"}},
+                os_profile={"computer_name": "raw", "admin_username": "azureuser", "admin_password": "Plain-Text-1!"})
+            rule = network.SecurityRule(
+                "winrm-from-internet", resource_group_name="rg", network_security_group_name="nsg", access="Allow",
+                direction="Inbound", protocol="Tcp", priority=100, source_address_prefix="Internet",
+                source_port_range="*", destination_address_prefix="*", destination_port_range="5985")
+            return pulumi.Output.all(vm.urn, rule.urn)
+
+        program()
+    finally:
+        capture.stop()
+    violations = check.analyze(monitor, {})
+    by_resource: dict[str, set[str]] = {}
+    for v in violations:
+        by_resource.setdefault(v.resource_name, set()).add(v.policy)
+    assert {"hyperdock-azure-vm-approved-image", "hyperdock-azure-vm-managed-identity", "hyperdock-azure-vm-boot-diagnostics",
+            "hyperdock-azure-vm-automatic-patching", "hyperdock-azure-vm-encryption", "hyperdock-azure-vm-trusted-launch",
+            "hyperdock-azure-vm-admin-password-secret"} <= by_resource["raw-vm"]
+    assert "hyperdock-azure-nsg-no-internet-management" in by_resource["winrm-from-internet"]
+    message = next(v.message for v in violations if v.resource_name == "winrm-from-internet"
+                   and v.policy == "hyperdock-azure-nsg-no-internet-management")
+    assert "WinRM (5985) from the internet" in message
+    # Narrowed to hyperdock's components, the hand-written resources are left alone.
+    from policies.pack import POLICIES
+
+    narrow = {p.name: {"onlyHyperdockComponents": True} for p in POLICIES
+              if p.config_schema and "onlyHyperdockComponents" in p.config_schema.properties}
+    assert not [v for v in check.analyze(monitor, narrow) if v.resource_name in ("raw-vm", "winrm-from-internet")
+                and v.policy in narrow]
