@@ -16,6 +16,7 @@ from .model import (
     VM, AppPool, Connection, ConnectionString, Driver, Estate, Guest, HardDrive, Host, IISApplication,
     IISModule, IISSite, Listener, NetworkAdapter, ScheduledTask, Service, Software, TaskTrigger, PLANNING_TAGS,
 )
+from .secrets import scrub_estate
 from .tolerant import MAX_PORT, Record, binding_problem, checked_text, load_document, parse_timestamp, type_name
 
 SCHEMA_ID = "hyperdock/inventory@1"
@@ -93,6 +94,7 @@ def read_estate(paths: Iterable[Path]) -> Estate:
                     f"host {keep.host}); kept the record from host {keep.host}",
                 ))
     estate.vms = list(by_id.values())
+    scrub_estate(estate)  # before anything is derived from it: no output ever sees a secret value
     return estate
 
 

@@ -178,7 +178,9 @@ def _container(vm: VM, d: Decision) -> dict:
             for s in app_services
         ],
         "scheduledTasks": [_task(t) for t in guest.scheduled_tasks or []],
-        "parameters": [{"name": c.name, "file": c.file, "provider": c.provider} for c in guest.connection_strings or []],
+        "parameters": [{"name": c.name, "file": c.file, "provider": c.provider} for c in guest.connection_strings or []]
+        + [{"name": name, "file": "", "provider": ""}
+           for name in dict.fromkeys(r.parameter for r in vm.removed_secrets if r.parameter)],
         "domainIdentities": identities,
         "dataDrives": sorted({drv for drv in map(drive_of, data_paths) if drv and drv != "C"}),
         "gmsa": bool(identities) or any(s.windows_authentication for s in guest.iis_sites or []),

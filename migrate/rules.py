@@ -301,6 +301,18 @@ def connection_strings(f: WorkloadFacts) -> str | None:
     return f"connection strings become secrets: {_names(names)}" if names else None
 
 
+@rule("cond.inline-secret", WARNING, "Secret value in a command line, path or note",
+      "The value was removed from every output: supply the runtime parameter the finding names as a secret "
+      "(compose secret, Kubernetes Secret, Pulumi secret), and rotate it: the inventory exposed it.",
+      "migration-tools.md §4.18 (AWS-PS, AZ-AC)")
+def inline_secret(f: WorkloadFacts) -> str | None:
+    removed = f.vm.removed_secrets
+    if not removed:
+        return None
+    shown = [f"{r.where} (parameter {r.parameter})" if r.parameter else r.where for r in removed]
+    return f"secret-looking values removed from: {_names(shown)}"
+
+
 @rule("cond.domain-identity", WARNING, "Domain identity (needs gMSA)",
       "Create a gMSA and a credential spec; containers cannot join a domain.",
       "windows-containers.md §4 (S13); migration-tools.md §4.19 (GCP-WIN)")

@@ -1,25 +1,23 @@
-"""The pack's rules over generated files: compose files and Kubernetes manifests from `generate`.
+"""The pack's rules over generated files: compose files, Kubernetes manifests, Dockerfiles and scripts.
 
 The same rules as the stack policies, where the files can show them: process isolation where
-tenants mix, images from registries not allowed, and secret-looking literals in environment values.
+tenants mix, images from registries not allowed, and secret-looking literals in environment values,
+Dockerfiles (an image layer keeps them) and scripts (migrate/secrets.py says what looks secret).
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from migrate.errors import InputError
+from migrate.secrets import find_secrets, secret_setting
 from migrate.tolerant import load_document, load_documents, type_name
 
 from .common import Violation
 from .workloads import DEFAULT_REGISTRIES, registry_allowed
 
-SECRET_LITERAL = re.compile(
-    r"(password|passwd|pwd|secret|token|api[_-]?key|accountkey|sharedaccesskey)\s*[=:]\s*\S"
-    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----",
-    re.IGNORECASE,
-)
+# Generated files that run or build: a literal secret there ends up in an image layer or a host's disk.
+SCANNED = ("containers/*/Dockerfile", "containers/**/*.ps1", "containers/**/*.cmd", "containers/**/*.bat", "**/*.sh")
 PROCESS_ISOLATION = "hyperdock-workload-process-isolation"
 REGISTRIES = "hyperdock-workload-allowed-registries"
 SECRETS = "hyperdock-artifacts-no-secret-literals"
@@ -41,12 +39,24 @@ def check_artifacts(folder: Path, allowed_registries: list[str]) -> list[Violati
         for document in load_documents(manifest):
             if isinstance(document, dict):
                 violations += _kubernetes(document, manifest.name, allowed)
+    for path in sorted({p for pattern in SCANNED for p in folder.glob(pattern) if p.is_file()}):
+        violations += _file(path, str(path.relative_to(folder)))
     return sorted(violations, key=lambda v: (v.resource_type, v.resource_name, v.policy, v.message))
 
 
 def _expect_mapping(value, path: Path, field: str) -> None:
     if not isinstance(value, dict):
         raise InputError(str(path), f"expected a mapping, got {type_name(value)}", field or None)
+
+
+def _file(path: Path, shown: str) -> list[Violation]:
+    """One violation per line of a Dockerfile or script that holds a secret-looking literal (never the value)."""
+    found = []
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        for kind in find_secrets(line):
+            found.append(Violation(SECRETS, "mandatory", f"line {number} holds a secret-looking {kind} literal; "
+                                   "pass it as a runtime parameter", "file", shown))
+    return found
 
 
 def _compose(document: dict, allowed: list[str], file: str) -> list[Violation]:
@@ -68,7 +78,7 @@ def _compose(document: dict, allowed: list[str], file: str) -> list[Violation]:
         environment = service.get("environment") or {}
         items = environment.items() if isinstance(environment, dict) else (e.partition("=")[::2] for e in environment)
         for key, value in items:
-            if value is not None and SECRET_LITERAL.search(f"{key}={value}"):
+            if value is not None and secret_setting(str(key), value):
                 found.append(Violation(SECRETS, "mandatory", f"environment {key} holds a secret-looking literal; use secrets", *where))
     return found
 
@@ -79,7 +89,7 @@ def _kubernetes(document: dict, file: str, allowed: list[str]) -> list[Violation
     found = []
     if kind == "ConfigMap":
         for key, value in (document.get("data") or {}).items():
-            if SECRET_LITERAL.search(f"{key}={value}"):
+            if secret_setting(str(key), value):
                 found.append(Violation(SECRETS, "mandatory", f"data {key} holds a secret-looking literal; use a Secret", *where))
     pod = ((document.get("spec") or {}).get("template") or {}).get("spec") or {}
     for container in pod.get("containers") or []:
@@ -88,7 +98,7 @@ def _kubernetes(document: dict, file: str, allowed: list[str]) -> list[Violation
             found.append(Violation(REGISTRIES, "mandatory", f"image {image} is not from an allowed registry", *where))
         for variable in container.get("env") or []:
             value = variable.get("value")
-            if value is not None and SECRET_LITERAL.search(f"{variable.get('name')}={value}"):
+            if value is not None and secret_setting(str(variable.get("name")), value):
                 found.append(Violation(SECRETS, "mandatory",
                                        f"env {variable.get('name')} holds a secret-looking literal; use secretKeyRef", *where))
     return found

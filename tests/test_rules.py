@@ -90,6 +90,8 @@ CASES: dict[str, tuple[dict, dict]] = {
                                vm("A", guest_data=guest(IISSites=[site()], IISModules=[
                                    {"Name": "StaticFileModule", "Image": "%windir%\\System32\\inetsrv\\static.dll"},
                                    {"Name": "ManagedEngineV4.0_64bit", "Image": "%windir%\\Microsoft.NET\\Framework64\\v4.0.30319\\webengine4.dll"}]))),
+    "cond.inline-secret": (vm("A", guest_data=guest(Services=[dict(APP_SERVICE, PathName='"C:\\apps\\b.exe" -password=Hunter2')])),
+                           vm("A", guest_data=guest(Services=[dict(APP_SERVICE, PathName='"C:\\apps\\b.exe" -passwordFile C:\\p.txt')]))),
     "iso.untrusted": (vm("A", tags={"trust": "untrusted"}), vm("A", tags={"trust": "trusted"})),
     "iso.image-older-than-host": (vm("A", tags={"osPin": "ltsc2019"}), vm("A", tags={"osPin": "ltsc2022"})),
 }
