@@ -107,8 +107,9 @@ def test_each_secret_becomes_a_finding_and_a_parameter(out):
     app = by_name["APP01"]
     assert "Notes" in next(f["message"] for f in app["findings"] if f["rule"] == "cond.inline-secret")
     assert app["tags"]["app"].startswith("shop")
-    compose = "".join(p.read_text(encoding="utf-8") for p in out.glob("compose/*.yaml"))
-    assert "SVCSERVICE_PASSWORD" in compose  # supplied as a compose secret at run time
+    # Supplied at run time: a key of the Kubernetes Secret, a variable start.ps1 reads.
+    assert "SVCSERVICE_PASSWORD" in (out / "k8s" / "app01.yaml").read_text(encoding="utf-8")
+    assert "'SVCSERVICE_PASSWORD'" in (out / "containers" / "app01" / "start.ps1").read_text(encoding="utf-8")
 
 
 def test_generated_output_passes_the_artifact_check(out):
