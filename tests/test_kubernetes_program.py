@@ -195,3 +195,20 @@ def test_offline_policy_check_passes_an_aks_stack(aks_plan_dir, tmp_path):
     result = run_cli("policy", "check", "--stack-file", str(stack))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no violations" in result.stdout
+
+
+def test_a_tampered_aks_plan_cannot_put_hyperv_on_kubernetes(aks_plan_dir, tmp_path):
+    import shutil
+
+    folder = tmp_path / "plan"
+    shutil.copytree(aks_plan_dir, folder)
+    aks = yaml.safe_load((folder / "aks.yaml").read_text(encoding="utf-8"))
+    hyperv = aks["stayOnHosts"][0]["workload"]
+    aks["pools"][0]["workloads"].append(hyperv)
+    (folder / "aks.yaml").write_text(yaml.safe_dump(aks), encoding="utf-8")
+    with pytest.raises(StackConfigError, match=f"{hyperv}.*process-isolated"):
+        plan_kubernetes({"plan": str(folder), "registry": REGISTRY})
+    aks["pools"][0]["osSku"] = "Windows2025"
+    (folder / "aks.yaml").write_text(yaml.safe_dump(aks), encoding="utf-8")
+    with pytest.raises(StackConfigError, match="aks.yaml"):
+        plan_kubernetes({"plan": str(folder), "registry": REGISTRY})
