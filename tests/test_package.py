@@ -452,3 +452,14 @@ def test_errors_inside_a_zip_name_the_archive(out, tmp_path, capsys):
     archive = zip_of(tmp_path / "extract", tmp_path / "tampered.zip")
     code, err = package(out, archive, capsys=capsys)
     assert code == 2 and f"tampered.zip!/{WEB02}/manifest.json" in err and "SHA-256 differs" in err, err
+
+
+def test_configuration_text_too_large_to_check(out, tmp_path, capsys):
+    content = tmp_path / "extract"
+    web02_extraction(content, **{"data/big.json": b" " * (17 * 1024 * 1024) + b"{}"})
+    assert package(out, content, capsys=capsys)[0] == 0
+    (report,) = [w for w in json.loads((out / "package.json").read_text())["workloads"] if w["vmId"] == WEB02]
+    assert "too large to check for secrets" in {e["path"]: e["reason"] for e in report["leftOut"]}["content/webshop/data/big.json"]
+    web02_extraction(content, **{"web.config": b"<configuration>" + b" " * (17 * 1024 * 1024) + b"</configuration>"})
+    code, err = package(out, content, capsys=capsys)
+    assert code == 2 and "too large for a configuration file" in err

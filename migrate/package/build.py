@@ -27,6 +27,7 @@ from .extraction import Extraction, Part, copy_verified, read_extraction, unlist
 from .parts import ContentPart, content_parts, exclusion_reason, normalize_guest_path
 
 PACKAGE_SCHEMA_ID = "hyperdock/package@1"
+TEXT_LIMIT = 16 * 1024 * 1024  # configuration and script text is read whole: real ones are far smaller
 STAGING = ".hyperdock-package.tmp"
 RETIRED = ".hyperdock-package.old"
 BUILDER_DLL = "Microsoft.Configuration.ConfigurationBuilders.Environment.dll"
@@ -187,6 +188,13 @@ def _stage_file(extraction: Extraction, part: Part, item, target: Path, shown: s
     destination = target.joinpath(*item.path.split("/"))
     destination.parent.mkdir(parents=True, exist_ok=True)
     lower = item.path.lower()
+    if (is_config_file(item.path) or lower.endswith(SCANNED_EXTENSIONS)) and item.size > TEXT_LIMIT:
+        if is_config_file(item.path):
+            raise InputError(f"{extraction.root / part.folder}/{item.path}",
+                             f"{item.size} bytes: too large for a configuration file (at most {TEXT_LIMIT})")
+        report["leftOut"].append({"path": shown, "reason": f"{item.size} bytes: too large to check for secrets "
+                                  f"(at most {TEXT_LIMIT}); supply it at run time"})
+        return
     if is_config_file(item.path):
         output = _rewritten_config(extraction, part, item, shown, report, inlined, builders)
     elif lower.endswith(SCANNED_EXTENSIONS):

@@ -138,7 +138,7 @@ def _refuse_link(path: Path, where: str) -> os.stat_result:
 def unlisted_files(extraction: Extraction, part: Part) -> list[str]:
     """Return files under the part's folder that the manifest does not list; InputError on any link in it."""
     base = extraction.root / part.folder
-    listed = {f.path for f in part.files}
+    listed = {f.path.lower() for f in part.files}  # Windows matches names case-insensitively
     extra = []
     if not os.path.lexists(base):
         return extra
@@ -152,7 +152,7 @@ def unlisted_files(extraction: Extraction, part: Part) -> list[str]:
                 _refuse_link(Path(entry.path), f"{extraction.root / part.folder}/{relative}")
                 if entry.is_dir(follow_symlinks=False):
                     stack.append((Path(entry.path), relative + "/"))
-                elif relative not in listed:
+                elif relative.lower() not in listed:
                     extra.append(relative)
     return sorted(extra)
 
