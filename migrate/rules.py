@@ -340,7 +340,8 @@ def non_http_binding(f: WorkloadFacts) -> str | None:
 
 
 @rule("cond.https-certificate", WARNING, "HTTPS bindings need a certificate",
-      "Provide the certificate at run time (secret or host store); it is not in the image.",
+      "Supply the PFX and its password at run time (Secret <name>-tls, or secrets/<name>/tls/ for compose): "
+      "start.ps1 imports and binds it; no certificate is in the image.",
       "migration-tools.md §4.13 (ASMA)")
 def https_certificate(f: WorkloadFacts) -> str | None:
     https = [b for b in f.bindings if b.lower().startswith("https/")]
@@ -374,7 +375,8 @@ def background_service(f: WorkloadFacts) -> str | None:
 
 
 @rule("cond.scheduled-task", WARNING, "Scheduled tasks",
-      "Run them as scheduled jobs of the orchestrator, or inside the container with a foreground process.",
+      "A VM of scheduled tasks becomes Kubernetes CronJobs from the task triggers (run once in compose); "
+      "set spec.timeZone to the VM's zone.",
       "migration-tools.md §4.15")
 def scheduled_task(f: WorkloadFacts) -> str | None:
     tasks = [t.task_name for t in (f.guest.scheduled_tasks or [] if f.guest else [])]
@@ -382,7 +384,7 @@ def scheduled_task(f: WorkloadFacts) -> str | None:
 
 
 @rule("cond.legacy-dotnet", WARNING, ".NET Framework 2.x/3.x",
-      "Test on the 4.8.x image first; if it fails, install NetFx3 (3.5 images were removed).",
+      "The image adds .NET 3.5 (NetFx3) to the supported 4.8.x image (the 3.5 images are retired): test the app on it.",
       "windows-containers.md §3.6 (S5, S19)")
 def legacy_dotnet(f: WorkloadFacts) -> str | None:
     pools = [p.name for p in (f.guest.app_pools or [] if f.guest else []) if p.managed_runtime_version.lower().startswith("v2.")]
