@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import pulumi
 
 from .aks_cluster import AksConfigError, AksWindowsCluster, aks_cluster_settings
 from .kubernetes_plan import PLATFORMS, KubernetesPlan, missing_secrets, plan_kubernetes
-from .kubernetes_workloads import KubernetesWorkloads
 from .stack import StackConfigError
+
+if TYPE_CHECKING:
+    from .kubernetes_workloads import KubernetesWorkloads
 
 
 @dataclass(slots=True)
@@ -67,6 +69,10 @@ def kubernetes_settings(config: pulumi.Config, settings: Mapping[str, Any], proj
 def deploy_kubernetes(stack: KubernetesStack, config: pulumi.Config,
                       secrets: Mapping[str, Mapping[str, str]]) -> KubernetesWorkloads:
     """Register the cluster (for aks) and the workloads of the selected waves."""
+    # Imported here: pulumi_kubernetes takes 0.6 s to import, which every program without
+    # Kubernetes (the Azure and on-prem hosts) would pay.
+    from .kubernetes_workloads import KubernetesWorkloads
+
     depends: list[pulumi.Resource] = []
     if stack.platform == "aks":
         cluster = AksWindowsCluster("hyperdock-aks", stack.cluster_args)
