@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import jsonschema
-import yaml
 
 from migrate.errors import InputError
 from migrate.generate.aks import pin_to_pool, plan_for_aks, aks_placement, with_probes
 from migrate.generate.kubernetes import CLUSTER_SCOPED, manifests
 from migrate.generate.names import dns_label, unique_labels
 from migrate.plan_reader import read_plan, schema
+from migrate.tolerant import load_document
 
 from .stack import StackConfigError
 
@@ -82,10 +82,10 @@ def plan_kubernetes(config: Mapping[str, Any], project_dir: Path = Path(".")) ->
         raise StackConfigError(f"hyperdock:plan: {exc}") from None
     aks_path = folder / "aks.yaml"
     try:
-        aks = yaml.safe_load(aks_path.read_text(encoding="utf-8"))
+        aks = load_document(aks_path)  # bounded: no alias bomb, no deep nesting
         jsonschema.validate(aks, schema("aks"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise StackConfigError(f"hyperdock:plan: cannot read {aks_path}: {exc}; run `hyperdock generate --platform aks`") from None
+    except InputError as exc:
+        raise StackConfigError(f"hyperdock:plan: {exc}; run `hyperdock generate --platform aks`") from None
     except jsonschema.ValidationError as exc:
         raise StackConfigError(f"hyperdock:plan: {aks_path}: {exc.message}") from None
     waves = selected_waves(config.get("waves"))

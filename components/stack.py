@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import jsonschema
-import yaml
 
 from migrate.errors import InputError
 from migrate.generate.dockerfile import is_batch
 from migrate.generate.gmsa import credential_spec_file
 from migrate.generate.names import env_name, unique_labels
 from migrate.plan_reader import read_plan, schema
+from migrate.tolerant import load_document
 
 from .validation import HostConfigError, host_os_of_sku
 
@@ -86,10 +86,10 @@ def _from_plan(config: Mapping[str, Any], folder: Path) -> StackPlan:
         raise StackConfigError(f"hyperdock:plan: {exc}") from None
     hosts_path = folder / "hosts.yaml"
     try:
-        hosts_doc = yaml.safe_load(hosts_path.read_text(encoding="utf-8"))
+        hosts_doc = load_document(hosts_path)  # bounded: no alias bomb, no deep nesting
         jsonschema.validate(hosts_doc, schema("hosts"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise StackConfigError(f"hyperdock:plan: cannot read {hosts_path}: {exc}; run `hyperdock generate`") from None
+    except InputError as exc:
+        raise StackConfigError(f"hyperdock:plan: {exc}; run `hyperdock generate`") from None
     except jsonschema.ValidationError as exc:
         raise StackConfigError(f"hyperdock:plan: {hosts_path}: {exc.message}") from None
     if hosts_doc["hostOS"] != plan["hostOS"]:

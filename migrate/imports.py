@@ -20,7 +20,7 @@ import orjson
 
 from .errors import InputError
 from .inventory import SCHEMA_ID
-from .tolerant import MAX_INTEGER, open_text, parse_port
+from .tolerant import MAX_INTEGER, name_problem, open_text, parse_port
 
 MIB = 1024 * 1024
 # Bounds on what one row may ask for, far above real servers (Hyper-V: at most 256 virtual disks
@@ -165,8 +165,9 @@ def _vm_id(kind: str, key: str) -> str:
 
 def _discovery_row(path: Path, line: int, row: dict) -> dict:
     name = _text(row, "Machine Name")
-    if not name:
-        raise InputError(f"{path}:{line}", "Machine Name: required value is missing")
+    problem = name_problem(name)
+    if problem:
+        raise InputError(f"{path}:{line}", f"Machine Name: {problem}")
     cores = _number(path, line, row, "Cores", maximum=MAX_CORES)
     memory = _number(path, line, row, "Memory (in MB)", maximum=MAX_MEMORY_MB)
     vm: dict[str, Any] = {
@@ -195,8 +196,9 @@ def _discovery_row(path: Path, line: int, row: dict) -> dict:
 
 def _import_row(path: Path, line: int, row: dict) -> dict:
     name = _text(row, "Server name")
-    if not name:
-        raise InputError(f"{path}:{line}", "Server name: required value is missing")
+    problem = name_problem(name)
+    if problem:
+        raise InputError(f"{path}:{line}", f"Server name: {problem}")
     cores = _number(path, line, row, "Cores", required=True, maximum=MAX_CORES)
     memory = _number(path, line, row, "Memory", required=True, maximum=MAX_MEMORY_MB)
     used = _number(path, line, row, "Memory utilization percentage")

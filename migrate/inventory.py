@@ -17,7 +17,8 @@ from .model import (
     IISModule, IISSite, Listener, NetworkAdapter, ScheduledTask, Service, Software, TaskTrigger, PLANNING_TAGS,
 )
 from .secrets import scrub_estate
-from .tolerant import MAX_PORT, Record, binding_problem, checked_text, load_document, parse_timestamp, type_name
+from .tolerant import (MAX_PORT, Record, binding_problem, checked_text, load_document, name_problem, parse_timestamp,
+                       type_name)
 
 SCHEMA_ID = "hyperdock/inventory@1"
 
@@ -143,6 +144,9 @@ def _vm(record: Record, host: Host) -> VM:
         notes=notes,
         tags=_tags(record, notes),
     )
+    problem = name_problem(vm.name)
+    if problem:
+        raise record.fail("Name", problem)
     if vm.generation not in (None, 1, 2):
         raise record.fail("Generation", f"expected 1 or 2, got {vm.generation}")
     vm.collection_errors = record.strings("CollectionErrors") or []

@@ -308,6 +308,16 @@ class Record:
         return [checked_text(item, self.where, f"{self.field(name)}[{i}]") for i, item in enumerate(items)]
 
 
+def name_problem(name: str) -> str | None:
+    """Return why `name` cannot name a server, or None: blank, or `NaN` (what a spreadsheet tool
+    writes for an empty cell, which would become a workload called "nan")."""
+    if not name.strip():
+        return "required value is missing"
+    if name.strip().lower() in ("nan", "#n/a"):
+        return f"{name.strip()!r} is not a server name (an empty cell written out by a spreadsheet tool?)"
+    return None
+
+
 def checked_text(value: Any, where: str, field: str) -> str:
     """Return a scalar as text; raise InputError for a non-scalar, NaN/infinity or a lone surrogate."""
     if isinstance(value, str):

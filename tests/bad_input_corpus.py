@@ -311,6 +311,8 @@ def _inventory_cases() -> list[Case]:
     add("name-null", _set(BASE, f"{VM0}/Name", None), "Name")
     add("name-empty", _set(BASE, f"{VM0}/Name", ""), "Name")
     add("name-list", _set(BASE, f"{VM0}/Name", ["a"]), "Name")
+    add("name-nan-text", _set(BASE, f"{VM0}/Name", "NaN"), "Name")
+    add("name-blank", _set(BASE, f"{VM0}/Name", "   "), "Name")
     add("name-nan-json", _raw(f"{VM0}/Name", "NaN"), "inv.json:1")
     add("name-infinity-json", _raw(f"{VM0}/Name", "Infinity"), "inv.json:1")
     add("name-nan-yaml", "schema: hyperdock/inventory@1\nhosts:\n- ComputerName: H\n  vms:\n  - {Name: .nan, VMId: a}\n",
@@ -561,6 +563,7 @@ def _azure_migrate_cases() -> list[Case]:
         ("memory-huge", "d.csv", _discovery(**{"Memory (in MB)": "99999999999999"}), "Memory (in MB)"),
         ("memory-text", "d.csv", _discovery(**{"Memory (in MB)": "lots"}), "Memory (in MB)"),
         ("name-missing", "d.csv", _discovery(**{"Machine Name": ""}), "Machine Name"),
+        ("name-nan", "d.csv", _discovery(**{"Machine Name": "NaN"}), "Machine Name"),
         ("unterminated-quote", "d.csv", _discovery() + 'B,"Windows,2,2,1,1\n' + "C,W,1,1,1,1\n" * 20, "d.csv:3"),
         ("not-utf8", "d.csv", _discovery(**{"Machine Name": "CAF\u00c9"}).encode("latin-1"), "d.csv"),
         ("binary-garbage", "d.csv", bytes(range(1, 256)) * 8, "d.csv"),
@@ -669,9 +672,32 @@ def _policy_cases() -> list[Case]:
         ("k8s-deep", ("--artifacts", "{folder}"), {"k8s/a.yaml": "kind: Deployment\nspec: " + "[" * 100_000}, "nested deeper"),
         ("k8s-not-utf8", ("--artifacts", "{folder}"), {"k8s/a.yaml": "kind: caf\u00e9\n".encode("latin-1")}, "a.yaml"),
         ("unknown-option", ("--bogus",), None, "--bogus"),
+        ("stack-platform-unknown", ("--stack-file", "{folder}/Pulumi.s.yaml"),
+         {"Pulumi.s.yaml": "config:\n  hyperdock:platform: mars\n"}, "hyperdock:platform"),
+        ("stack-plan-missing", ("--stack-file", "{folder}/Pulumi.s.yaml"),
+         {"Pulumi.s.yaml": "config:\n  hyperdock:plan: /nonexistent/hyperdock-plan\n"}, "hyperdock:plan"),
     ]
-    return [Case(f"policy-check/{name}", "policy check", _policy(*args, files=files), expect)
-            for name, args, files, expect in cases]
+    out = [Case(f"policy-check/{name}", "policy check", _policy(*args, files=files), expect)
+           for name, args, files, expect in cases]
+
+    def stack_with_plan(plan, hosts: str | bytes) -> Callable[[Path], list[str]]:
+        def build(folder: Path) -> list[str]:
+            _write(folder, "plan/plan.json", plan() if callable(plan) else plan)
+            _write(folder, "plan/hosts.yaml", hosts)
+            _write(folder, "Pulumi.s.yaml", f"config:\n  hyperdock:plan: {folder / 'plan'}\n")
+            return ["policy", "check", "--stack-file", str(folder / "Pulumi.s.yaml")]
+        return build
+
+    out += [
+        Case("policy-check/stack-plan-not-json", "policy check", stack_with_plan(b"{ nope", "x: 1\n"), "plan.json:1"),
+        Case("policy-check/stack-hosts-alias-bomb", "policy check", stack_with_plan(valid_plan, ALIAS_BOMB), "alias"),
+        Case("policy-check/stack-hosts-deep", "policy check", stack_with_plan(valid_plan, "pools: " + "[" * 100_000),
+             "nested deeper"),
+        Case("policy-check/stack-hosts-not-utf8", "policy check", stack_with_plan(valid_plan, "pools: caf\u00e9\n".encode("latin-1")),
+             "hosts.yaml"),
+    ]
+    return out
+
 
 
 CASES: list[Case] = (_inventory_cases() + _csv_cases() + _option_cases() + _generate_cases() + _azure_migrate_cases()
