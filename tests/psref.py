@@ -40,6 +40,7 @@ NATIVE = {
     "logmonitor.exe": "Microsoft's LogMonitor, which sends Event Log, ETW and log files to stdout",
     "powershell": "Windows PowerShell in exec-form instructions",
     "powershell.exe": "Windows PowerShell, started by scheduled tasks and SSH",
+    "python": "the CI workflow runs hyperdock and its own scripts with the runner's Python",
 }
 
 # about_CommonParameters (PowerShell-Docs reference/5.1 and 7.4): the aliases of the common
