@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..generate.names import env_name, unique_labels
-from ..output import to_json, write_file
+from ..output import interrupts_deferred, to_json, write_file
 from ..plan_reader import read_plan
 from .archive import is_archive, unpack
 from .configs import (SCANNED_EXTENSIONS, ConfigError, holds_secret, is_config_file, rewrite_config,
@@ -98,8 +98,9 @@ def _fill(plan: dict, plan_dir: Path, content_dir: Path, shown: str, options: Pa
         for w in workloads:
             shutil.rmtree(plan_dir / "containers" / labels[w["vmId"]] / STAGING, ignore_errors=True)
         raise
-    for context, folders in staged:
-        _swap(context, folders)
+    with interrupts_deferred():  # a handful of renames per workload that must not stop half-way
+        for context, folders in staged:
+            _swap(context, folders)
     # One file at a time: the folder is generate's result, whose other files must stay as they are.
     for r in reports:
         if r["parts"]:
