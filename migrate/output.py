@@ -112,7 +112,7 @@ def _read_manifest(folder: Path) -> set[str]:
 
 
 def _remove_stale_temporaries(parent: Path, name: str) -> None:
-    """Remove temporary folders of earlier runs into `name` that were killed before the swap."""
+    """Remove temporaries (folders or files) of earlier runs into `name` that were killed before the swap."""
     prefix = f".{name}{_TEMP_TAG}"
     try:
         entries = list(os.scandir(parent))
@@ -123,7 +123,10 @@ def _remove_stale_temporaries(parent: Path, name: str) -> None:
             continue
         pid = entry.name[len(prefix):-len(".new")]
         if pid.isascii() and pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(entry.path, ignore_errors=True)
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                Path(entry.path).unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:
@@ -259,6 +262,7 @@ def write_file(path: Path, content: str | bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _os_error(path.parent, exc) from None
+    _remove_stale_temporaries(path.parent, path.name)
     temporary = path.parent / f".{path.name}{_TEMP_TAG}{os.getpid()}.new"
     try:
         temporary.unlink(missing_ok=True)

@@ -143,3 +143,10 @@ def test_temporaries_of_a_killed_run_are_removed(tmp_path):
     (stale / "containers" / "half").write_text("half", encoding="utf-8")
     write_tree(tmp_path / "out", {"plan.json": "{}"})
     assert siblings(tmp_path / "out") == ["out"]
+
+
+def test_a_killed_runs_temporary_file_is_removed(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / f".inv.json.hyperdock-{int(dead.stdout)}.new").write_text("half", encoding="utf-8")
+    write_file(tmp_path / "inv.json", b"{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inv.json"]
