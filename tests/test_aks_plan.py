@@ -192,3 +192,27 @@ def test_aks_generation_is_deterministic(sample, tmp_path):
 def test_experimental_hyperv_is_refused_on_aks(tmp_path, sample):
     result = run_cli("generate", str(sample), "--platform", "aks", "--experimental-k8s-hyperv", "--out", str(tmp_path / "x"))
     assert result.returncode == 2 and "Hyper-V" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_readme_hosts_or_aks_table_is_true(sample, tmp_path):
+    """The README's cost table for the sample comes from what generate writes today."""
+    import re
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| (hosts \(`--platform azure`\)|AKS, [^|]+) \| ([^|]+) \|", readme, re.M)}
+    hosts = yaml.safe_load((sample / "hosts.yaml").read_text(encoding="utf-8"))
+    aks = load(sample, "aks.yaml")
+    azure = tmp_path / "azure"
+    assert run_cli("generate", str(sample), "--out", str(azure)).returncode == 0
+    host_count = yaml.safe_load((azure / "hosts.yaml").read_text(encoding="utf-8"))["summary"]["hosts"]
+    assert rows["hosts (`--platform azure`)"].startswith(f"{host_count} × `Standard_D16s_v5` hosts")
+    default = rows["AKS, default `Standard_D8s_v5`"]
+    assert default.startswith(f"{aks['summary']['windowsNodes']} Windows nodes (pools "
+                              + " + ".join(str(p["nodeCount"]) for p in aks["pools"]) + ")")
+    assert f"+ {hosts['summary']['hosts']} Hyper-V host" in default
+    d16 = tmp_path / "d16"
+    assert run_cli("generate", str(sample), "--platform", "aks", "--node-size", "Standard_D16s_v5", "--out", str(d16)).returncode == 0
+    big = yaml.safe_load((d16 / "aks.yaml").read_text(encoding="utf-8"))
+    assert rows["AKS, `--node-size Standard_D16s_v5`"].startswith(f"{big['summary']['windowsNodes']} Windows nodes")
