@@ -13,6 +13,7 @@ from pulumi_azure_native import network, resources
 
 from components.azure_host import AzureContainerHost, azure_host_settings, management_rules
 from components.onprem_host import OnPremContainerHost, onprem_host_scripts
+from components.registry import ContainerRegistry, acr_pull, registry_settings
 from components.kubernetes_stack import deploy_kubernetes, kubernetes_settings
 from components.stack import StackConfigError, plan_stack, workload_secrets
 from components.validation import validate_management_cidrs
@@ -72,6 +73,24 @@ for w in stack_plan.workloads:
     if missing:
         raise StackConfigError(f"hyperdock:workloadSecrets: {w.name} needs {', '.join(missing)}")
 
+# The registry the workloads pull from (components/registry.py): how each platform's hosts log in.
+registry = None
+create_registry = config.get_bool("createRegistry") or False
+if stack_plan.workloads:
+    registry = registry_settings(settings["registry"], config.get("registryAuth") or "", config.get("registryUsername") or "",
+                                 create_acr=create_registry)
+    if registry.auth == "password" or (onprem_args and registry.auth_for("onprem") == "password"):
+        if config.get_secret("registryPassword") is None:
+            raise StackConfigError("hyperdock:registryPassword: password login to the registry needs it (as a secret)")
+    if onprem_args and registry.auth_for("onprem") == "none-available":
+        raise StackConfigError("hyperdock:registryUsername: on-premises hosts have no managed identity; give "
+                               "registryUsername and registryPassword (e.g. an ACR token) for them")
+    if azure_args and registry.auth == "managed-identity" and not (create_registry or config.get("registryResourceId")):
+        pulumi.log.warn("hyperdock:registryResourceId is not set: Azure hosts pull with their managed identity, so grant "
+                        "them AcrPull on the registry yourself (or set createRegistry or registryResourceId)")
+elif create_registry:
+    registry = registry_settings(settings["registry"], create_acr=True)
+
 # platform aks/kubernetes: the cluster and the Kubernetes workloads, validated here too.
 kubernetes_stack = kubernetes_settings(config, settings, Path(__file__).resolve().parent, secrets)
 
@@ -80,10 +99,22 @@ for name, args in azure_args.items():
     azure_host_settings(args)
 for name, args in onprem_args.items():
     onprem_host_scripts(args)
+def registry_login(platform: str) -> dict:
+    """The registry arguments of a workload on a host of `platform`."""
+    if registry is None:
+        return {}
+    auth = registry.auth_for(platform)
+    login = {"registry_server": registry.server, "registry_auth": auth, "registry_username": registry.username}
+    if auth == "password":
+        login["registry_password"] = config.get_secret("registryPassword")
+    return login
+
+
 for w in stack_plan.workloads:
     target = {"connection": {}} if w.host in onprem_args else {"azure_vm": {}}
     workload_definition(w.name, {"container_name": w.name, "image": w.image, "isolation": w.isolation, "ports": w.ports,
-                                 "secrets": {n: "" for n in w.secret_names}, "credential_spec": w.credential_spec, **target})
+                                 "secrets": {n: "" for n in w.secret_names}, "credential_spec": w.credential_spec, **target,
+                                 **registry_login("onprem" if w.host in onprem_args else "azure")})
 
 hosts = {}
 if azure_args:
@@ -99,9 +130,21 @@ if azure_args:
         subnets=[{"name": "hosts", "address_prefix": "10.20.0.0/20", "network_security_group": {"id": nsg.id}}],
         tags={"managed-by": "hyperdock"})
     subnet_id = vnet.subnets.apply(lambda subnets: subnets[0].id if hasattr(subnets[0], "id") else subnets[0]["id"])
+registry_id = config.get("registryResourceId") or None
+if create_registry:
+    if not azure_args:
+        raise StackConfigError("hyperdock:createRegistry: the registry goes into the Azure hosts' resource group; "
+                               "there are no Azure hosts")
+    acr = ContainerRegistry("hyperdock-registry", {"registry_name": registry.acr_name, "resource_group_name": group.name,
+                                                   "location": settings["location"],
+                                                   "sku": config.get("registrySku") or "Standard"})
+    registry_id = acr.registry_id
+pulls = {}
 for name, args in azure_args.items():
     hosts[name] = AzureContainerHost(name, {**args, "resource_group_name": group.name, "subnet_id": subnet_id,
                                             "network_security_group_id": nsg.id})
+    if registry is not None and registry.auth == "managed-identity" and registry_id is not None:
+        pulls[name] = acr_pull(f"{name}-acr-pull", registry_id, hosts[name].principal_id)
 for name, args in onprem_args.items():
     hosts[name] = OnPremContainerHost(name, args)
 
@@ -112,12 +155,14 @@ for w in stack_plan.workloads:
                                "location": settings["location"]}}
     else:
         target = {"connection": host.connection}
-    depends = [host.runtime]  # the last host step: after the restart, with the runtime ready
+    # The last host step (after the restart, with the runtime ready), and the host's AcrPull grant.
+    depends = [host.runtime] + ([pulls[w.host]] if w.host in pulls else [])
+    platform = "azure" if isinstance(host, AzureContainerHost) else "onprem"
     ContainerWorkload(w.name, {
         "container_name": w.name, "image": w.image, "isolation": w.isolation, "ports": list(w.ports),
         "secrets": {n: pulumi.Output.secret(secrets[w.name][n]) for n in w.secret_names},
         "credential_spec": w.credential_spec, "host": w.host, "image_os": w.image_os, "tenant": w.tenant,
-        "zone": w.zone, "restart_policy": w.restart_policy, **target,
+        "zone": w.zone, "restart_policy": w.restart_policy, **target, **registry_login(platform),
     }, opts=pulumi.ResourceOptions(depends_on=depends))
 
 pulumi.export("hosts", {name: (h.private_ip if isinstance(h, AzureContainerHost) else h.address) for name, h in hosts.items()})

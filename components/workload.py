@@ -23,11 +23,13 @@ from pulumi_command import remote
 from migrate.generate.powershell import ps_list, ps_quote
 
 from .host_setup import READY_MARKER, STDIN_RUNNER, encoded_command
+from .registry import login_lines
 
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_IMAGE = re.compile(r"[a-z0-9.-]+(:\d+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]+|[a-z0-9._/-]+:[A-Za-z0-9._-]+")
+# A registry host (with a dot, or localhost) is required: a bare `name:tag` would pull from Docker Hub.
+_IMAGE = re.compile(r"(localhost|[a-z0-9-]+(\.[a-z0-9-]+)+)(:\d+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]+")
 
 
 class WorkloadConfigError(ValueError):
@@ -44,11 +46,15 @@ class ContainerDefinition:
     secret_names: tuple[str, ...] = ()
     restart_policy: str = "unless-stopped"
     credential_spec: Optional[str] = None
+    registry_server: Optional[str] = None   # logged in to before the pull (components/registry.py)
+    registry_auth: str = "none"             # managed-identity | password | none
+    registry_username: str = ""
 
     def digest(self) -> str:
         """A short hash of everything but secret values: it changes when the definition does."""
         data = json.dumps([self.name, self.image, self.isolation, self.ports, self.environment, self.secret_names,
-                           self.restart_policy, self.credential_spec], sort_keys=True)
+                           self.restart_policy, self.credential_spec, self.registry_server, self.registry_auth,
+                           self.registry_username], sort_keys=True)
         return hashlib.sha256(data.encode("utf-8")).hexdigest()[:10]
 
 
@@ -56,7 +62,12 @@ def validate_definition(d: ContainerDefinition) -> None:
     if not _LABEL.fullmatch(d.name):
         raise WorkloadConfigError(f"name: {d.name!r} is not a DNS-1123 label")
     if not _IMAGE.fullmatch(d.image) or d.image.endswith(":latest"):
-        raise WorkloadConfigError(f"image: {d.image!r} must name a tag other than latest")
+        raise WorkloadConfigError(f"image: {d.image!r} must name its registry host and a tag other than latest "
+                                  "(a bare name would pull from Docker Hub)")
+    if d.registry_server and not d.image.startswith((d.registry_server + "/", "mcr.microsoft.com/")):
+        raise WorkloadConfigError(f"image: {d.image!r} is not from the registry the host logs in to ({d.registry_server})")
+    if d.registry_auth not in ("managed-identity", "password", "none"):
+        raise WorkloadConfigError(f"registry_auth: expected managed-identity, password or none, got {d.registry_auth!r}")
     if d.isolation not in ("process", "hyperv"):
         raise WorkloadConfigError(f"isolation: expected process or hyperv, got {d.isolation!r}")
     if d.restart_policy not in RESTART_POLICIES:
@@ -71,16 +82,22 @@ def validate_definition(d: ContainerDefinition) -> None:
         raise WorkloadConfigError(f"credential_spec: {d.credential_spec!r} must be a file name ending in .json")
 
 
-def run_script(d: ContainerDefinition, secrets: Mapping[str, str] | None = None) -> str:
-    """Return the PowerShell that (re)starts the container.
+def run_script(d: ContainerDefinition, secrets: Mapping[str, str] | None = None,
+               registry_password: str | None = None) -> str:
+    """Return the PowerShell that logs in to the registry and (re)starts the container.
 
-    With `secrets` their values are written into the script (the caller keeps it secret);
-    without, they are script parameters `-S_<NAME>` (Run Command's protected parameters).
+    With `secrets` their values (and `registry_password`) are written into the script (the caller
+    keeps it secret); without, they are script parameters `-S_<NAME>` and `-RegistryPassword`
+    (Run Command's protected parameters).
     """
     validate_definition(d)
     lines = []
-    if secrets is None and d.secret_names:
-        lines.append("param(" + ", ".join(f"[string] $S_{n}" for n in d.secret_names) + ")")
+    inline = secrets is not None
+    parameters = [] if inline else [f"[string] $S_{n}" for n in d.secret_names]
+    if not inline and d.registry_server and d.registry_auth == "password":
+        parameters.append("[string] $RegistryPassword")
+    if parameters:
+        lines.append("param(" + ", ".join(parameters) + ")")
     lines += [
         "$ErrorActionPreference = 'Stop'",
         "$deadline = (Get-Date).AddMinutes(30)",
@@ -89,6 +106,11 @@ def run_script(d: ContainerDefinition, secrets: Mapping[str, str] | None = None)
         "    Start-Sleep -Seconds 15",
         "}",
         "$env:Path = $env:Path + ';' + (Join-Path -Path $env:ProgramFiles -ChildPath 'docker')",
+    ]
+    if d.registry_server:
+        password = ps_quote(registry_password or "") if inline else "$RegistryPassword"
+        lines += login_lines(d.registry_server, d.registry_auth, d.registry_username, password)
+    lines += [
         f"$name = {ps_quote(d.name)}",
         "& docker rm -f $name 2>&1 | Out-Null",
     ]
@@ -159,6 +181,14 @@ class ContainerWorkloadArgs(TypedDict, total=False):
     """Trust zone of the workload, from the plan's tags."""
     azure_vm: AzureVmTarget
     """The Azure VM of an AzureContainerHost."""
+    registry_server: Optional[str]
+    """Registry host logged in to before the pull (e.g. myregistry.azurecr.io); the image must come from it."""
+    registry_auth: str
+    """managed-identity (Azure hosts, ACR), password, or none."""
+    registry_username: str
+    """User for password login."""
+    registry_password: pulumi.Input[str]
+    """Password for password login (secret)."""
 
 
 def workload_definition(name: str, args: ContainerWorkloadArgs) -> ContainerDefinition:
@@ -168,8 +198,14 @@ def workload_definition(name: str, args: ContainerWorkloadArgs) -> ContainerDefi
         isolation=args.get("isolation", "process"), ports=tuple(args.get("ports", ())),
         environment=tuple(sorted(dict(args.get("environment", {})).items())),
         secret_names=tuple(sorted(args.get("secrets", {}))), restart_policy=args.get("restart_policy", "unless-stopped"),
-        credential_spec=args.get("credential_spec"))
+        credential_spec=args.get("credential_spec"), registry_server=args.get("registry_server") or None,
+        registry_auth=args.get("registry_auth", "none") if args.get("registry_server") else "none",
+        registry_username=args.get("registry_username", ""))
     validate_definition(definition)
+    if definition.registry_auth == "password" and args.get("registry_password") is None:
+        raise WorkloadConfigError("registry_password: password login needs the password, as a secret")
+    if definition.registry_auth == "managed-identity" and args.get("azure_vm") is None:
+        raise WorkloadConfigError("registry_auth: on-premises hosts have no managed identity; use password login")
     if (args.get("connection") is None) == (args.get("azure_vm") is None):
         raise WorkloadConfigError("host: give exactly one of connection (on-premises) or azure_vm")
     return definition
@@ -188,20 +224,23 @@ class ContainerWorkload(pulumi.ComponentResource):
                  "isolation": definition.isolation, "tenant": args.get("tenant", ""), "zone": args.get("zone", "")}
         super().__init__("hyperdock:index:ContainerWorkload", name, facts, opts)
         digest = definition.digest()
+        password = args.get("registry_password") if definition.registry_auth == "password" else None
         if args.get("azure_vm") is not None:
             target = args["azure_vm"]
+            registry_parameter = [] if password is None else [
+                {"name": "RegistryPassword", "value": pulumi.Output.secret(password)}]
             self.run = compute.VirtualMachineRunCommandByVirtualMachine(
                 f"{name}-run", resource_group_name=target["resource_group_name"], vm_name=target["vm_name"],
                 location=target["location"], run_command_name=f"hyperdock-{definition.name}-{digest}"[:80],
                 source={"script": run_script(definition)},
                 protected_parameters=[{"name": f"S_{key}", "value": pulumi.Output.secret(value)}
-                                      for key, value in sorted(secret_inputs.items())],
+                                      for key, value in sorted(secret_inputs.items())] + registry_parameter,
                 treat_failure_as_deployment_failure=True, timeout_in_seconds=3600,
                 opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
         else:
             names = sorted(secret_inputs)
-            script = pulumi.Output.all(*[secret_inputs[k] for k in names]).apply(
-                lambda values: run_script(definition, dict(zip(names, values))))
+            script = pulumi.Output.all(password, *[secret_inputs[k] for k in names]).apply(
+                lambda values: run_script(definition, dict(zip(names, values[1:])), values[0]))
             self.run = remote.Command(
                 f"{name}-run", connection=args["connection"], create=STDIN_RUNNER, stdin=pulumi.Output.secret(script),
                 delete=encoded_command(remove_script(definition)), triggers=[digest],

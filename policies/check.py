@@ -219,11 +219,12 @@ def _config_errors() -> tuple[type[Exception], ...]:
     """The errors the Pulumi program raises for settings that cannot work, before any resource exists."""
     from components.aks_cluster import AksConfigError
     from components.host_setup import SetupError
+    from components.registry import RegistryConfigError
     from components.stack import StackConfigError
     from components.validation import HostConfigError
     from components.workload import WorkloadConfigError
 
-    return HostConfigError, StackConfigError, SetupError, WorkloadConfigError, AksConfigError
+    return HostConfigError, StackConfigError, SetupError, WorkloadConfigError, AksConfigError, RegistryConfigError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -254,11 +254,15 @@ def test_workload_on_onprem_host_is_a_secret_command_replaced_on_change(monitor)
 
 @pytest.mark.parametrize("args, message", [
     ({"image": "web01:latest"}, "tag other than latest"),
+    ({"image": "hyperdock/web01:wave-5"}, "registry host"),  # Docker Hub by accident
+    ({"image": "other.example/web01:1", "registry_server": "reg.example", "registry_auth": "none"}, "not from the registry"),
+    ({"image": "reg.example/web01:1", "registry_server": "reg.example", "registry_auth": "password",
+      "registry_username": "u"}, "registry_password"),
     ({"image": "web01"}, "tag other than latest"),
-    ({"image": "r/web01:1", "isolation": "sandbox"}, "isolation"),
-    ({"image": "r/web01:1", "ports": [70000]}, "not a port"),
-    ({"image": "r/web01:1", "container_name": "Web_01"}, "DNS-1123"),
-    ({"image": "r/web01:1", "environment": {"A B": "x"}}, "variable name"),
+    ({"image": "reg.example/web01:1", "isolation": "sandbox"}, "isolation"),
+    ({"image": "reg.example/web01:1", "ports": [70000]}, "not a port"),
+    ({"image": "reg.example/web01:1", "container_name": "Web_01"}, "DNS-1123"),
+    ({"image": "reg.example/web01:1", "environment": {"A B": "x"}}, "variable name"),
 ])
 def test_workload_validation_registers_nothing(monitor, args, message):
     with pytest.raises(WorkloadConfigError, match=message):
@@ -268,7 +272,7 @@ def test_workload_validation_registers_nothing(monitor, args, message):
 
 def test_workload_needs_exactly_one_host(monitor):
     with pytest.raises(WorkloadConfigError, match="exactly one"):
-        ContainerWorkload("w", {"image": "r/w:1"})
+        ContainerWorkload("w", {"image": "reg.example/w:1"})
 
 
 def test_components_infer_a_provider_schema():
@@ -300,3 +304,46 @@ def test_existing_network_is_reused(monitor):
         assert nic["resourceGroupName"] == "rg-existing"
 
     return settle(host.urn, host.runtime.urn).apply(check)
+
+
+@pulumi.runtime.test
+def test_azure_workload_logs_in_with_its_managed_identity_before_the_pull(monitor):
+    workload = ContainerWorkload("web01", {
+        "image": "myacr01.azurecr.io/hd/web01:wave-5", "isolation": "process", "registry_server": "myacr01.azurecr.io",
+        "registry_auth": "managed-identity",
+        "azure_vm": {"resource_group_name": "rg", "vm_name": "host-01", "location": "westeurope"}})
+
+    def check(_):
+        script = props(one(monitor, "azure-native:compute:VirtualMachineRunCommandByVirtualMachine"))["source"]["script"]
+        assert "http://169.254.169.254/metadata/identity/oauth2/token" in script
+        assert "('https://{0}/oauth2/exchange' -f $registry)" in script
+        assert script.index("docker login $registry") < script.index("& docker @arguments")
+        assert "--password-stdin" in script and "00000000-0000-0000-0000-000000000000" in script
+
+    return settle(workload.urn, workload.run.urn).apply(check)
+
+
+@pulumi.runtime.test
+def test_onprem_workload_logs_in_with_a_secret_password(monitor):
+    workload = ContainerWorkload("api01", {
+        "image": "registry.corp.example/hd/api01:wave-5", "isolation": "process",
+        "registry_server": "registry.corp.example", "registry_auth": "password", "registry_username": "puller",
+        "registry_password": pulumi.Output.secret("reg-pw-1"),
+        "connection": {"host": "10.0.0.9", "user": "u", "password": pulumi.Output.secret("pw")}})
+
+    def check(_):
+        run = props(one(monitor, "command:remote:Command"))
+        assert is_secret(run["stdin"])
+        script = run["stdin"]["value"]
+        assert "$secretText = 'reg-pw-1'" in script and "$user = 'puller'" in script
+        assert script.index("docker login $registry") < script.index("& docker @arguments")
+        assert "reg-pw-1" not in run["create"]
+
+    return settle(workload.urn, workload.run.urn).apply(check)
+
+
+def test_onprem_workload_cannot_use_a_managed_identity(monitor):
+    with pytest.raises(WorkloadConfigError, match="no managed identity"):
+        ContainerWorkload("w", {"image": "myacr01.azurecr.io/w:1", "registry_server": "myacr01.azurecr.io",
+                                "registry_auth": "managed-identity", "connection": {"host": "h"}})
+    assert monitor.requests == []

@@ -66,6 +66,12 @@ def test_example_stack_builds_the_capacity_plan(monitor):
             assert ("Microsoft-Hyper-V" in script) == (pool["isolation"] == "hyperv")
             expected = None if pool["isolation"] == "hyperv" else "TrustedLaunch"  # Hyper-V hosts: a standard VM
             assert vm["securityProfile"].get("securityType") == expected
+    # A private ACR, and AcrPull for each host's managed identity.
+    (acr,) = monitor.by_type("azure-native:containerregistry:Registry")
+    acr_body = json_format.MessageToDict(acr.object)
+    assert acr_body["adminUserEnabled"] is False and acr_body["anonymousPullEnabled"] is False
+    assert sorted(r.name for r in monitor.by_type("azure-native:authorization:RoleAssignment")) == sorted(
+        f"{h['name']}-acr-pull" for h in planned_hosts)
     for request in monitor.requests:
         if request.type.startswith("azure-native:"):
             assert sdk_inputs.check(request.type, json_format.MessageToDict(request.object)) == [], request.name
@@ -84,6 +90,8 @@ def test_example_stack_builds_the_capacity_plan(monitor):
             assert "4dabf18193072939515e22adb298388d" in parameter["value"]  # still a secret
         component = next(r for r in monitor.by_type("hyperdock:index:ContainerWorkload") if r.name == workload)
         assert any(d.endswith(f"::{host['name']}-runtime") for d in component.dependencies)
+        assert any(d.endswith(f"::{host['name']}-acr-pull") for d in component.dependencies)  # AcrPull before the pull
+        assert "docker login $registry" in body["source"]["script"]
         # Scheduled work (batch01: only scheduled tasks) runs once; services restart.
         expected = "'--restart=no'" if workload == "batch01" else "'--restart=unless-stopped'"
         assert expected in body["source"]["script"], workload
