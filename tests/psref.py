@@ -127,8 +127,8 @@ def problems(script: str | bytes, reference_set: str) -> list[str]:
             if not any(_native(t) for t in targets):
                 found.append(f"{where}: {name} is not known to name an allowed native executable")
             continue
-        if _native(name) or _literal_program(name_node):
-            continue
+        if _native(name) or _literal_program(name_node) or name.startswith("{"):
+            continue  # `& { ... }` runs a script block, whose own commands are checked as the walk goes on
         if name.lower() in functions:
             continue
         cmdlet = known.get(name.lower()) or next(

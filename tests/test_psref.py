@@ -19,6 +19,7 @@ from components.host_setup import (
 from components.stack import plan_stack
 from components.workload import ContainerDefinition, remove_script, run_script
 from migrate.assess import Options, assess
+from migrate.discover_azure import guest_probe_script
 from migrate.generate.capacity import CapacityOptions
 from migrate.generate.files import GenerateOptions, generate
 from migrate.output import to_json
@@ -55,6 +56,7 @@ def test_real_parameters_aliases_prefixes_and_common_parameters_pass():
     ("format.exe C:", "not a documented command"),                     # not an allowed native executable
     ("$tool = 'C:\\x\\evil.exe'\n& $tool", "allowed native executable"),
     ("& ('calc' + '.exe')", "not a documented command"),              # computed, not a literal path
+    ("& { Get-Item -Bogus 'x' }", "no parameter -Bogus"),              # inside a script block run with &
 ])
 def test_wrong_commands_and_parameters_are_reported(script, expected):
     found = problems(script, "ws2025")
@@ -98,6 +100,12 @@ def test_exec_form_powershell_in_dockerfiles_is_checked():
 def test_collector_for_every_host_version_and_powershell():
     script = COLLECTOR.read_text(encoding="utf-8")
     for reference_set in ("ws2016", "ws2019", "ws2022", "ws2025", "ws2016+7.4", "ws2025+7.4"):
+        assert problems(script, reference_set) == [], reference_set
+
+
+def test_guest_probe_run_by_azure_run_command():
+    script = "\n".join(guest_probe_script())
+    for reference_set in ("ws2016", "ws2019", "ws2022", "ws2025"):
         assert problems(script, reference_set) == [], reference_set
 
 
