@@ -112,7 +112,11 @@ def run_script(d: ContainerDefinition, secrets: Mapping[str, str] | None = None,
         lines += login_lines(d.registry_server, d.registry_auth, d.registry_username, password)
     lines += [
         f"$name = {ps_quote(d.name)}",
+        # Windows PowerShell 5.1 turns a redirected stderr line into a terminating error under Stop
+        # (PowerShell/PowerShell#4002), and `docker rm -f` writes one when there is no container yet.
+        "$ErrorActionPreference = 'Continue'",
         "& docker rm -f $name 2>&1 | Out-Null",
+        "$ErrorActionPreference = 'Stop'",
     ]
     for key in d.secret_names:
         value = ps_quote(secrets[key]) if secrets is not None else f"$S_{key}"
