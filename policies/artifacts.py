@@ -91,7 +91,10 @@ def _kubernetes(document: dict, file: str, allowed: list[str]) -> list[Violation
         for key, value in (document.get("data") or {}).items():
             if secret_setting(str(key), value):
                 found.append(Violation(SECRETS, "mandatory", f"data {key} holds a secret-looking literal; use a Secret", *where))
-    pod = ((document.get("spec") or {}).get("template") or {}).get("spec") or {}
+    spec = document.get("spec") or {}
+    if kind == "CronJob":  # batch/v1 CronJobSpec: the pod template sits under jobTemplate.spec
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    pod = (spec.get("template") or {}).get("spec") or {}
     for container in pod.get("containers") or []:
         image = str(container.get("image") or "")
         if image and not registry_allowed(image, allowed):
