@@ -71,7 +71,12 @@ def test_checker_finds_the_pattern_and_leaves_the_scoped_form():
 def test_workload_run_script_survives_a_missing_container():
     definition = ContainerDefinition(name="web01", image="registry.contoso.com/web01:wave-1", isolation="process",
                                      ports=(80,), secret_names=("SHOPDB",))
-    for script in (run_script(definition), run_script(definition, {"SHOPDB": "x"}), remove_script(definition)):
+    logged_in = [ContainerDefinition(name="web01", image="contoso.azurecr.io/web01:wave-1", isolation="process",
+                                     registry_server="contoso.azurecr.io", registry_auth=auth, registry_username="puller")
+                 for auth in ("managed-identity", "password")]
+    scripts = [run_script(definition), run_script(definition, {"SHOPDB": "x"}), remove_script(definition)]
+    scripts += [run_script(d) for d in logged_in] + [run_script(d, {}, "pw") for d in logged_in]
+    for script in scripts:
         assert "docker rm -f" in script or "docker rm --force" in script
         assert stderr_under_stop(script) == []
         # Still stops on everything else: the preference is back to Stop before `docker run`.
