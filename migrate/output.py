@@ -211,6 +211,10 @@ def _swap(out_dir: Path, staging: Path, previous: set[str], written: set[str]) -
     if not out_dir.exists():
         os.rename(staging, out_dir)
         return
+    if _holds_working_folder(out_dir):
+        # Renaming it would leave the shell that started hyperdock in a deleted folder.
+        _merge_in_place(out_dir, staging, previous, written)
+        return
     retired = out_dir.parent / f".{out_dir.name}{_TEMP_TAG}{os.getpid()}.old"
     shutil.rmtree(retired, ignore_errors=True)
     try:
@@ -225,6 +229,14 @@ def _swap(out_dir: Path, staging: Path, previous: set[str], written: set[str]) -
     owned_folders = {"/".join(r.split("/")[:i]) for r in ours for i in range(1, r.count("/") + 1)}
     _carry_user_files(retired, out_dir, ours, owned_folders, "")
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def _holds_working_folder(folder: Path) -> bool:
+    try:
+        here = Path(os.getcwd())
+    except OSError:
+        return False
+    return here == folder or folder in here.parents
 
 
 def _carry_user_files(source: Path, target: Path, ours: set[str], owned_folders: set[str], prefix: str) -> None:
@@ -251,6 +263,10 @@ def _merge_in_place(out_dir: Path, staging: Path, previous: set[str], written: s
         path = out_dir / relative
         if path.is_file() or path.is_symlink():
             path.unlink()
+            for folder in path.parents:  # folders left empty go too; a user's file keeps its own
+                if folder == out_dir or any(folder.iterdir()):
+                    break
+                folder.rmdir()
 
 
 def write_file(path: Path, content: str | bytes) -> None:

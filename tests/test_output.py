@@ -150,3 +150,16 @@ def test_a_killed_runs_temporary_file_is_removed(tmp_path):
     (tmp_path / f".inv.json.hyperdock-{int(dead.stdout)}.new").write_text("half", encoding="utf-8")
     write_file(tmp_path / "inv.json", b"{}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inv.json"]
+
+
+def test_out_that_is_the_working_folder_is_updated_in_place(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    write_tree(out, {"plan.json": "1", "k8s/old.yaml": "old"})
+    (out / "mine.txt").write_text("mine", encoding="utf-8")
+    inode = out.stat().st_ino
+    monkeypatch.chdir(out)
+    write_tree(Path("."), {"plan.json": "2"})
+    assert out.stat().st_ino == inode  # the same folder: a shell inside it still sees the result
+    assert not (out / "k8s").exists()
+    assert tree(out) == {"plan.json": b"2", "mine.txt": b"mine", MANIFEST: (out / MANIFEST).read_bytes()}
+    assert siblings(out) == ["out"]
