@@ -225,3 +225,23 @@ def test_aks_cluster_infers_a_provider_schema():
         assert prop.description, name
     assert "windowsPools" in component.inputs and "kubeconfig" in component.outputs
     assert "AksWindowsCluster" in (ROOT / "components" / "__main__.py").read_text(encoding="utf-8")
+
+
+@pulumi.runtime.test
+def test_every_azure_input_is_in_the_sdk(monitor):
+    """ManagedCluster, AgentPool, RoleAssignment, VNet: property names, nested types and enum values per the SDK."""
+    import sdk_inputs
+
+    cluster = AksWindowsCluster("estate", {"windows_pools": POOLS, "gmsa": True, "acr_id": ACR, "gmsa_dns_server": "10.0.0.4",
+                                           "gmsa_root_domain_name": "contoso.local", "authorized_ip_ranges": ["203.0.113.0/24"],
+                                           "network_policy": "azure"})
+
+    def check(_):
+        checked = set()
+        for request in monitor.requests:
+            if request.type.startswith("azure-native:"):
+                assert sdk_inputs.check(request.type, props(request)) == [], request.name
+                checked.add(request.type)
+        assert {"azure-native:containerservice:ManagedCluster", "azure-native:containerservice:AgentPool",
+                "azure-native:authorization:RoleAssignment", "azure-native:network:VirtualNetwork"} <= checked
+    return pulumi.Output.all(cluster.cluster.urn, cluster.acr_pull.urn, *[p.urn for p in cluster.pools.values()]).apply(check)
