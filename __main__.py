@@ -73,6 +73,12 @@ for w in stack_plan.workloads:
     if missing:
         raise StackConfigError(f"hyperdock:workloadSecrets: {w.name} needs {', '.join(missing)}")
 
+# gMSA needs domain-joined hosts (or a CCG plug-in, which hyperdock does not set up).
+gmsa_workloads = sorted(w.name for w in stack_plan.workloads if w.credential_spec)
+if gmsa_workloads and not config.get("domain"):
+    pulumi.log.warn(f"{', '.join(gmsa_workloads)} use gMSA, which needs domain-joined hosts: set hyperdock:domain, "
+                    "domainUser and domainPassword, or join the hosts yourself before they run")
+
 # The registry the workloads pull from (components/registry.py): how each platform's hosts log in.
 registry = None
 create_registry = config.get_bool("createRegistry") or False
