@@ -173,6 +173,13 @@ def workload_scripts(plan: dict, files: dict[str, str], tmp_path: Path) -> list[
                                          secret_names=w.secret_names, credential_spec=w.credential_spec)
         scripts += [run_script(definition), remove_script(definition),
                     run_script(definition, {k: "p@ss'word\n`$x" for k in w.secret_names})]
+    # Registry login before the pull (components/registry.py), each way, on the first workload.
+    first = stack.workloads[0] if stack.workloads else None
+    for auth, user in (("managed-identity", ""), ("password", "puller")):
+        if first is not None:
+            login = ContainerDefinition(name=first.name, image="contoso.azurecr.io/apps/x:1", isolation=first.isolation,
+                                        registry_server="contoso.azurecr.io", registry_auth=auth, registry_username=user)
+            scripts += [run_script(login), run_script(login, {}, registry_password="p'w")]
     return scripts
 
 
