@@ -17,7 +17,7 @@ import jsonschema
 from migrate.errors import InputError
 from migrate.generate.dockerfile import is_batch
 from migrate.generate.gmsa import credential_spec_file
-from migrate.generate.names import env_name, unique_labels
+from migrate.generate.names import parameter_variables, unique_labels
 from migrate.plan_reader import read_plan, schema
 from migrate.tolerant import load_document
 
@@ -131,7 +131,7 @@ def _from_plan(config: Mapping[str, Any], folder: Path) -> StackPlan:
                 result.workloads.append(WorkloadSpec(
                     name=label, host=host["name"], image=f"{registry}/{label}:wave-{w['wave']}", isolation=w["target"],
                     ports=tuple(w["container"]["ports"]),
-                    secret_names=tuple(sorted({env_name(p["name"]) for p in w["container"]["parameters"]})),
+                    secret_names=tuple(parameter_variables(w["container"])),
                     credential_spec=credential_spec_file(label) if w["container"]["gmsa"] else None,
                     image_os=w["imageOS"], tenant=w["tags"].get("tenant", ""), zone=w["tags"].get("zone", ""),
                     restart_policy="no" if is_batch(w["container"]) else "unless-stopped"))

@@ -46,7 +46,7 @@ def compose_document(workloads: list[dict], labels: dict[str, str], registry: st
         for name in attached:
             networks[name] = {"driver": "nat"}
         if container["parameters"]:
-            # NAME=value lines for sorted({env_name(p) ...}); see the module docstring for why not secrets:.
+            # NAME=value lines, NAME from names.parameter_variables; see the module docstring for why not secrets:.
             service["env_file"] = [f"../secrets/{label}.env"]
         if container["dataDrives"]:
             service["volumes"] = []

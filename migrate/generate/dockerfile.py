@@ -17,7 +17,7 @@ from ..package.parts import content_parts
 from .configbuilders import config_targets, configure_script
 from .configbuilders import run_statements as configure_statements
 from .iis_image import all_addresses, features_to_install, needs_netfx3, netfx3_script
-from .names import dns_label, env_name
+from .names import dns_label, parameter_variable
 from .powershell import (container_path, iis_prologue, iis_site_script, install_features, parse_binding, ps_quote,
                          service_script)
 from .startup import LOGMONITOR_URL, LOGMONITOR_VERSION, entrypoint, https_bindings, logmonitor_config, start_script
@@ -110,7 +110,7 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
         # .NET 8+ images listen on ASPNETCORE_HTTP_PORTS (8080 by default); keep the VM's port.
         lines.append(f"ENV ASPNETCORE_HTTP_PORTS={port}")
     for parameter in container["parameters"]:
-        lines.append(f"# runtime parameter (secret, never baked in): {env_name(parameter['name'])}")
+        lines.append(f"# runtime parameter (secret, never baked in): {parameter_variable(parameter)}")
     if container["ports"]:
         lines.append("EXPOSE " + " ".join(str(p) for p in container["ports"]))
     lines.append(_healthcheck(workload, nano))

@@ -12,7 +12,7 @@ from .dockerfile import is_batch, task_command
 from .gmsa import gmsa_credential_spec_resource
 from .schedule import batch_objects
 from .startup import TLS_DIR, https_bindings
-from .names import env_name
+from .names import parameter_variables
 
 HYPERV_RUNTIME_CLASS = "runhcs-wcow-hypervisor"
 NAMESPACE = "hyperdock"
@@ -43,7 +43,7 @@ def manifests(workload: dict, label: str, registry: str) -> list[dict]:
     objects: list[dict] = []
     env = []
     if container["parameters"]:
-        keys = sorted({env_name(p["name"]) for p in container["parameters"]})
+        keys = parameter_variables(container)
         objects.append({
             "apiVersion": "v1", "kind": "Secret",
             "metadata": {"name": f"{label}-parameters", "labels": labels,

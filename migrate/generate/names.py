@@ -54,3 +54,25 @@ def env_name(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").upper()
     name = re.sub(r"[^A-Z0-9]+", "_", folded).strip("_") or "VALUE"
     return f"_{name}" if name[0].isdigit() else name
+
+
+def parameter_variable(parameter: dict) -> str:
+    """Return the environment variable an app reads the plan's `parameter` from; every consumer (start.ps1,
+    compose env file, Kubernetes Secret key and env, the Pulumi workload, package's findings) uses this name.
+
+    A connection string from an appsettings-style JSON file is read by .NET (Core, 5+) configuration as
+    `ConnectionStrings:<name>`, which its environment provider takes from `ConnectionStrings__<name>`
+    (`__` stands for `:`; keys are case-insensitive). Anything else (.NET Framework web.config/app.config,
+    read through ConfigurationBuilders, or a scrubbed inline secret) is read as `env_name(name)`.
+    A JSON name with characters outside A-Z, 0-9 and '_' cannot be a portable variable name: it is
+    folded by `env_name`, and .NET then does not find it (the name must be changed in the app).
+    """
+    name = parameter["name"]
+    if str(parameter.get("file") or "").lower().endswith(".json"):
+        return "ConnectionStrings__" + (name if re.fullmatch(r"[A-Za-z0-9_]+", name) else env_name(name))
+    return env_name(name)
+
+
+def parameter_variables(container: dict) -> list[str]:
+    """Return the sorted, distinct variables of the container's parameters (see `parameter_variable`)."""
+    return sorted({parameter_variable(p) for p in container["parameters"]})

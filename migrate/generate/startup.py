@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 
-from .names import env_name
+from .names import env_name, parameter_variable, parameter_variables
 from .powershell import parse_binding, ps_list, ps_quote
 
 # Pinned release; the URL is the one in the repository's own example Dockerfile
@@ -85,7 +85,7 @@ def start_script(container: dict, label: str, main_pool: str | None, services: l
     `settings` are fixed variables the app needs besides the parameters (ASPNETCORE_HTTP_PORTS):
     an image's ENV reaches only the entry point, not a service, so they travel the same way.
     """
-    names = sorted({env_name(p["name"]) for p in container["parameters"]})
+    names = parameter_variables(container)
     lines = [
         f"# hyperdock: what the {label} container does at start (run by LogMonitor, the entry point).",
         "# Parameters come from the environment or from files in C:\\hyperdock\\secrets; the HTTPS certificate",
@@ -105,8 +105,8 @@ def start_script(container: dict, label: str, main_pool: str | None, services: l
     # A .NET Framework config (ConfigurationBuilders, Strict mode) looks a connection string up by its
     # own name; Windows matches variable names without case, so only other spellings need a copy.
     for parameter in sorted(container["parameters"], key=lambda p: p["name"]):
-        name, variable = parameter["name"], env_name(parameter["name"])
-        if name.upper() != variable and name and "=" not in name and name.isprintable():
+        name, variable = parameter["name"], parameter_variable(parameter)
+        if variable == env_name(name) and name.upper() != variable and name and "=" not in name and name.isprintable():
             lines.append(f"if ($values.Contains({ps_quote(variable)})) {{ $values[{ps_quote(name)}] = $values[{ps_quote(variable)}]; "
                          f"[Environment]::SetEnvironmentVariable({ps_quote(name)}, $values[{ps_quote(variable)}]) }}")
     for name, value in sorted((settings or {}).items()):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from ..generate.names import env_name, unique_labels
+from ..generate.names import parameter_variables, unique_labels
 from ..output import interrupts_deferred, to_json, write_file
 from ..plan_reader import read_plan
 from .archive import is_archive, unpack
@@ -120,7 +120,8 @@ def _stage_workload(w: dict, label: str, context: Path, content_dir: Path, optio
             raise InputError(str(staging), "is a link; refused")
         shutil.rmtree(staging)
     extraction = read_extraction(content_dir, w["vmId"])
-    plan_parameters = {env_name(p["name"]) for p in w["container"]["parameters"]}
+    # Windows and .NET match variable names without case.
+    plan_parameters = {v.lower() for v in parameter_variables(w["container"])}
     report = {"name": w["name"], "label": label, "vmId": w["vmId"], "parts": [], "notExtracted": [], "leftOut": [],
               "parameters": [], "findings": [], "layerBytes": 0}
     by_source = {normalize_guest_path(p.source): p for p in (extraction.parts if extraction else [])}
@@ -140,7 +141,7 @@ def _stage_workload(w: dict, label: str, context: Path, content_dir: Path, optio
                          f"the application layer of {label} would be {report['layerBytes']} bytes, over the limit of "
                          f"{options.max_layer_bytes} (--max-layer-mib)")
     for parameter in report["parameters"]:
-        parameter["inPlan"] = parameter.pop("plan", parameter["env"]) in plan_parameters
+        parameter["inPlan"] = parameter["env"].lower() in plan_parameters
     for env in sorted({p["env"] for p in report["parameters"] if not p["inPlan"]}):
         report["findings"].append(f"{env} is not a parameter of the plan: give the container this secret too "
                                   f"(compose: {env}= in secrets/{label}.env; Pulumi: hyperdock:workloadSecrets)")

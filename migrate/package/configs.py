@@ -331,8 +331,7 @@ def rewrite_json_settings(data: bytes) -> Rewrite | None:
                 in_strings = bool(path) and path[0].lower() == "connectionstrings"
                 if value and (in_strings or secret_looking(str(key), value)):
                     node[key] = ""
-                    parameters.append({"name": ":".join(here), "env": "__".join(here), "section": "json",
-                                       "plan": env_name(here[-1])})
+                    parameters.append({"name": ":".join(here), "env": "__".join(here), "section": "json"})
             else:
                 walk(value, here)
 
