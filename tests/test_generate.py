@@ -15,6 +15,7 @@ import yaml
 
 from conftest import DATA, run_cli
 from migrate.generate.files import generate
+from migrate.generate.names import parameter_variable
 from migrate.plan_reader import schema
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "sample"
@@ -83,7 +84,7 @@ def test_dockerfiles_carry_the_plan(sample):
         if "nanoserver" not in w["baseImage"]:
             assert 'SHELL ["powershell"' in text
         for param in w["container"]["parameters"]:
-            assert param["name"].upper() in text  # named as a runtime parameter, no value
+            assert parameter_variable(param) in text  # named as a runtime parameter, no value
 
 
 def compose_files(folder: Path) -> dict[str, dict]:

@@ -19,8 +19,8 @@ from components.stack import StackConfigError
 from components.validation import HostConfigError
 
 EXAMPLE = yaml.safe_load((ROOT / "Pulumi.example.yaml").read_text(encoding="utf-8"))["config"]
-SECRETS = {"web01": {"SHOPDB": "a"}, "web02": {"SHOPDB": "b"}, "api01": {"SHOPDB": "c"}, "ordersvc01": {"ORDERSDB": "d"},
-           "dev-web01": {"SHOPDB": "e"}, "dmz-fab-api01": {"PORTALDB": "f"}}
+SECRETS = {"web01": {"SHOPDB": "a"}, "web02": {"SHOPDB": "b"}, "api01": {"ConnectionStrings__ShopDb": "c"}, "ordersvc01": {"ORDERSDB": "d"},
+           "dev-web01": {"SHOPDB": "e"}, "dmz-fab-api01": {"ConnectionStrings__PortalDb": "f"}}
 
 
 @pytest.fixture
