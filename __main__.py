@@ -15,11 +15,12 @@ from components.azure_host import AzureContainerHost, azure_host_settings, manag
 from components.onprem_host import OnPremContainerHost, onprem_host_scripts
 from components.registry import ContainerRegistry, acr_pull, registry_settings
 from components.kubernetes_stack import deploy_kubernetes, kubernetes_settings
-from components.stack import StackConfigError, plan_stack, workload_secrets
+from components.stack import StackConfigError, plan_stack, refuse_plaintext_secrets, workload_secrets
 from components.validation import validate_management_cidrs
 from components.workload import ContainerWorkload, workload_definition
 
 config = pulumi.Config("hyperdock")
+refuse_plaintext_secrets(pulumi.runtime.get_config, pulumi.runtime.is_config_secret)
 settings = {
     "plan": config.get("plan") or "",
     "location": config.get("location") or "westeurope",

@@ -47,8 +47,8 @@ def kubernetes_settings(config: pulumi.Config, settings: Mapping[str, Any], proj
             "windows_pools": [{"name": p["name"], "os_sku": p["osSku"], "vm_size": plan.node_size,
                                "node_count": p["nodeCount"], "min_count": p["minCount"], "max_count": p["maxCount"],
                                "tenant": p["tenant"], "zone": p["zone"]} for p in plan.pools],
-            "private_cluster": config.get_bool("aksPrivateCluster") if config.get_bool("aksPrivateCluster") is not None
-            else not (config.get_object("aksAuthorizedIpRanges") or []),
+            "private_cluster": private_cluster(config.get("aksPrivateCluster") or "",
+                                               config.get_object("aksAuthorizedIpRanges") or []),
             "authorized_ip_ranges": config.get_object("aksAuthorizedIpRanges") or [],
             "admin_group_object_ids": config.get_object("aksAdminGroupObjectIds") or [],
             "gmsa_dns_server": config.get("aksGmsaDnsServer") or None,
@@ -64,6 +64,16 @@ def kubernetes_settings(config: pulumi.Config, settings: Mapping[str, Any], proj
     elif config.get_secret("kubeconfig") is None:
         raise StackConfigError("hyperdock:kubeconfig: platform kubernetes needs the cluster's kubeconfig (set it with --secret)")
     return KubernetesStack(platform, plan, cluster_args)
+
+
+def private_cluster(value: str, authorized_ip_ranges: list) -> bool:
+    """Return whether the AKS API server is private: `aksPrivateCluster` true/false, or when empty (its
+    default, a string so that Pulumi has one: a boolean cannot say "unset") private unless ranges are given."""
+    if value == "":
+        return not authorized_ip_ranges
+    if value.lower() not in ("true", "false"):
+        raise StackConfigError(f"hyperdock:aksPrivateCluster: expected true, false or empty, got {value!r}")
+    return value.lower() == "true"
 
 
 def deploy_kubernetes(stack: KubernetesStack, config: pulumi.Config,

@@ -28,6 +28,36 @@ class StackConfigError(ValueError):
     """Stack configuration that cannot be built; the message names the key."""
 
 
+# Which `hyperdock:` keys the program reads, and how Pulumi must see them. Pulumi makes every key that
+# Pulumi.yaml's `config:` block declares without a `default` (or `value`) a REQUIRED key: `pulumi preview`
+# stops with "Stack '<stack>' is missing configuration values ..." before the program runs (pulumi/pulumi
+# pkg/workspace/config.go, mergeConfig: `!foundOnStack && !hasValue && !hasDefault`). A key declared
+# `secret: true` cannot carry a usable default either (the default is merged in as plain text). So an
+# OPTIONAL secret is not declared there: it is listed here, in the comment block of Pulumi.yaml and in the
+# README, read with `get_secret`, and refused when set without --secret (refuse_plaintext_secrets).
+REQUIRED_KEYS: tuple[str, ...] = ()   # nothing is needed by every stack; keys needed together are checked here
+OPTIONAL_SECRETS: dict[str, str] = {
+    "adminPassword": "local administrator password of Azure hosts; generated (RandomPassword) when not set",
+    "onpremPassword": "SSH password of onpremUser (or onpremPrivateKey)",
+    "onpremPrivateKey": "SSH private key of onpremUser",
+    "workloadSecrets": 'JSON {"<workload>": {"<PARAMETER>": "<value>"}}: the runtime parameters of the plan',
+    "domainPassword": "password of domainUser (needed with domain)",
+    "registryPassword": "password for registry password login (needed by on-premises hosts and registryAuth password)",
+    "kubeconfig": "kubeconfig of your own cluster (needed with platform kubernetes)",
+}
+
+
+def refuse_plaintext_secrets(get_value, is_secret) -> None:
+    """Raise StackConfigError for an optional secret set in plain text (it would sit in Pulumi.<stack>.yaml).
+
+    `get_value(key)` and `is_secret(key)` take the full key, e.g. pulumi.runtime.get_config / is_config_secret.
+    """
+    for name in OPTIONAL_SECRETS:
+        key = f"hyperdock:{name}"
+        if get_value(key) is not None and not is_secret(key):
+            raise StackConfigError(f"{key}: set it as a secret (pulumi config set --secret {key} ...), not in plain text")
+
+
 @dataclass(frozen=True, slots=True)
 class HostSpec:
     name: str

@@ -15,7 +15,7 @@ from google.protobuf import json_format
 import pulumi_mocks
 import sdk_inputs
 from conftest import ROOT, run_cli
-from components.stack import StackConfigError
+from components.stack import OPTIONAL_SECRETS, REQUIRED_KEYS, StackConfigError
 from components.validation import HostConfigError
 
 EXAMPLE = yaml.safe_load((ROOT / "Pulumi.example.yaml").read_text(encoding="utf-8"))["config"]
@@ -119,6 +119,7 @@ def test_hosts_without_a_plan(monitor):
     ({"hyperdock:managementCidrs": ["0.0.0.0/1", "128.0.0.0/1"]}, HostConfigError, "not a private range"),
     ({"hyperdock:workloadSecrets": json.dumps({})}, StackConfigError, "workloadSecrets: .* needs"),
     ({"hyperdock:registry": ""}, StackConfigError, "registry"),
+    ({"hyperdock:adminPassword": "plain"}, StackConfigError, "hyperdock:adminPassword: set it as a secret"),
     ({"hyperdock:imageSku": "2022-datacenter-azure-edition"}, StackConfigError, "plan was made for ltsc2025"),
     ({"hyperdock:managementCidrs": ["0.0.0.0/0"]}, HostConfigError, "internet"),
     ({"hyperdock:plan": "examples/estate"}, StackConfigError, "hyperdock:plan"),
@@ -132,18 +133,29 @@ def test_bad_config_fails_before_any_resource(monitor, change, error, message):
 
 
 def test_pulumi_yaml_declares_every_key_the_program_reads():
+    """Every key the program reads is declared with a default, or required, or an optional secret listed
+    as such; no declared key lacks a default unless it is required (Pulumi would demand it of every stack)."""
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))
-    declared = set(project["config"])
+    declared = {key.removeprefix("hyperdock:"): spec for key, spec in project["config"].items()}
     program = "".join((ROOT / f).read_text(encoding="utf-8") for f in ("__main__.py", "components/kubernetes_stack.py"))
-    read = {f"hyperdock:{k}" for k in re.findall(r'config\.(?:get|get_int|get_bool|get_object|get_secret|require)\("(\w+)"\)', program)}
-    assert read == declared
-    for key, spec in project["config"].items():
+    read = set(re.findall(r'config\.(?:get|get_int|get_bool|get_object|get_secret|require|require_secret)\("(\w+)"\)', program))
+    assert read == set(declared) | set(OPTIONAL_SECRETS), sorted(read ^ (set(declared) | set(OPTIONAL_SECRETS)))
+    assert not set(declared) & set(OPTIONAL_SECRETS)
+    for key, spec in declared.items():
         assert spec.get("description"), key
         assert "type" in spec, key
-        is_secret = spec.get("secret", False)
-        assert is_secret == any(word in key for word in ("Password", "PrivateKey", "Secrets", "kubeconfig")), key
-        if is_secret:
-            assert "default" not in spec, key
+        assert ("default" in spec) != (key in REQUIRED_KEYS), key
+        if spec.get("secret", False):
+            assert key in REQUIRED_KEYS and "default" not in spec, key
+    for key in read:
+        if any(word in key for word in ("Password", "PrivateKey", "Secrets", "kubeconfig")):
+            assert key in OPTIONAL_SECRETS or declared.get(key, {}).get("secret"), key
+    # The optional secrets are documented where a user looks: Pulumi.yaml's comment block and the README.
+    comments = [line for line in (ROOT / "Pulumi.yaml").read_text(encoding="utf-8").splitlines() if line.startswith("#")]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for key in OPTIONAL_SECRETS:
+        assert any(f"hyperdock:{key} " in line for line in comments), key
+        assert f"hyperdock:{key}" in readme, key
     assert project["runtime"]["name"] == "python"
 
 
