@@ -170,3 +170,14 @@ def test_refused_colliding_plan_in_the_pulumi_program():
     refuse_port_collisions("h1", [("web1", [80, 443]), ("api", [8080])])
     with pytest.raises(StackConfigError, match="places web1 and web2 on h1, and both publish port 80"):
         refuse_port_collisions("h1", [("web1", [80, 443]), ("web2", [80])])
+
+
+def test_pack_with_many_distinct_port_sets_places_as_the_scan_does():
+    from migrate.generate.capacity import Demand, pack
+
+    rnd = random.Random(11)
+    demands = [Demand(f"m{i:04d}", "process", rnd.choice([1, 2, 4]), rnd.choice([1024, 4096]),
+                      frozenset({8000 + i % 90, 80} if i % 3 else {}))
+               for i in range(400)]
+    hosts, _ = pack(demands, OPTIONS)
+    assert [h.workloads for h in hosts] == first_fit_by_scan(demands, OPTIONS)
