@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -14,6 +15,7 @@ import pytest
 
 from conftest import DATA, ROOT, run_cli
 from migrate.cli import main
+from migrate.generate import configbuilders
 from migrate.generate.files import generate
 from migrate.generate.names import unique_labels
 from migrate.output import write_files
@@ -118,6 +120,56 @@ def test_every_iis_workload_of_the_sample_gets_its_content_and_no_secret(out, ca
     everything = b"".join(snapshot(out).values()) + err.encode()
     for secret in secrets:
         assert secret.encode() not in everything, secret
+
+
+def ps_array(script: str, name: str) -> list[str]:
+    """The items of `$name = @(...)` in a generated script (single-quoted strings or $true/$false)."""
+    line = next(x for x in script.splitlines() if x.startswith(f"${name} = @("))
+    return [a or b for a, b in re.findall(r"'((?:[^']|'')*)'|(\$true|\$false)", line[len(name) + 5:-1])]
+
+
+def test_packaged_iis_workloads_bring_the_builder_into_their_bin_folder(out, capsys):
+    """Every config `package` rewrote gets ConfigurationBuilders from the image build, in its app's bin."""
+    assert package(out, EXAMPLE, capsys=capsys)[0] == 0
+    assembly = "Microsoft.Configuration.ConfigurationBuilders.Environment"
+    # The layout aspnet/MicrosoftConfigurationBuilders' .nuproj files give the packages (lib\Net471).
+    layout = [f"lib/Net471/{package_id}.dll" for package_id in configbuilders.PACKAGES] + [
+        f"lib/Net471/{configbuilders.PACKAGES[1]}.xml", "content/Net471/web.config.install.xdt"]
+    checked = 0
+    for context in sorted((out / "containers").iterdir()):
+        rewritten = [c for c in context.glob("content/*/web.config") if "HyperdockEnvironment" in c.read_text(encoding="utf-8")]
+        if not rewritten:
+            continue
+        dockerfile = (context / "Dockerfile").read_text(encoding="utf-8")
+        script = (context / "configure-config.ps1").read_text(encoding="utf-8")
+        copies = dict(re.findall(r'^COPY \["(content/[^"]+)/", "([^"]+)/"\]$', dockerfile, re.M))
+        configs, assemblies, wire = ps_array(script, "configs"), ps_array(script, "assemblies"), ps_array(script, "wire")
+        for config in rewritten:
+            # The builder the rewritten config names is the assembly the script adds to bin.
+            assert f'type="{configbuilders.BUILDER_TYPE}"' in config.read_text(encoding="utf-8")
+            assert configbuilders.BUILDER_TYPE.endswith(", " + assembly) and configbuilders.ASSEMBLY == assembly + ".dll"
+            image = copies[config.parent.relative_to(context).as_posix()].replace("/", "\\")
+            i = configs.index(image + "\\web.config")
+            assert assemblies[i] == f"{image}\\bin\\{assembly}.dll", context.name
+            checked += 1
+        assert len(configs) == len(assemblies) == len(wire)
+        # Both pinned packages are downloaded to the files the script opens, after the content and
+        # before the script runs; the script takes their lib/net471 assemblies, not the rest.
+        packages = ps_array(script, "packages")
+        adds = re.findall(r"^ADD (https://api\.nuget\.org/v3-flatcontainer/\S+) C:/hyperdock/nuget/(\S+)$", dockerfile, re.M)
+        assert [f"C:\\hyperdock\\nuget\\{name}" for _, name in adds] == packages and len(packages) == 2
+        for (url, name), package_id in zip(adds, configbuilders.PACKAGES):
+            assert url == f"https://api.nuget.org/v3-flatcontainer/{package_id.lower()}/3.0.0/{package_id.lower()}.3.0.0.nupkg"
+            assert url.endswith("/" + name)
+        lines = dockerfile.splitlines()
+        last_content = max(i for i, x in enumerate(lines) if x.startswith('COPY ["content/'))
+        run = next(i for i, x in enumerate(lines) if "configure-config.ps1'" in x and x.startswith("RUN "))
+        assert last_content < min(i for i, x in enumerate(lines) if x.startswith("ADD https://api.nuget.org")) < run
+        pattern = re.search(r"-notlike '([^']+)'", script).group(1)
+        taken = [entry for entry in layout if fnmatch.fnmatch(entry.lower(), pattern.lower())]  # -like ignores case
+        assert taken == layout[:2]
+        assert "if (Test-Path -LiteralPath $target) { continue }" in script  # the app's own copy wins
+    assert checked >= 8
 
 
 def assert_parts_are_copy_sources(plan: dict, folder: Path) -> None:

@@ -99,7 +99,7 @@ def test_every_command_and_parameter_is_documented(out):
                 found += [f"{path.parent.name}/{script}: {p}" for p in problems((path.parent / script).read_bytes(), reference_set)]
                 checked += 1
     assert found == []
-    assert checked == 10  # 5 RUN scripts, 4 start scripts, 1 config script
+    assert checked == 14  # 7 RUN scripts, 4 start scripts, 3 config scripts
 
 
 def test_two_port_80_sites_start_beside_each_other(out):
@@ -209,11 +209,13 @@ def test_iis_images_log_through_logmonitor_and_start_with_the_pool(out):
     # The blog's pool is not ServiceMonitor's: start.ps1 gives it the parameters itself.
     start = (out / "containers" / "sites80" / "start.ps1").read_text(encoding="utf-8")
     assert "foreach ($pool in @('BlogPool'))" in start and "$parameters = @('BLOGDB')" in start
-    # The blog's web.config is wired to the environment at build time, when the app ships the builder.
+    # The blog's web.config is wired to the environment at build time (the plan's BLOGDB is read from it);
+    # the other site's is listed only to get the builder if `hyperdock package` rewrote it.
     configure = (out / "containers" / "sites80" / "configure-config.ps1").read_text(encoding="utf-8")
-    assert "$configs = @('C:\\inetpub\\blog\\web.config')" in configure
-    assert ("$assemblies = @('C:\\inetpub\\blog\\bin\\Microsoft.Configuration.ConfigurationBuilders.Environment.dll')"
-            in configure)
+    assert "$configs = @('C:\\inetpub\\blog\\web.config', 'C:\\inetpub\\wwwroot\\web.config')" in configure
+    assert ("$assemblies = @('C:\\inetpub\\blog\\bin\\Microsoft.Configuration.ConfigurationBuilders.Environment.dll', "
+            "'C:\\inetpub\\wwwroot\\bin\\Microsoft.Configuration.ConfigurationBuilders.Environment.dll')" in configure)
+    assert "$wire = @($true, $false)" in configure
     assert "$builder.SetAttribute('mode', 'Strict')" in configure
     assert "RUN powershell.exe -NoProfile -ExecutionPolicy Bypass -File 'C:\\hyperdock\\configure-config.ps1'" in dockerfile(out, "sites80")
     readme = (out / "containers" / "sites80" / "content" / "blog" / "README.txt").read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ..images import OS_BUILDS
 from ..package.parts import content_parts
-from .configbuilders import config_targets, configure_script
+from .configbuilders import add_instructions, config_targets, configure_script
 from .configbuilders import run_statements as configure_statements
 from .iis_image import all_addresses, features_to_install, needs_netfx3, netfx3_script
 from .names import dns_label, parameter_variable
@@ -55,6 +55,7 @@ class _Parts:
     registrations: list[str] = field(default_factory=list)  # one RUN after the content is in place
     files: dict[str, str] = field(default_factory=dict)
     folders: dict[str, tuple[str, bool]] = field(default_factory=dict)  # VM folder -> (image folder, web app)
+    configs: dict[str, str] = field(default_factory=dict)  # VM folder -> its usual .config file name
     log_folders: list[str] = field(default_factory=list)
 
     def copy(self, source: str, target: str) -> None:
@@ -93,9 +94,10 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
     _add_services(parts, container, nano)
     if is_batch(container):
         _add_tasks(parts, container)
-    targets = config_targets(container["parameters"], parts.folders) if not nano else []
+    targets = config_targets(container["parameters"], parts.folders, parts.configs) if not nano else []
     if targets:
         parts.files["configure-config.ps1"] = configure_script(targets)
+        parts.copies += add_instructions()  # the builder, for apps that do not ship it
         parts.copies.append(f"COPY {json.dumps(['configure-config.ps1', 'C:/hyperdock/'])}")
         parts.registrations[:0] = configure_statements()
     if parts.setup:
@@ -135,9 +137,11 @@ def _add_sites(parts: _Parts, workload: dict, nano: bool) -> None:
         builders = not _clr2(pools, site.get("applicationPool") or "DefaultAppPool")
         if builders:
             parts.folders[_vm_folder(site.get("physicalPath", ""))] = (path, True)
+            parts.configs[_vm_folder(site.get("physicalPath", ""))] = "web.config"
         for app, safe_app in zip(site.get("applications", []), safe_site["applications"]):
             if not _clr2(pools, app.get("applicationPool") or site.get("applicationPool") or "DefaultAppPool"):
                 parts.folders.setdefault(_vm_folder(app.get("physicalPath", "")), (safe_app["physicalPath"], True))
+                parts.configs.setdefault(_vm_folder(app.get("physicalPath", "")), "web.config")
         if not nano:
             parts.setup.extend(iis_site_script(safe_site, pools, site_id))
         parts.copy(f"content/{site_label}/", path)
@@ -163,7 +167,10 @@ def _add_services(parts: _Parts, container: dict, nano: bool) -> None:
         binary = service.get("pathName", "")
         folder = _folder_of(binary, service_label)
         parts.log_folders.append(folder)
-        parts.folders.setdefault(_vm_folder(_split_command(binary)[0].rpartition("\\")[0]), (folder, False))
+        program_folder, _, program = _split_command(binary)[0].rpartition("\\")
+        parts.folders.setdefault(_vm_folder(program_folder), (folder, False))
+        if program.lower().endswith(".exe"):
+            parts.configs.setdefault(_vm_folder(program_folder), f"{program}.config")
         parts.copy(f"content/{service_label}/", folder)
         parts.files[f"content/{service_label}/README.txt"] = _placeholder(f"Windows service {service['name']!r}", binary)
         if not nano:
@@ -220,9 +227,10 @@ def _configuration_builders(container: dict) -> str:
     """How a .NET Framework app gets the parameters from web.config (aspnet/MicrosoftConfigurationBuilders)."""
     names = ", ".join(sorted({p["name"] for p in container["parameters"]}))
     return ("\nConfiguration: the connection strings (" + names + ") are runtime parameters, set as environment\n"
-            "variables of the app pool at start. For web.config to use them, the app must ship the NuGet package\n"
-            "Microsoft.Configuration.ConfigurationBuilders.Environment (.NET Framework 4.7.1+); the image build\n"
-            "(configure-config.ps1) then adds to web.config, unless it already has configBuilders:\n"
+            "variables of the app pool at start. web.config reads them through Microsoft's EnvironmentConfigBuilder\n"
+            "(NuGet Microsoft.Configuration.ConfigurationBuilders.Environment, .NET Framework 4.7.1+): the image\n"
+            "build (configure-config.ps1) puts the pinned package's assemblies in bin when the app does not ship\n"
+            "them, and adds to web.config, unless it already has configBuilders:\n"
             '  <section name="configBuilders" type="System.Configuration.ConfigurationBuildersSection, ..." />\n'
             '  <configBuilders><builders><add name="HyperdockEnvironment" mode="Strict" '
             'type="Microsoft.Configuration.ConfigurationBuilders.EnvironmentConfigBuilder, '

@@ -251,8 +251,9 @@ def _rewritten_config(extraction: Extraction, part: Part, item, shown: str, repo
         if beside.lower() not in by_path:
             report["findings"].append(
                 f"{shown}: now reads secrets through ConfigurationBuilders, but {base_of(shown)}{beside} is not in the "
-                "content: the image needs the NuGet package Microsoft.Configuration.ConfigurationBuilders.Environment "
-                "(2.0 or later, for Token mode) in the application's bin folder")
+                "content: the image build (configure-config.ps1) adds the pinned NuGet package "
+                "Microsoft.Configuration.ConfigurationBuilders.Environment and .Base to the application's folder "
+                "(bin for a web application); a .NET Framework 4.7.1+ app is needed")
     return rewrite.data if rewrite.data is not None else data
 
 

@@ -3,16 +3,41 @@
 $ErrorActionPreference = 'Stop'
 $configs = @('C:\app\orderprocessor\OrderProcessor.exe.config')
 $assemblies = @('C:\app\orderprocessor\Microsoft.Configuration.ConfigurationBuilders.Environment.dll')
+# Wire the config: a parameter of the plan is read from it.
+$wire = @($true)
+$packages = @('C:\hyperdock\nuget\microsoft.configuration.configurationbuilders.base.3.0.0.nupkg', 'C:\hyperdock\nuget\microsoft.configuration.configurationbuilders.environment.3.0.0.nupkg')
+Add-Type -AssemblyName System.IO.Compression.FileSystem
+function Add-Builder([string] $folder) {
+    # The builder's assemblies from the pinned packages, each only where the app does not ship it.
+    New-Item -ItemType Directory -Force -Path $folder | Out-Null
+    foreach ($package in $packages) {
+        $zip = [System.IO.Compression.ZipFile]::OpenRead($package)
+        try {
+            foreach ($entry in $zip.Entries) {
+                if ($entry.FullName -notlike 'lib/net471/*.dll') { continue }
+                $target = Join-Path -Path $folder -ChildPath $entry.Name
+                if (Test-Path -LiteralPath $target) { continue }
+                [System.IO.Compression.ZipFileExtensions]::ExtractToFile($entry, $target)
+                Write-Output ('hyperdock: added ' + $target)
+            }
+        } finally { $zip.Dispose() }
+    }
+}
 for ($i = 0; $i -lt $configs.Count; $i++) {
     $config = $configs[$i]
-    if (-not (Test-Path -LiteralPath $config) -or -not (Test-Path -LiteralPath $assemblies[$i])) {
-        Write-Output ('hyperdock: ' + $config + ' not wired: the app needs the package Microsoft.Configuration.ConfigurationBuilders.Environment')
+    if (-not (Test-Path -LiteralPath $config)) {
+        if ($wire[$i]) { Write-Output ('hyperdock: ' + $config + ' is not in the content: nothing to wire') }
         continue
     }
     $xml = New-Object -TypeName System.Xml.XmlDocument
     $xml.PreserveWhitespace = $true
     $xml.Load($config)
     $root = $xml.DocumentElement
+    $ours = $root.SelectSingleNode("configBuilders/builders/add[@name='HyperdockEnvironment']")
+    if ($null -eq $root.SelectSingleNode('configBuilders') -and -not $wire[$i]) { continue }
+    if ($null -eq $root.SelectSingleNode('configBuilders') -or $null -ne $ours) {
+        Add-Builder -folder (Split-Path -Parent $assemblies[$i])
+    }
     if ($null -ne $root.SelectSingleNode('configBuilders')) {
         Write-Output ('hyperdock: ' + $config + ' already has configBuilders: left as it is')
         continue
