@@ -57,10 +57,12 @@ class _Parts:
     folders: dict[str, tuple[str, bool]] = field(default_factory=dict)  # VM folder -> (image folder, web app)
     configs: dict[str, str] = field(default_factory=dict)  # VM folder -> its usual .config file name
     log_folders: list[str] = field(default_factory=list)
+    content_folders: list[str] = field(default_factory=list)  # image folders the content is copied to
 
     def copy(self, source: str, target: str) -> None:
         """COPY a content folder to its folder in the image."""
         self.copies.append(f"COPY {json.dumps([source, _slashes(target) + '/'])}")
+        self.content_folders.append(target)
 
 
 def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
@@ -202,7 +204,8 @@ def _wrapper(workload: dict, label: str, parts: _Parts) -> list[str]:
     main_pool = (sites[0].get("applicationPool") or "DefaultAppPool") if sites else None
     port = _dotnet_port(workload)
     parts.files["start.ps1"] = start_script(container, label, main_pool, [s["name"] for s in container["services"]],
-                                            {"ASPNETCORE_HTTP_PORTS": str(port)} if port else None)
+                                            {"ASPNETCORE_HTTP_PORTS": str(port)} if port else None,
+                                            sorted(set(parts.content_folders)))
     return lines
 
 

@@ -79,11 +79,13 @@ def https_bindings(container: dict) -> list[tuple[str, int, str]]:
 
 
 def start_script(container: dict, label: str, main_pool: str | None, services: list[str],
-                 settings: dict[str, str] | None = None) -> str:
+                 settings: dict[str, str] | None = None, config_folders: list[str] | None = None) -> str:
     """Return start.ps1 for an IIS image (`main_pool` set) or a Windows-service image (`services`).
 
     `settings` are fixed variables the app needs besides the parameters (ASPNETCORE_HTTP_PORTS):
     an image's ENV reaches only the entry point, not a service, so they travel the same way.
+    `config_folders` are the image folders of the app's content, whose .config files get their
+    `${NAME}` tokens outside builder-fed sections filled (`_fill_config_tokens`).
     """
     names = parameter_variables(container)
     lines = [
@@ -114,6 +116,8 @@ def start_script(container: dict, label: str, main_pool: str | None, services: l
         lines += [f"$values[{ps_quote(name)}] = {ps_quote(value)}",
                   f"if ([Environment]::GetEnvironmentVariable({ps_quote(name)})) {{ "
                   f"$values[{ps_quote(name)}] = [Environment]::GetEnvironmentVariable({ps_quote(name)}) }}"]
+    if config_folders:
+        lines += _fill_config_tokens(config_folders)
     bindings = https_bindings(container)
     if bindings:
         lines += _certificate(bindings)
@@ -125,6 +129,58 @@ def start_script(container: dict, label: str, main_pool: str | None, services: l
         lines.append(f"& {ps_quote(SERVICE_MONITOR)} {ps_quote(services[0])}")
     lines.append("exit $LASTEXITCODE")
     return "\n".join(lines) + "\n"
+
+
+# Attributes holding a token that no ConfigurationBuilder fills: builders run only on a section that
+# names them (`configBuilders`), and only on key/value sections (appSettings, connectionStrings) —
+# aspnet/MicrosoftConfigurationBuilders docs/KeyValueConfigBuilders.md ("mode"; raw-XML expansion
+# was a version-1 feature). machineKey keys, identity and SMTP passwords, and every token of a
+# CLR 2.0 config (which has no builders) are left to the start script.
+UNFED_TOKENS_XPATH = "//@*[contains(., '${') and not(ancestor::*[@configBuilders])]"
+TEMPLATES_DIR = "C:\\hyperdock\\config-templates"
+
+
+def _fill_config_tokens(folders: list[str]) -> list[str]:
+    """Fill `${NAME}` tokens no builder fills, in each .config under `folders`, from NAME's variable or
+    secret file. The config is rendered from a token-only copy kept at the first start, so a restart
+    with other values rewrites it (idempotent). The filled file is in the container's writable layer
+    only (these settings cannot come from anywhere else); values are never printed, only names."""
+    return [
+        "# Tokens no configuration builder fills (machineKey keys, identity/SMTP passwords, CLR 2.0 configs).",
+        f"$templates = {ps_quote(TEMPLATES_DIR)}",
+        "$sha = [System.Security.Cryptography.SHA256]::Create()",
+        f"foreach ($folder in @({ps_list(folders)})) {{",
+        "    if (-not (Test-Path -LiteralPath $folder)) { continue }",
+        "    $configs = @(Get-ChildItem -LiteralPath $folder -Recurse -Filter '*.config' | Where-Object { -not $_.PSIsContainer })",
+        "    foreach ($config in $configs) {",
+        "        $hash = [BitConverter]::ToString($sha.ComputeHash([Text.Encoding]::UTF8.GetBytes($config.FullName.ToLowerInvariant())))",
+        "        $template = Join-Path -Path $templates -ChildPath ($hash.Replace('-', '') + '.config')",
+        "        if (-not (Test-Path -LiteralPath $template)) {",
+        "            if (-not (Select-String -LiteralPath $config.FullName -Pattern '\\$\\{\\w+\\}' -Quiet)) { continue }",
+        "            New-Item -ItemType Directory -Path $templates -Force | Out-Null",
+        "            Copy-Item -LiteralPath $config.FullName -Destination $template",
+        "        }",
+        "        $xml = New-Object -TypeName System.Xml.XmlDocument",
+        "        $xml.PreserveWhitespace = $true",
+        "        $xml.Load($template)",
+        "        $unset = New-Object -TypeName System.Collections.Generic.List[string]",
+        f"        foreach ($attribute in @($xml.SelectNodes({ps_quote(UNFED_TOKENS_XPATH)}))) {{",
+        "            $attribute.Value = [regex]::Replace($attribute.Value, '\\$\\{(\\w+)\\}', {",
+        "                param($match)",
+        "                $token = $match.Groups[1].Value",
+        "                $value = [Environment]::GetEnvironmentVariable($token)",
+        f"                $file = Join-Path -Path {ps_quote(SECRETS_DIR)} -ChildPath $token",
+        "                if (-not $value -and (Test-Path -LiteralPath $file)) { $value = (Get-Content -LiteralPath $file -Raw).TrimEnd() }",
+        "                if ($value) { return $value }",
+        "                $unset.Add($token)",
+        "                return $match.Value",
+        "            })",
+        "        }",
+        "        $xml.Save($config.FullName)",
+        "        foreach ($token in $unset) { Write-Output ('hyperdock: ' + $config.FullName + ': ' + $token + ' is not set') }",
+        "    }",
+        "}",
+    ]
 
 
 def _certificate(bindings: list[tuple[str, int, str]]) -> list[str]:

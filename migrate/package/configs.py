@@ -11,8 +11,8 @@ docs/KeyValueConfigBuilders.md (modes, `tokenPattern` default `\\$\\{(\\w+)\\}`,
 declaration). Token mode exists from version 2 of the package on.
 
 Other secrets the configuration system cannot take from a builder (machineKey keys, identity and
-SMTP passwords, connection strings in other attributes) become `${NAME}` too, with a finding that
-says nothing fills them in. Values never leave this module: results carry names only.
+SMTP passwords, connection strings in other attributes) become `${NAME}` too, with a finding:
+the image's start.ps1 fills them in at container start (generate/startup.py `_fill_config_tokens`). Values never leave this module: results carry names only.
 
 Parsing is defusedxml's minidom with DTDs forbidden: a configuration file has no DTD, and one that
 carries entities or external references is hostile. minidom keeps comments, attribute order and
@@ -223,7 +223,8 @@ def _other_secrets(root, names: _Names, result: Rewrite) -> None:
                 element.setAttribute(attribute, "${" + variable + "}")
                 result.parameters.append({"name": f"{element.tagName}/@{attribute}", "env": variable, "section": "other"})
                 result.findings.append(f"<{element.tagName} {attribute}> held a secret: replaced by ${{{variable}}}, which no "
-                                       "configuration builder fills in; set it at container start")
+                                       "configuration builder fills in; the image's start.ps1 writes it into the file at "
+                                       f"container start from the variable (or secret file) {variable}")
 
 
 def _declare_builder(document, root) -> None:
