@@ -28,6 +28,7 @@ import pulumi_random
 from pulumi_azure_native import authorization, containerservice, network, resources
 from pulumi_azure_native.containerservice import OSSKU
 
+from migrate.azure_facts import is_overly_broad_range
 from migrate.generate.aks import POOL_LABEL, WINDOWS_POOL_NAME, pool_taint
 
 # Built-in role "AcrPull" (learn.microsoft.com/azure/role-based-access-control/built-in-roles; outside the shared reference).
@@ -117,8 +118,9 @@ def aks_cluster_settings(args: AksWindowsClusterArgs) -> AksSettings:
             ranges.append(str(ipaddress.ip_network(cidr, strict=True)))
         except ValueError:
             raise AksConfigError(f"authorized_ip_ranges: {cidr!r} is not a CIDR like 203.0.113.0/24") from None
-        if ipaddress.ip_network(cidr).prefixlen == 0:
-            raise AksConfigError(f"authorized_ip_ranges: {cidr} opens the API server to the internet")
+        if is_overly_broad_range(cidr):
+            raise AksConfigError(f"authorized_ip_ranges: {cidr} opens the API server to a share of the internet "
+                                 "(at most a /8 or an IPv6 /32)")
     private = args.get("private_cluster", not ranges)
     if not private and not ranges:
         raise AksConfigError("private_cluster: a public API server needs authorized_ip_ranges")

@@ -71,6 +71,21 @@ PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0
 # Service tags whose addresses are the VNet's own (and its peered / connected private spaces).
 PRIVATE_SERVICE_TAGS = frozenset({"virtualnetwork"})
 
+# An AKS authorized IP range is an administrator's network, not a share of the internet: no source
+# documents a limit, so hyperdock's own line is a /8 (IPv4) or /32 (IPv6) at the widest. This also
+# catches the /0 split into halves (0.0.0.0/1 + 128.0.0.0/1).
+BROADEST_AUTHORIZED_PREFIX = {4: 8, 6: 32}
+
+
+def is_overly_broad_range(cidr: str) -> bool:
+    """True when `cidr` is a valid network wider than BROADEST_AUTHORIZED_PREFIX allows."""
+    try:
+        network = ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        return False
+    return network.prefixlen < BROADEST_AUTHORIZED_PREFIX[network.version]
+
+
 # Built-in role AcrPull (Azure's built-in roles list; the ID is the same in every tenant).
 ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 

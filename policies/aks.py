@@ -8,21 +8,14 @@ and `SecurityPatch` keep Windows nodes patched.
 
 from __future__ import annotations
 
-import ipaddress
-
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, Severity
+
+from migrate.azure_facts import is_overly_broad_range
 
 from .common import dig
 
 MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
 PATCHING_CHANNELS = ("NodeImage", "SecurityPatch")
-
-
-def _open_range(cidr: str) -> bool:
-    try:
-        return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
-    except ValueError:
-        return False
 
 
 def _api_server_not_public(args: ResourceValidationArgs, report) -> None:
@@ -34,8 +27,8 @@ def _api_server_not_public(args: ResourceValidationArgs, report) -> None:
     ranges = profile.get("authorizedIPRanges") or profile.get("authorizedIpRanges") or []
     if not ranges:
         report("the API server is public and reachable from any address: make it private or set authorizedIPRanges")
-    elif any(_open_range(r) for r in ranges):
-        report(f"authorizedIPRanges {', '.join(ranges)} include the whole internet")
+    elif any(is_overly_broad_range(r) for r in ranges):
+        report(f"authorizedIPRanges {', '.join(ranges)} include a share of the internet (wider than a /8 or an IPv6 /32)")
 
 
 api_server_not_public = ResourceValidationPolicy(

@@ -99,6 +99,8 @@ def test_no_registry_no_role_assignment_and_no_gmsa(monitor):
 @pytest.mark.parametrize("args, field", [
     ({"private_cluster": False}, "private_cluster"),
     ({"authorized_ip_ranges": ["0.0.0.0/0"]}, "authorized_ip_ranges"),
+    ({"authorized_ip_ranges": ["0.0.0.0/1", "128.0.0.0/1"]}, "authorized_ip_ranges"),
+    ({"authorized_ip_ranges": ["2000::/3"]}, "authorized_ip_ranges"),
     ({"authorized_ip_ranges": ["not-a-cidr"]}, "authorized_ip_ranges"),
     ({"network_policy": "cilium"}, "network_policy"),
     ({"max_pods": 300}, "max_pods"),
@@ -157,6 +159,7 @@ def test_aks_policies_are_in_the_pack_with_metadata():
 @pytest.mark.parametrize("policy, bad", [
     (aks_policies.api_server_not_public, {"apiServerAccessProfile": {"enablePrivateCluster": False}}),
     (aks_policies.api_server_not_public, {"apiServerAccessProfile": {"authorizedIPRanges": ["0.0.0.0/0"]}}),
+    (aks_policies.api_server_not_public, {"apiServerAccessProfile": {"authorizedIPRanges": ["0.0.0.0/1", "128.0.0.0/1"]}}),
     (aks_policies.api_server_not_public, {"apiServerAccessProfile": None}),
     (aks_policies.local_accounts_disabled, {"disableLocalAccounts": False}),
     (aks_policies.local_accounts_disabled, {"disableLocalAccounts": None}),
@@ -173,6 +176,8 @@ def test_aks_policy_compliant_and_violating(policy, bad):
 def test_public_api_server_with_authorized_ranges_complies():
     ranged = changed(apiServerAccessProfile={"enablePrivateCluster": False, "authorizedIPRanges": ["203.0.113.0/24"]})
     assert run(aks_policies.api_server_not_public, ranged) == []
+    widest = changed(apiServerAccessProfile={"enablePrivateCluster": False, "authorizedIPRanges": ["10.0.0.0/8"]})
+    assert run(aks_policies.api_server_not_public, widest) == []
 
 
 def test_aks_policies_ignore_other_resources():
