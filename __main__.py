@@ -15,7 +15,8 @@ from components.azure_host import AzureContainerHost, azure_host_settings, manag
 from components.onprem_host import OnPremContainerHost, onprem_host_scripts
 from components.registry import ContainerRegistry, acr_pull, registry_settings
 from components.kubernetes_stack import deploy_kubernetes, kubernetes_settings
-from components.stack import StackConfigError, plan_stack, refuse_plaintext_secrets, workload_secrets
+from components.stack import (StackConfigError, plan_stack, refuse_gmsa_without_domain, refuse_plaintext_secrets,
+                              workload_secrets)
 from components.validation import validate_management_cidrs
 from components.workload import ContainerWorkload, workload_definition
 
@@ -33,6 +34,7 @@ settings = {
     "registry": config.get("registry") or "",
 }
 stack_plan = plan_stack(settings, Path(__file__).resolve().parent)
+refuse_gmsa_without_domain(stack_plan.workloads, config.get("domain") or "")
 
 common = {
     "docker_version": config.get("dockerVersion") or None,

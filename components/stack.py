@@ -182,6 +182,19 @@ def refuse_port_collisions(host: str, workloads: list[tuple[str, list[int]]]) ->
             owner[port] = label
 
 
+def refuse_gmsa_without_domain(workloads: list[WorkloadSpec], domain: str) -> None:
+    """Raise StackConfigError when workloads run with a gMSA credential spec but the hosts join no domain.
+
+    gMSA needs a domain-joined container host, or a non-domain-joined one with a CCG plug-in (Windows
+    Server 2019+), which hyperdock does not install (Microsoft manage-serviceaccounts.md, S13 in
+    shared/docs/windows-containers.md, Corrections). Without either, every such `docker run` fails.
+    """
+    gmsa = sorted(w.name for w in workloads if w.credential_spec)
+    if gmsa and not domain:
+        raise StackConfigError(f"hyperdock:domain: the plan's gMSA workloads ({', '.join(gmsa)}) need domain-joined hosts; "
+                               "set hyperdock:domain, domainUser and the secret domainPassword")
+
+
 def workload_secrets(raw: str | None) -> dict[str, dict[str, str]]:
     """Parse the `workloadSecrets` config value: {"<workload>": {"<PARAMETER>": "<value>"}}."""
     if not raw:

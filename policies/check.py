@@ -94,11 +94,22 @@ def load_policy_config(path: Path | None) -> dict:
     return document
 
 
+def _stack_value(value: str):
+    """A stack value as the program reads it: a JSON list or object decoded; anything else, such as the
+    placeholder of an encrypted value ("[secret]" is not JSON), as it is."""
+    if value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
 def _placeholder_workload_secrets(values: dict[str, str]) -> dict[str, str]:
     """Fill workloadSecrets with placeholders for every parameter the plan's workloads need."""
     from components.stack import plan_stack
 
-    settings = {k.split(":", 1)[1]: (json.loads(v) if v[:1] in "[{" else v) for k, v in values.items() if k.startswith("hyperdock:")}
+    settings = {k.split(":", 1)[1]: _stack_value(v) for k, v in values.items() if k.startswith("hyperdock:")}
     try:
         secrets = json.loads(values.get("hyperdock:workloadSecrets", "{}"))
     except json.JSONDecodeError:
@@ -251,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         values = _placeholder_workload_secrets(values)
         secret_keys = sorted(set(secret_keys) | {"hyperdock:workloadSecrets"})
+        if values.get("hyperdock:domain") and "hyperdock:domainPassword" not in values:
+            # Set with --secret at deploy time (Pulumi.example.yaml says so), like workloadSecrets.
+            values["hyperdock:domainPassword"] = PLACEHOLDER
+            secret_keys.append("hyperdock:domainPassword")
         monitor = capture_program(values, secret_keys, stack=stack_file.stem.removeprefix("Pulumi."))
     except _config_errors() as exc:  # the program's own validation: one line, as the CLI promises
         raise InputError(str(stack_file), str(exc)) from None

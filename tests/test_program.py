@@ -44,11 +44,14 @@ def run_program(config: dict, secret_keys=()) -> None:
 
 
 def example_config() -> dict:
-    return dict(EXAMPLE, **{"hyperdock:workloadSecrets": json.dumps(SECRETS)})
+    return dict(EXAMPLE, **{"hyperdock:workloadSecrets": json.dumps(SECRETS), "hyperdock:domainPassword": "join-pw"})
+
+
+EXAMPLE_SECRETS = ["hyperdock:workloadSecrets", "hyperdock:domainPassword"]
 
 
 def test_example_stack_builds_the_capacity_plan(monitor):
-    run_program(example_config(), ["hyperdock:workloadSecrets"])
+    run_program(example_config(), EXAMPLE_SECRETS)
     hosts_plan = yaml.safe_load((ROOT / "examples" / "plan" / "hosts.yaml").read_text(encoding="utf-8"))
     counts = Counter(r.type for r in monitor.requests)
     planned_hosts = [h for p in hosts_plan["pools"] for h in p["hosts"]]
@@ -120,6 +123,9 @@ def test_hosts_without_a_plan(monitor):
     ({"hyperdock:workloadSecrets": json.dumps({})}, StackConfigError, "workloadSecrets: .* needs"),
     ({"hyperdock:registry": ""}, StackConfigError, "registry"),
     ({"hyperdock:adminPassword": "plain"}, StackConfigError, "hyperdock:adminPassword: set it as a secret"),
+    ({"hyperdock:domain": ""}, StackConfigError,
+     r"hyperdock:domain: the plan's gMSA workloads \(batch01, build01, ordersvc01, orderweb01, test-orderweb01\) need "
+     "domain-joined hosts"),
     ({"hyperdock:imageSku": "2022-datacenter-azure-edition"}, StackConfigError, "plan was made for ltsc2025"),
     ({"hyperdock:managementCidrs": ["0.0.0.0/0"]}, HostConfigError, "internet"),
     ({"hyperdock:plan": "examples/estate"}, StackConfigError, "hyperdock:plan"),
@@ -128,7 +134,7 @@ def test_hosts_without_a_plan(monitor):
 ])
 def test_bad_config_fails_before_any_resource(monitor, change, error, message):
     with pytest.raises(error, match=message):
-        run_program(dict(example_config(), **change), ["hyperdock:workloadSecrets"])
+        run_program(dict(example_config(), **change), EXAMPLE_SECRETS)
     assert [r.type for r in monitor.requests if r.type != "pulumi:pulumi:Stack"] == []
 
 
