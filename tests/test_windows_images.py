@@ -216,6 +216,9 @@ def test_iis_images_log_through_logmonitor_and_start_with_the_pool(out):
     assert ("$assemblies = @('C:\\inetpub\\blog\\bin\\Microsoft.Configuration.ConfigurationBuilders.Environment.dll', "
             "'C:\\inetpub\\wwwroot\\bin\\Microsoft.Configuration.ConfigurationBuilders.Environment.dll')" in configure)
     assert "$wire = @($true, $false)" in configure
+    # The builder comes from the pinned packages; an app's own .Base of another version stops the build.
+    assert "'C:\\hyperdock\\nuget\\microsoft.configuration.configurationbuilders.environment.3.0.0.nupkg'" in configure
+    assert "if ($version -ne '3.0.0.0') {" in configure
     assert "$builder.SetAttribute('mode', 'Strict')" in configure
     assert "RUN powershell.exe -NoProfile -ExecutionPolicy Bypass -File 'C:\\hyperdock\\configure-config.ps1'" in dockerfile(out, "sites80")
     readme = (out / "containers" / "sites80" / "content" / "blog" / "README.txt").read_text(encoding="utf-8")

@@ -31,6 +31,10 @@ ASSEMBLY = "Microsoft.Configuration.ConfigurationBuilders.Environment.dll"
 # container, learn.microsoft.com/nuget/api/package-base-address-resource), ids and versions in
 # lower case. Their SHA-256 is not verified by hyperdock (no network here to take it from).
 BUILDER_VERSION = "3.0.0"
+# tools/version.targets: AssemblyVersion is Major.Minor.0.Revision. Both assemblies are strong-named
+# (SignAssembly in src/*/*.csproj) and Environment.csproj references Base.csproj, so the added
+# Environment 3.0.0.0 needs Base 3.0.0.0 exactly (no binding redirect is added).
+ASSEMBLY_VERSION = "3.0.0.0"
 PACKAGES = ("Microsoft.Configuration.ConfigurationBuilders.Base", "Microsoft.Configuration.ConfigurationBuilders.Environment")
 PACKAGE_FOLDER = "C:\\hyperdock\\nuget"
 PACKAGE_TFM = "net471"
@@ -95,6 +99,14 @@ def configure_script(targets: list[tuple[str, str, bool]]) -> str:
         "function Add-Builder([string] $folder) {",
         "    # The builder's assemblies from the pinned packages, each only where the app does not ship it.",
         "    New-Item -ItemType Directory -Force -Path $folder | Out-Null",
+        "    # The added .Environment binds to .Base by its exact strong-name version: an app's other .Base would fail at start.",
+        f"    $base = Join-Path -Path $folder -ChildPath '{PACKAGES[0]}.dll'",
+        f"    if ((Test-Path -LiteralPath $base) -and -not (Test-Path -LiteralPath (Join-Path -Path $folder -ChildPath '{ASSEMBLY}'))) {{",
+        "        $version = [System.Reflection.AssemblyName]::GetAssemblyName($base).Version.ToString()",
+        f"        if ($version -ne '{ASSEMBLY_VERSION}') {{",
+        f"            throw ($base + ' is version ' + $version + ', not {ASSEMBLY_VERSION}: ship {ASSEMBLY[:-4]} of the same version with the app')",
+        "        }",
+        "    }",
         "    foreach ($package in $packages) {",
         "        $zip = [System.IO.Compression.ZipFile]::OpenRead($package)",
         "        try {",

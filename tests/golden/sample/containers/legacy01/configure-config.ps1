@@ -10,6 +10,14 @@ Add-Type -AssemblyName System.IO.Compression.FileSystem
 function Add-Builder([string] $folder) {
     # The builder's assemblies from the pinned packages, each only where the app does not ship it.
     New-Item -ItemType Directory -Force -Path $folder | Out-Null
+    # The added .Environment binds to .Base by its exact strong-name version: an app's other .Base would fail at start.
+    $base = Join-Path -Path $folder -ChildPath 'Microsoft.Configuration.ConfigurationBuilders.Base.dll'
+    if ((Test-Path -LiteralPath $base) -and -not (Test-Path -LiteralPath (Join-Path -Path $folder -ChildPath 'Microsoft.Configuration.ConfigurationBuilders.Environment.dll'))) {
+        $version = [System.Reflection.AssemblyName]::GetAssemblyName($base).Version.ToString()
+        if ($version -ne '3.0.0.0') {
+            throw ($base + ' is version ' + $version + ', not 3.0.0.0: ship Microsoft.Configuration.ConfigurationBuilders.Environment of the same version with the app')
+        }
+    }
     foreach ($package in $packages) {
         $zip = [System.IO.Compression.ZipFile]::OpenRead($package)
         try {
