@@ -18,6 +18,7 @@ from migrate.errors import InputError
 from migrate.generate.dockerfile import is_batch
 from migrate.generate.gmsa import credential_spec_file
 from migrate.generate.names import parameter_variables, unique_labels
+from migrate.generate.packaged import read_packaged, with_packaged_parameters
 from migrate.plan_reader import read_plan, schema
 from migrate.tolerant import load_document
 
@@ -111,7 +112,8 @@ def plan_stack(config: Mapping[str, Any], project_dir: Path = Path(".")) -> Stac
 
 def _from_plan(config: Mapping[str, Any], folder: Path) -> StackPlan:
     try:
-        plan = read_plan(folder / "plan.json")
+        # Parameters `hyperdock package` found in the configs (package.json beside plan.json) join the plan's.
+        plan = with_packaged_parameters(read_plan(folder / "plan.json"), read_packaged(folder))
     except InputError as exc:
         raise StackConfigError(f"hyperdock:plan: {exc}") from None
     hosts_path = folder / "hosts.yaml"

@@ -16,6 +16,7 @@ from .output import interrupts_raise, to_json, write_file, write_tree
 from .generate.aks import AksOptions
 from .generate.capacity import AZURE_SIZES, CapacityOptions, HostSize
 from .generate.files import DEFAULT_REGISTRY, GenerateOptions, generate
+from .generate.packaged import read_packaged, with_packaged_parameters
 from .plan_reader import read_plan
 from .report import render_report
 
@@ -205,8 +206,10 @@ def _generate(args: argparse.Namespace) -> int:
     _check_out_folder(out)
     plan_path = args.plan_dir / "plan.json"
     plan = read_plan(plan_path)
+    # Parameters `hyperdock package` found in the configs (package.json) join the plan's.
+    packaged = with_packaged_parameters(plan, read_packaged(args.plan_dir))
     try:
-        files, generated = generate(plan, options)
+        files, generated = generate(packaged, options)
         files["report.md"] = render_report(plan, generated)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         # plan.json passed its schema but is not what assess writes: edited by hand, or by another version.

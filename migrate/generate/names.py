@@ -67,6 +67,8 @@ def parameter_variable(parameter: dict) -> str:
     A JSON name with characters outside A-Z, 0-9 and '_' cannot be a portable variable name: it is
     folded by `env_name`, and .NET then does not find it (the name must be changed in the app).
     """
+    if parameter.get("variable"):  # recorded by `hyperdock package` (generate/packaged.py): the name the config reads
+        return parameter["variable"]
     name = parameter["name"]
     if str(parameter.get("file") or "").lower().endswith(".json"):
         return "ConnectionStrings__" + (name if re.fullmatch(r"[A-Za-z0-9_]+", name) else env_name(name))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
+from ..generate import packaged
 from ..generate.names import parameter_variables, unique_labels
 from ..output import interrupts_deferred, to_json, write_file
 from ..plan_reader import read_plan
@@ -26,7 +27,7 @@ from .configs import (SCANNED_EXTENSIONS, ConfigError, holds_secret, is_config_f
 from .extraction import Extraction, Part, copy_verified, read_extraction, unlisted_files
 from .parts import ContentPart, content_parts, exclusion_reason, normalize_guest_path
 
-PACKAGE_SCHEMA_ID = "hyperdock/package@1"
+PACKAGE_SCHEMA_ID = packaged.PACKAGE_SCHEMA_ID
 TEXT_LIMIT = 16 * 1024 * 1024  # configuration and script text is read whole: real ones are far smaller
 STAGING = ".hyperdock-package.tmp"
 RETIRED = ".hyperdock-package.old"
@@ -144,7 +145,10 @@ def _stage_workload(w: dict, label: str, context: Path, content_dir: Path, optio
         parameter["inPlan"] = parameter["env"].lower() in plan_parameters
     for env in sorted({p["env"] for p in report["parameters"] if not p["inPlan"]}):
         report["findings"].append(f"{env} is not a parameter of the plan: give the container this secret too "
-                                  f"(compose: {env}= in secrets/{label}.env; Pulumi: hyperdock:workloadSecrets)")
+                                  f"(compose: {env}= in secrets/{label}.env; Kubernetes: key {env} of Secret "
+                                  f"{label}-parameters; Pulumi: hyperdock:workloadSecrets); run `hyperdock generate` "
+                                  "on this folder again to add it to compose, k8s and start.ps1 (the Pulumi program "
+                                  "reads package.json itself)")
     report["parameters"].sort(key=lambda p: (p["file"], p["env"]))
     report["leftOut"].sort(key=lambda e: e["path"])
     return report, folders
