@@ -299,6 +299,9 @@ def daemon_json(setup: HostSetup) -> str:
     return json.dumps(config, sort_keys=True)
 
 
+NAT_WAIT_TRIES, NAT_WAIT_SECONDS = 30, 2   # up to a minute for dockerd's first start
+
+
 def network_block(setup: HostSetup) -> list[str]:
     """Configure the `nat` network Docker creates at start (its subnet, when one is given)."""
     return [
@@ -310,8 +313,14 @@ def network_block(setup: HostSetup) -> list[str]:
         "if ($changed) { Set-Content -LiteralPath $daemonFile -Value $daemonJson -NoNewline -Encoding ASCII }",
         "if ($changed -and (Get-Service -Name 'docker').Status -eq 'Running') { Restart-Service -Name 'docker' }",
         "Start-Service -Name 'docker'",
-        "& docker network inspect nat | Out-Null",
-        "if ($LASTEXITCODE -ne 0) { throw 'the nat network is missing' }",
+        # dockerd reports Running before its API and HNS `nat` network are ready on a first start, so
+        # the first inspect can fail; wait for it, bounded. Not observed here (no Windows) [U].
+        f"for ($try = 1; $try -le {NAT_WAIT_TRIES}; $try++) {{",
+        "    & docker network inspect nat | Out-Null",
+        "    if ($LASTEXITCODE -eq 0) { break }",
+        f"    if ($try -eq {NAT_WAIT_TRIES}) {{ throw 'the nat network is missing after {NAT_WAIT_TRIES * NAT_WAIT_SECONDS} seconds' }}",
+        f"    Start-Sleep -Seconds {NAT_WAIT_SECONDS}",
+        "}",
         "& docker compose version",
         "if ($LASTEXITCODE -ne 0) { throw 'docker compose is not available' }",
     ]

@@ -11,7 +11,7 @@ import pytest
 from migrate.generate.powershell import ps_quote
 from powershell_ast import command_names, parse
 from components.host_setup import (
-    CMD_LIMIT, COMPOSE_VERSION, DOCKER_VERSION, READY_MARKER, REBOOT_MARKER, STDIN_RUNNER, DomainJoin, HostSetup,
+    CMD_LIMIT, COMPOSE_VERSION, DOCKER_VERSION, NAT_WAIT_SECONDS, NAT_WAIT_TRIES, READY_MARKER, REBOOT_MARKER, STDIN_RUNNER, DomainJoin, HostSetup,
     SetupError, daemon_json, default_base_images, domain_join_script, encoded_command, features_script,
     reboot_script, remote_invocation, runtime_script,
 )
@@ -167,3 +167,16 @@ def test_encoded_command_round_trips():
     command = encoded_command(script)
     assert command.startswith("powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ")
     assert base64.b64decode(command.rsplit(" ", 1)[1]).decode("utf-16-le") == script
+
+
+def test_nat_network_is_awaited_a_bounded_time_after_docker_starts():
+    """dockerd can report Running before its nat network exists (first start): the check retries, bounded."""
+    script = runtime_script(HostSetup())
+    loop = re.search(r"for \(\$try = 1; \$try -le (\d+); \$try\+\+\) \{\n(.*?)\n\}\n", script, re.S)
+    assert loop and int(loop.group(1)) == NAT_WAIT_TRIES > 1
+    body = loop.group(2)
+    assert script.index("Start-Service -Name 'docker'") < loop.start()
+    assert body.index("& docker network inspect nat") < body.index("break") < body.index("throw") < body.index("Start-Sleep")
+    assert f"Start-Sleep -Seconds {NAT_WAIT_SECONDS}" in body
+    assert script.count("docker network inspect nat") == 1
+    assert not parse(script).root_node.has_error
