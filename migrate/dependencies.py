@@ -168,7 +168,8 @@ def _read_dependency_csv(path: Path, resolver: Resolver, edges: dict[tuple[str, 
     groups = table.group_by(keys, use_threads=False).aggregate(aggregates)
     del table
     src, dst, dst_ip, port, src_ip, src_proc, dst_proc = wanted
-    names = {c: groups.column(c).to_pylist() for c in keys}
+    # Decoded in Arrow first: to_pylist on a dictionary column is 15x slower.
+    names = {c: groups.column(c).cast(pa.string()).to_pylist() for c in keys}
     empty = [""] * groups.num_rows
     rows = groups.column("count_all").to_pylist()
     weights = groups.column(f"{count}_sum").to_pylist() if count else rows
