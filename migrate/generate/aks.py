@@ -246,7 +246,9 @@ def pin_to_pool(objects: list[dict], pool: str) -> list[dict]:
 def with_probes(objects: list[dict]) -> list[dict]:
     """Give each Deployment's container TCP readiness and liveness probes on its first port (in place); return them.
 
-    A TCP probe checks only that the port listens: the inventory knows ports, not health URLs.
+    A TCP probe checks only that the port listens: the inventory knows ports, not health URLs, and an
+    httpGet probe counts only 200-399 as healthy, so a Web API's 404 at `/` or a site's 403 would
+    restart a working pod. Same rule as the images' HEALTHCHECK: the app answers, whatever it says.
     Windows containers start slowly (Server Core images, IIS warm-up), hence the long initial delay.
     """
     for obj in objects:

@@ -286,24 +286,30 @@ def _probe_binding(container: dict) -> tuple[str, int, str, bool] | None:
     return min(found)[1:] if found else None
 
 
+# Silent but for errors, body discarded, at most 5 s; exit 0 on any HTTP status (curl without -f).
+_HTTP_PROBE = ["curl.exe", "-sS", "-o", "NUL", "--max-time", "5"]
+
+
 def _healthcheck(workload: dict, nano: bool) -> str:
     """A probe: HTTP(S) on an IIS binding with its host name, else the service's state, else a TCP connect.
 
     curl.exe ships with Windows from build 17763 (and Nano Server); PowerShell 5.1's
     Invoke-WebRequest cannot set a Host header. HTTPS is probed by name (`--resolve` gives SNI the
-    binding's host) without checking the chain: the probe asks whether the site answers. A site
-    with Windows authentication answers 401, so any HTTP answer counts there.
+    binding's host) without checking the chain: the probe asks whether the site answers. Any HTTP
+    answer counts (no `-f`), for IIS and .NET images alike: a Web API answers 404 at `/`, a site
+    without a default document 403, one with Windows authentication 401, and all of them are alive;
+    curl still fails when nothing answers in time. The inventory names no health path to ask for.
     """
     container = workload["container"]
     ports = container["ports"]
     options = "HEALTHCHECK --interval=30s --timeout=10s CMD "
     if nano:
-        return options + json.dumps(["curl.exe", "-fs", f"http://localhost:{ports[0]}/"]) if ports else "HEALTHCHECK NONE"
+        return options + json.dumps(_HTTP_PROBE + [f"http://localhost:{ports[0]}/"]) if ports else "HEALTHCHECK NONE"
     binding = _probe_binding(container)
     has_curl = OS_BUILDS[workload["imageOS"]] >= OS_BUILDS["ltsc2019"]
     if binding and has_curl:
-        protocol, port, host, anonymous = binding
-        command = ["curl.exe", "-sS" + ("f" if anonymous else ""), "-o", "NUL", "--max-time", "5"]
+        protocol, port, host, _ = binding
+        command = list(_HTTP_PROBE)
         if protocol == "https":
             name = host or "localhost"
             command += ["-k"] + (["--resolve", f"{host}:{port}:127.0.0.1"] if host else []) + [f"https://{name}:{port}/"]
