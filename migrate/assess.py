@@ -111,6 +111,7 @@ def assess(inventories: list[Path], dependency_csvs: list[Path], options: Option
         for gid, members in group_ids.items() if any(m in migrating for m in members)
     ]
     waves = plan_waves(units, graph, options.min_wave_size, options.max_wave_size)
+    del graph  # networkx keeps a dict per node and per edge: gone before the plan is built
     progress.step("graph", f"{len(groups)} move groups, {len(waves)} waves, {len(infrastructure)} shared infrastructure")
 
     plan = build_plan(
