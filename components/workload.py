@@ -110,6 +110,8 @@ def run_script(d: ContainerDefinition, secrets: Mapping[str, str] | None = None,
     if d.registry_server:
         password = ps_quote(registry_password or "") if inline else "$RegistryPassword"
         lines += login_lines(d.registry_server, d.registry_auth, d.registry_username, password)
+    if d.credential_spec:
+        lines += credential_spec_check(d.credential_spec)
     lines += [
         f"$name = {ps_quote(d.name)}",
         # Windows PowerShell 5.1 turns a redirected stderr line into a terminating error under Stop
@@ -137,6 +139,28 @@ def run_script(d: ContainerDefinition, secrets: Mapping[str, str] | None = None,
         "if ($LASTEXITCODE -ne 0) { throw ('docker run of {0} failed' -f $name) }",
     ]
     return "\n".join(lines) + "\n"
+
+
+# Docker reads `credentialspec=file://<name>` from CredentialSpecs under its root directory,
+# %ProgramData%\docker unless daemon.json moves it (host_setup.py does not): Microsoft's CredentialSpec
+# module (Virtualization-Documentation ServiceAccounts/CredentialSpec.psm1, GetCredSpecRoot) writes
+# New-CredentialSpec's output there for that reason.
+CREDENTIAL_SPECS = "docker\\CredentialSpecs"
+
+
+def credential_spec_check(file: str) -> list[str]:
+    """Stop, before the running container is removed, when the gMSA credential spec is not on the host.
+
+    The spec cannot be written here: its domain SID and GUID come only from `New-CredentialSpec`
+    run against the domain (generated gmsa.ps1), which hyperdock does not do on the hosts.
+    """
+    return [
+        f"$credentialSpec = Join-Path -Path $env:ProgramData -ChildPath {ps_quote(CREDENTIAL_SPECS + chr(92) + file)}",
+        "if (-not (Test-Path -LiteralPath $credentialSpec)) {",
+        "    throw ('gMSA credential spec missing: ' + $credentialSpec + ' (run the workload''s gmsa.ps1 as a domain "
+        "administrator and copy the file it writes there)')",
+        "}",
+    ]
 
 
 def remove_script(d: ContainerDefinition) -> str:
