@@ -174,11 +174,14 @@ def _read_dependency_csv(path: Path, resolver: Resolver, edges: dict[tuple[str, 
     rows = groups.column("count_all").to_pylist()
     weights = groups.column(f"{count}_sum").to_pylist() if count else rows
     nodes: dict[tuple[str, str], str] = {}
+    ports: dict[str | None, int | None] = {}  # a few distinct port texts among many rows: parsed once each
     for s, sip, d, ip, p, sp, dp, n, weight in zip(
             names[src], names[src_ip] if src_ip else empty, names[dst], names[dst_ip], names[port],
             names[src_proc] if src_proc else empty, names[dst_proc] if dst_proc else empty, rows, weights):
         s, sip, d, ip, sp, dp = (s or "").strip(), (sip or "").strip(), d or "", ip or "", sp or "", dp or ""
-        port_number = _port_number(p or "")
+        port_number = ports.get(p, -1)
+        if port_number == -1:
+            port_number = ports[p] = _port_number(p or "")
         if port_number is None:
             raise _locate_problem(path, len(header), skip, bad_port=p) or InputError(
                 where, f"Destination port {p!r} is not a port number (1-65535)")
