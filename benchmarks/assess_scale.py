@@ -1,6 +1,6 @@
 """How `hyperdock assess` scales: estates of 1k, 10k and 50k VMs with 100 dependency rows per VM.
 
-The estates follow shared docs/benchmarks.md: applications of ~20 VMs, each VM with ~5 partners in
+The estates are shaped like a real one: applications of ~20 VMs, each VM with ~5 partners in
 its application and ~3 shared hubs (one hub per ~500 VMs), every pair repeated across 6-hour time
 slots, so rows collapse to a few unique edges per VM. Each size runs in a fresh process, whose wall
 time, stage times and peak RSS are printed beside the time to merely read the CSV.
