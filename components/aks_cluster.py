@@ -31,8 +31,8 @@ from pulumi_azure_native.containerservice import OSSKU
 from migrate.azure_facts import is_overly_broad_range
 from migrate.generate.aks import POOL_LABEL, WINDOWS_POOL_NAME, pool_taint
 
-# Built-in role "AcrPull" (learn.microsoft.com/azure/role-based-access-control/built-in-roles; outside the shared reference).
-ACR_PULL_ROLE = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+from .registry import RegistryConfigError, acr_pull_role_definition
+
 NODE_OS_UPGRADE_CHANNEL = "NodeImage"
 NETWORK_POLICIES = ("azure", "calico")  # the engines AKS lists for Windows nodes; Cilium has no Windows support
 
@@ -155,11 +155,11 @@ def aks_cluster_settings(args: AksWindowsClusterArgs) -> AksSettings:
 
 
 def acr_pull_role(acr_id: str) -> str:
-    """Return the AcrPull role definition ID in the registry's subscription."""
-    parts = acr_id.split("/")
-    if len(parts) < 3 or parts[1].lower() != "subscriptions":
-        raise AksConfigError(f"acr_id: {acr_id!r} is not an Azure resource ID")
-    return f"/subscriptions/{parts[2]}/providers/Microsoft.Authorization/roleDefinitions/{ACR_PULL_ROLE}"
+    """Return the AcrPull role definition ID in the registry's subscription (registry.py's, as AksConfigError)."""
+    try:
+        return acr_pull_role_definition(acr_id)
+    except RegistryConfigError:
+        raise AksConfigError(f"acr_id: {acr_id!r} is not an Azure resource ID") from None
 
 
 class AksWindowsCluster(pulumi.ComponentResource):

@@ -16,16 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import jsonschema
-
-from migrate.errors import InputError
 from migrate.generate.aks import pin_to_pool, plan_for_aks, aks_placement, with_probes
 from migrate.generate.kubernetes import CLUSTER_SCOPED, manifests
 from migrate.generate.names import dns_label, unique_labels
-from migrate.plan_reader import read_plan, schema
-from migrate.tolerant import load_document
 
-from .stack import StackConfigError
+from .stack import StackConfigError, read_capacity_document, read_stack_plan
 
 PLATFORMS = ("hosts", "aks", "kubernetes")
 
@@ -76,18 +71,8 @@ def plan_kubernetes(config: Mapping[str, Any], project_dir: Path = Path(".")) ->
     if not registry:
         raise StackConfigError("hyperdock:registry: name the registry the workload images are pushed to")
     folder = project_dir / config["plan"]
-    try:
-        plan = read_plan(folder / "plan.json")
-    except InputError as exc:
-        raise StackConfigError(f"hyperdock:plan: {exc}") from None
-    aks_path = folder / "aks.yaml"
-    try:
-        aks = load_document(aks_path)  # bounded: no alias bomb, no deep nesting
-        jsonschema.validate(aks, schema("aks"))
-    except InputError as exc:
-        raise StackConfigError(f"hyperdock:plan: {exc}; run `hyperdock generate --platform aks`") from None
-    except jsonschema.ValidationError as exc:
-        raise StackConfigError(f"hyperdock:plan: {aks_path}: {exc.message}") from None
+    plan = read_stack_plan(folder)
+    aks = read_capacity_document(folder, "aks.yaml", "aks", "hyperdock generate --platform aks")
     waves = selected_waves(config.get("waves"))
     labels = unique_labels([(w["vmId"], w["name"]) for w in plan["workloads"]])
     retargeted = plan_for_aks(plan, labels, aks_placement(plan, labels))

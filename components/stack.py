@@ -110,20 +110,32 @@ def plan_stack(config: Mapping[str, Any], project_dir: Path = Path(".")) -> Stac
     return plan
 
 
-def _from_plan(config: Mapping[str, Any], folder: Path) -> StackPlan:
+def read_stack_plan(folder: Path) -> dict:
+    """Return plan.json of `folder`, with the parameters `hyperdock package` found (package.json) joined in."""
     try:
-        # Parameters `hyperdock package` found in the configs (package.json beside plan.json) join the plan's.
-        plan = with_packaged_parameters(read_plan(folder / "plan.json"), read_packaged(folder))
+        return with_packaged_parameters(read_plan(folder / "plan.json"), read_packaged(folder))
     except InputError as exc:
         raise StackConfigError(f"hyperdock:plan: {exc}") from None
-    hosts_path = folder / "hosts.yaml"
+
+
+def read_capacity_document(folder: Path, file_name: str, schema_name: str, command: str) -> dict:
+    """Return the capacity document `file_name` (hosts.yaml, aks.yaml) of `folder`, checked against its schema.
+
+    `command` is what writes it, named in the error when it is missing or unreadable."""
+    path = folder / file_name
     try:
-        hosts_doc = load_document(hosts_path)  # bounded: no alias bomb, no deep nesting
-        jsonschema.validate(hosts_doc, schema("hosts"))
+        document = load_document(path)  # bounded: no alias bomb, no deep nesting
+        jsonschema.validate(document, schema(schema_name))
     except InputError as exc:
-        raise StackConfigError(f"hyperdock:plan: {exc}; run `hyperdock generate`") from None
+        raise StackConfigError(f"hyperdock:plan: {exc}; run `{command}`") from None
     except jsonschema.ValidationError as exc:
-        raise StackConfigError(f"hyperdock:plan: {hosts_path}: {exc.message}") from None
+        raise StackConfigError(f"hyperdock:plan: {path}: {exc.message}") from None
+    return document
+
+
+def _from_plan(config: Mapping[str, Any], folder: Path) -> StackPlan:
+    plan = read_stack_plan(folder)
+    hosts_doc = read_capacity_document(folder, "hosts.yaml", "hosts", "hyperdock generate")
     if hosts_doc["hostOS"] != plan["hostOS"]:
         raise StackConfigError(f"hyperdock:plan: hosts.yaml is for {hosts_doc['hostOS']}, plan.json for {plan['hostOS']}")
     platform = hosts_doc["platform"]
