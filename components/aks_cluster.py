@@ -28,7 +28,7 @@ import pulumi_random
 from pulumi_azure_native import authorization, containerservice, network, resources
 from pulumi_azure_native.containerservice import OSSKU
 
-from migrate.azure_facts import is_overly_broad_range
+from migrate.core.azure import is_overly_broad_range
 from migrate.generate.aks import POOL_LABEL, WINDOWS_POOL_NAME, pool_taint
 
 from .registry import RegistryConfigError, acr_pull_role_definition

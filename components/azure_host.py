@@ -23,7 +23,7 @@ from .host_setup import (
     steps_digest,
 )
 from .reboot_pause import reboot_pause
-from migrate.azure_facts import HOST_MANAGEMENT_PORTS
+from migrate.core.azure import HOST_MANAGEMENT_PORTS
 
 from .validation import (
     computer_name, host_os_of_sku, validate_admin_username, validate_encryption_at_host, validate_image_builds,
@@ -208,7 +208,7 @@ class AzureContainerHost(pulumi.ComponentResource):
             f"{name}-nic", resource_group_name=group_name, location=location,
             ip_configurations=[ip_configuration], network_security_group={"id": nsg_id}, tags=tags, opts=child)
 
-        # No securityType at all is a standard VM; "Standard" is not in the API's enum (azure_facts).
+        # No securityType at all is a standard VM; "Standard" is not in the API's enum (migrate.core.azure).
         security_profile: dict = {"encryption_at_host": settings.encryption_at_host}
         if security_type == "TrustedLaunch":
             security_profile.update(security_type="TrustedLaunch",

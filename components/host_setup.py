@@ -38,8 +38,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from migrate.generate.powershell import ps_list, ps_quote
-from migrate.images import OS_BUILDS
+from migrate.core.powershell import ps_list, ps_quote
+from migrate.core.windows import OS_BUILDS
 
 # Docker CE static build for Windows, pinned; change deliberately, with its SHA-256 when known.
 # The version was chosen without access to download.docker.com's index here [U]: check that

@@ -25,8 +25,8 @@ from typing import Mapping, Optional, TypedDict
 import pulumi
 from pulumi_azure_native import authorization, containerregistry
 
-from migrate.azure_facts import ACR_PULL_ROLE_ID
-from migrate.generate.powershell import ps_quote
+from migrate.core.azure import ACR_PULL_ROLE_ID
+from migrate.core.powershell import ps_quote
 
 AUTH_MODES = ("managed-identity", "password", "none")
 ACR_SUFFIX = ".azurecr.io"

@@ -14,13 +14,13 @@ from typing import Any, Mapping
 
 import jsonschema
 
-from migrate.errors import InputError
+from migrate.core.errors import InputError
 from migrate.generate.dockerfile import is_batch
 from migrate.generate.gmsa import credential_spec_file
 from migrate.generate.names import parameter_variables, unique_labels
 from migrate.generate.packaged import read_packaged, with_packaged_parameters
 from migrate.plan_reader import read_plan, schema
-from migrate.tolerant import load_document
+from migrate.core.documents import load_document
 
 from .validation import HostConfigError, host_os_of_sku
 

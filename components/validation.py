@@ -1,7 +1,7 @@
 """Checks that run before any resource exists. Pure functions; each raises HostConfigError with a
 message that names the setting and what was expected.
 
-Azure facts (sizes, security types, private ranges) come from migrate/azure_facts.py, the one
+Azure facts (sizes, security types, private ranges) come from migrate/core/azure.py, the one
 table components, capacity plan and policies share. Other facts from shared
 docs/windows-containers.md: §6.3 (marketplace images), §2.2 (process isolation needs the image
 build to fit the host), §5.2.
@@ -13,11 +13,11 @@ import ipaddress
 import re
 from typing import Iterable
 
-from migrate.azure_facts import (
+from migrate.core.azure import (
     ENCRYPTION_AT_HOST_FEATURE, host_size_problem, hyperv_size_problem, is_internet_source,
     is_private_source, supports_trusted_launch,
 )
-from migrate.images import OS_BUILDS, process_isolation_possible
+from migrate.core.windows import OS_BUILDS, process_isolation_possible
 
 ISOLATIONS = ("process", "hyperv", "both")
 
@@ -60,7 +60,7 @@ def validate_security_type(isolation: str, security_type: str | None, vm_size: s
     """Return the `securityProfile.securityType` to send, or None to leave it out (a standard VM).
 
     Process-isolation hosts get Trusted Launch. Hyper-V isolation hosts need nested virtualization;
-    whether Trusted Launch works with it is disputed (azure_facts), so they leave `securityType` out
+    whether Trusted Launch works with it is disputed (migrate.core.azure), so they leave `securityType` out
     unless the user asks for TrustedLaunch explicitly. `Standard` is refused: it is not in the API's
     enum and works only where the subscription registered `UseStandardSecurityType`.
     """

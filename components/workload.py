@@ -20,7 +20,7 @@ import pulumi
 from pulumi_azure_native import compute
 from pulumi_command import remote
 
-from migrate.generate.powershell import ps_list, ps_quote
+from migrate.core.powershell import ps_list, ps_quote
 
 from .host_setup import READY_MARKER, STDIN_RUNNER, encoded_command
 from .registry import login_lines

@@ -16,7 +16,7 @@ from pathlib import Path
 from . import graph as g
 from .decide import Decision, Finding, decide, estate_facts
 from .dependencies import Resolver, edges_from_guests, read_dependency_csv
-from .images import OS_BUILDS
+from .core.windows import OS_BUILDS
 from .inventory import read_estate
 from .model import VM
 from .plan import build_plan

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from . import __version__
 from .assess import Options, Progress, assess, cyclic_gc_paused
-from .errors import InputError
-from .images import HOST_OS_CHOICES
+from .core.azure import AZURE_SIZES, HostSize
+from .core.errors import InputError
+from .core.windows import HOST_OS_CHOICES
 from .output import interrupts_raise, to_json, write_file, write_tree
 from .generate.aks import AksOptions
-from .generate.capacity import AZURE_SIZES, CapacityOptions, HostSize
+from .generate.capacity import CapacityOptions
 from .generate.files import DEFAULT_REGISTRY, GenerateOptions, generate
 from .generate.packaged import read_packaged, with_packaged_parameters
 from .plan_reader import read_plan

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from .facts import EstateFacts, WorkloadFacts, derive
-from .images import HOST_ONLY_FEATURES, ImageChoice, choose_base_image
+from .core.windows import HOST_ONLY_FEATURES, ImageChoice, choose_base_image
 from .model import VM, Estate
 from .rules import FIT_ORDER, NOT_READY, READY, RULES, UNKNOWN, Rule
 

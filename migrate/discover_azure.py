@@ -26,7 +26,7 @@ from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.compute.models import RunCommandInput
 from azure.mgmt.network import NetworkManagementClient
 
-from .errors import InputError
+from .core.errors import InputError
 from .inventory import SCHEMA_ID
 
 GIB = 1024 ** 3

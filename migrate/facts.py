@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .images import OS_BUILDS, guest_build_from_name, parse_build
+from .core.windows import OS_BUILDS, guest_build_from_name, parse_build
 from .model import VM, Service
 
 # Listeners every Windows machine has; they say nothing about the application.

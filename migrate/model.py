@@ -185,7 +185,7 @@ class VM:
     guest: Guest | None = None
     # Why parts of this VM could not be collected (a discovery's Run Command failed, and so on).
     collection_errors: list[str] = field(default_factory=list)
-    # Secret-looking values removed from its text (migrate/secrets.py): where, and the parameter now named there.
+    # Secret-looking values removed from its text (migrate/scrub.py): where, and the parameter now named there.
     removed_secrets: list = field(default_factory=list)
 
     def tag(self, key: str) -> str:

@@ -20,7 +20,7 @@ from typing import Iterator
 
 import orjson
 
-from .errors import InputError
+from .core.errors import InputError
 
 MANIFEST = ".hyperdock-manifest"
 MANIFEST_HEADER = "# Files written by hyperdock; the next run replaces these and keeps the rest.\n"

@@ -11,7 +11,7 @@ import jsonschema
 import jsonschema_rs
 import orjson
 
-from .errors import InputError
+from .core.errors import InputError
 from .plan import PLAN_SCHEMA_ID
 from .tolerant import binding_problem
 

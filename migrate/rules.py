@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .facts import SYSTEM_PORTS, WorkloadFacts, drive_of, is_domain_account
-from .images import OS_BUILDS, hyperv_isolation_possible, os_for_build, process_isolation_possible
+from .core.windows import OS_BUILDS, hyperv_isolation_possible, os_for_build, process_isolation_possible
 
 BLOCKER, WARNING, INFO = "blocker", "warning", "info"
 # Fit levels, worst first (Azure Migrate's readiness classes, migration-tools.md §1.2).

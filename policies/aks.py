@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
-from migrate.azure_facts import is_overly_broad_range
+from migrate.core.azure import is_overly_broad_range
 
 from .common import dig
 

@@ -2,16 +2,16 @@
 
 The same rules as the stack policies, where the files can show them: process isolation where
 tenants mix, images from registries not allowed, and secret-looking literals in environment values,
-Dockerfiles (an image layer keeps them) and scripts (migrate/secrets.py says what looks secret).
+Dockerfiles (an image layer keeps them) and scripts (migrate/core/secrets.py says what looks secret).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from migrate.errors import InputError
-from migrate.secrets import find_secrets, secret_setting
-from migrate.tolerant import load_document, load_documents, type_name
+from migrate.core.errors import InputError
+from migrate.core.secrets import find_secrets, secret_setting
+from migrate.core.documents import load_document, load_documents, type_name
 
 from .common import Violation
 from .workloads import DEFAULT_REGISTRIES, registry_allowed

@@ -10,7 +10,7 @@ import re
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
-from migrate.azure_facts import hyperv_size_problem
+from migrate.core.azure import hyperv_size_problem
 
 from .common import AZURE_HOST, SCOPE_SCHEMA, VM, dig, in_scope
 

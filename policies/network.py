@@ -2,14 +2,14 @@
 
 They judge every public IP, NIC, NSG and standalone security rule of the stack (hand-written ones
 too); config onlyHyperdockComponents narrows them to resources inside hyperdock's host components.
-Facts (management ports, internet sources, private ranges) come from migrate/azure_facts.py.
+Facts (management ports, internet sources, private ranges) come from migrate/core/azure.py.
 """
 
 from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
-from migrate.azure_facts import MANAGEMENT_PORTS, is_internet_source, is_private_source
+from migrate.core.azure import MANAGEMENT_PORTS, is_internet_source, is_private_source
 
 from .common import AZURE_HOST, NIC, NSG, PUBLIC_IP, SCOPE_SCHEMA, SECURITY_RULE, in_scope, plain
 

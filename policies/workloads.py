@@ -11,7 +11,7 @@ from pulumi_policy import (
     StackValidationArgs, StackValidationPolicy,
 )
 
-from migrate.images import OS_BUILDS, process_isolation_possible
+from migrate.core.windows import OS_BUILDS, process_isolation_possible
 
 from .common import AZURE_HOST, ONPREM_HOST, WORKLOAD, plain
 

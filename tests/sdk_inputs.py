@@ -19,7 +19,7 @@ import pulumi
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 # Enums the SDK itself calls deprecated and open: VirtualMachineSizeTypes' docstring says the list is
-# deprecated and sizes come from the resource SKU APIs, so sizes are judged by migrate/azure_facts.
+# deprecated and sizes come from the resource SKU APIs, so sizes are judged by migrate/core/azure.py.
 OPEN_ENUMS = {"VirtualMachineSizeTypes"}
 _PULUMI_NAME = "_pulumi_name"  # set by pulumi.getter on each property's getter (pulumi/_types.py)
 

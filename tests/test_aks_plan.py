@@ -13,11 +13,11 @@ import yaml
 from pulumi_azure_native.containerservice import OSSKU
 
 from conftest import run_cli
+from migrate.core.azure import AZURE_SIZES, HostSize
+from migrate.core.windows import OS_BUILDS, choose_base_image
 from migrate.generate.aks import (
     AKS_OS_SKUS, POOL_LABEL, RETARGET, AksOptions, aks_plan, allocatable, pool_name, retarget_image,
 )
-from migrate.generate.capacity import AZURE_SIZES, HostSize
-from migrate.images import OS_BUILDS, choose_base_image
 from migrate.plan_reader import schema
 
 SAMPLE = ["examples/estate/hv01.yaml", "examples/estate/hv02.json", "--dependencies", "examples/estate/dependencies.csv"]

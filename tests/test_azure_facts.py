@@ -6,8 +6,7 @@ import pytest
 from pulumi_azure_native import compute
 
 from components.validation import HostConfigError, validate_security_type
-from migrate import azure_facts
-from migrate.generate.capacity import AZURE_SIZES
+from migrate.core import azure
 
 
 @pytest.mark.parametrize("size", ["Standard_D8s_v3", "Standard_D4s_v5", "Standard_D8as_v5", "Standard_D8s_v6",
@@ -20,19 +19,21 @@ def test_nested_series_are_accepted_for_hyperv_hosts(size):
 def test_dv3_is_refused_with_the_reason():
     with pytest.raises(HostConfigError, match="Generation 1 only and no Premium storage"):
         validate_security_type("hyperv", None, "Standard_D4_v3")
-    assert azure_facts.supports_nested_virtualization("Standard_D4_v3")  # nested, but unusable for other reasons
+    assert azure.supports_nested_virtualization("Standard_D4_v3")  # nested, but unusable for other reasons
 
 
 def test_security_types_are_the_sdk_enum():
-    assert set(azure_facts.SECURITY_TYPES) == {member.value for member in compute.SecurityTypes}
-    assert "Standard" not in azure_facts.SECURITY_TYPES
+    assert set(azure.SECURITY_TYPES) == {member.value for member in compute.SecurityTypes}
+    assert "Standard" not in azure.SECURITY_TYPES
 
 
-def test_capacity_reads_the_same_table():
-    assert set(AZURE_SIZES) == set(azure_facts.SIZES)
-    for name, size in AZURE_SIZES.items():
-        assert size.nested_virtualization == azure_facts.supports_nested_virtualization(name)
-        assert (size.vcpus, size.memory_mib) == azure_facts.SIZES[name]
+def test_size_table_follows_the_series_table():
+    assert list(azure.AZURE_SIZES) == sorted(azure.AZURE_SIZES)  # --host-size's help lists them in this order
+    for name, size in azure.AZURE_SIZES.items():
+        assert size.name == name and azure.series_of(name) is not None
+        assert size.nested_virtualization == azure.supports_nested_virtualization(name)
+    assert not azure.AZURE_SIZES["Standard_B8s_v2"].nested_virtualization
+    assert azure.AZURE_SIZES["Standard_D4s_v5"].memory_mib == 4 * 4096  # D-series: 4 GiB per vCPU
 
 
 @pytest.mark.parametrize("prefix, private", [
@@ -42,15 +43,4 @@ def test_capacity_reads_the_same_table():
     ("2001:db8::/32", False),
 ])
 def test_private_sources(prefix, private):
-    assert azure_facts.is_private_source(prefix) is private
-
-
-def test_facts_module_imports_nothing_of_hyperdock():
-    import ast
-    from pathlib import Path
-
-    tree = ast.parse(Path(azure_facts.__file__).read_text(encoding="utf-8"))
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert not imported & {"migrate", "components", "policies"} and all(
-        not (isinstance(n, ast.ImportFrom) and n.level) for n in ast.walk(tree))
+    assert azure.is_private_source(prefix) is private

@@ -6,7 +6,8 @@ import random
 
 import pytest
 
-from migrate.generate.capacity import AZURE_SIZES, CapacityOptions, HostSize, capacity_plan
+from migrate.core.azure import AZURE_SIZES, HostSize
+from migrate.generate.capacity import CapacityOptions, capacity_plan
 
 # A host of 16 vCPUs / 65536 MiB with a reserve of 1 / 1024 offers exactly 15 / 64512.
 SIZE = HostSize("test", 16, 65536, True)

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import DATA, guest, inventory, vm, write_json
 from migrate.dependencies import Resolver, edges_from_guests, read_dependency_csv
-from migrate.errors import InputError
+from migrate.core.errors import InputError
 from migrate.inventory import read_estate
 
 HEADER = ("Timeslot,Source server name,Source IP,Source application,Source process,Destination server name,"

@@ -11,7 +11,7 @@ from conftest import run_cli, write_json
 from fake_arm import SUBSCRIPTION, FakeArm, FakeCredential
 from migrate.assess import Options, assess
 from migrate.discover_azure import discover_azure, guest_probe_script
-from migrate.errors import InputError
+from migrate.core.errors import InputError
 from migrate.inventory import read_estate
 
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from migrate.generate.powershell import ps_quote
+from migrate.core.powershell import ps_quote
 from powershell_ast import command_names, parse
 from components.host_setup import (
     CMD_LIMIT, COMPOSE_VERSION, DOCKER_VERSION, NAT_WAIT_SECONDS, NAT_WAIT_TRIES, READY_MARKER, REBOOT_MARKER, STDIN_RUNNER, DomainJoin, HostSetup,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from migrate.images import (
+from migrate.core.windows import (
     OS_BUILDS, dotnet_core_image, guest_build_from_name, hyperv_isolation_possible, parse_build,
     process_isolation_possible,
 )

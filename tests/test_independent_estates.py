@@ -13,7 +13,7 @@ import pytest
 
 from conftest import guest, inventory, vm, write_json
 from migrate.assess import Options, assess
-from migrate.images import OS_BUILDS, hyperv_isolation_possible, process_isolation_possible
+from migrate.core.windows import OS_BUILDS, hyperv_isolation_possible, process_isolation_possible
 from migrate.waves import environment_class
 
 BLOCKING_FEATURES = ["AD-Domain-Services", "DHCP", "RDS-RD-Server", "Hyper-V", "UpdateServices"]

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from conftest import DATA, guest, inventory, vm, write_json
-from migrate.errors import InputError
+from migrate.core.errors import InputError
 from migrate.inventory import read_estate
 
 

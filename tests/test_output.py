@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate.errors import InputError
+from migrate.core.errors import InputError
 from migrate.output import MANIFEST, write_file, write_tree
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from components.stack import plan_stack
 from migrate.cli import main
-from migrate.errors import InputError
+from migrate.core.errors import InputError
 from migrate.generate.packaged import read_packaged
 from test_package import make_extraction, out, package, template  # noqa: F401 (fixtures)
 

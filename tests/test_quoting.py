@@ -23,10 +23,10 @@ from test_injection import HOSTILE
 from components.host_setup import HostSetup, SetupError, validate_setup
 from components.validation import HostConfigError, validate_admin_username
 from components.workload import ContainerDefinition, WorkloadConfigError, validate_definition
-from migrate.azure_facts import series_of
+from migrate.core.azure import series_of
 from migrate.discover_azure import discover_azure
-from migrate.errors import InputError
-from migrate.generate.powershell import ps_quote
+from migrate.core.errors import InputError
+from migrate.core.powershell import ps_quote
 
 SOURCES = [p for folder in ("migrate", "components", "policies") for p in (ROOT / folder).rglob("*.py")] + [ROOT / "__main__.py"]
 RE_CALLS = {"compile", "match", "search", "fullmatch", "sub", "subn", "split", "findall", "finditer"}

@@ -12,7 +12,7 @@ from components.registry import (
     ContainerRegistry, RegistryConfigError, acr_pull, acr_pull_role_definition, login_lines, registry_settings,
 )
 from components.workload import ContainerDefinition, run_script
-from migrate.azure_facts import ACR_PULL_ROLE_ID
+from migrate.core.azure import ACR_PULL_ROLE_ID
 from psref import problems
 
 

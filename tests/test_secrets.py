@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import guest, inventory, run_cli, vm, write_json
-from migrate.secrets import find_secrets, scrub, secret_setting
+from migrate.core.secrets import find_secrets, secret_setting
+from migrate.scrub import scrub
 from policies.artifacts import SECRETS, check_artifacts
 
 # Each planted value is unique, so finding it anywhere in the output is a leak.

@@ -16,7 +16,7 @@ Server 2025 is not offered (Azure/AKS#4447, and the installed SDK's OSSKU enum h
 Windows2025); AKS does not support Hyper-V isolation. Windows Server 2019 node pools were retired on
 2026-03-01 and are not supported from Kubernetes 1.33 (Azure/AKS#4268). Hence:
 - ltsc2022 images run on Windows2022 pools as they are;
-- ltsc2025 images are retargeted to their ltsc2022 tag (every image of images.py's ladder publishes
+- ltsc2025 images are retargeted to their ltsc2022 tag (every image of migrate/core/windows.py's ladder publishes
   both; §3.6) and run on Windows2022 pools, process-isolated;
 - Hyper-V isolated workloads, and ltsc2019 images, stay on hyperdock's hosts (hosts.yaml).
 
@@ -30,9 +30,10 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from ..errors import InputError
-from ..images import OS_BUILDS
-from .capacity import AZURE_SIZES, CapacityOptions, Demand, HostSize, demand_of, pack
+from ..core.azure import AZURE_SIZES, HostSize
+from ..core.errors import InputError
+from ..core.windows import OS_BUILDS
+from .capacity import CapacityOptions, Demand, demand_of, pack
 
 AKS_SCHEMA_ID = "hyperdock/aks@1"
 # Image tag family → AKS osSKU of the pool that runs it. Windows2025 joins when the SDK's OSSKU

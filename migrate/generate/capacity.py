@@ -23,24 +23,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..azure_facts import SIZES, hyperv_size_problem, supports_nested_virtualization
+from ..core.azure import AZURE_SIZES, HostSize, hyperv_size_problem
 from .names import dns_label
 
 HOSTS_SCHEMA_ID = "hyperdock/hosts@1"
-
-
-@dataclass(frozen=True, slots=True)
-class HostSize:
-    name: str
-    vcpus: int
-    memory_mib: int
-    nested_virtualization: bool
-
-
-# Azure sizes with their vCPUs, memory and nested virtualization: migrate/azure_facts.py, the table
-# components and policies read too.
-AZURE_SIZES = {name: HostSize(name, vcpus, memory, supports_nested_virtualization(name))
-               for name, (vcpus, memory) in sorted(SIZES.items())}
 
 
 @dataclass(frozen=True, slots=True)

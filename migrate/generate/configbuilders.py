@@ -19,8 +19,8 @@ does): it binds to the copy in the app's folder, the pinned one or the app's own
 
 from __future__ import annotations
 
+from ..core.powershell import ps_list, ps_quote
 from ..package.configs import BUILDER_NAME, BUILDER_TYPE, SECTION_TYPE
-from .powershell import ps_list, ps_quote
 
 SCRIPT = "C:\\hyperdock\\configure-config.ps1"
 ASSEMBLY = "Microsoft.Configuration.ConfigurationBuilders.Environment.dll"

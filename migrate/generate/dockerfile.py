@@ -12,14 +12,14 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from ..images import OS_BUILDS
+from ..core.powershell import ps_quote
+from ..core.windows import OS_BUILDS
 from ..package.parts import content_parts
 from .configbuilders import add_instructions, config_targets, configure_script
 from .configbuilders import run_statements as configure_statements
 from .iis_image import all_addresses, features_to_install, needs_netfx3, netfx3_script
 from .names import dns_label, parameter_variable
-from .powershell import (container_path, iis_prologue, iis_site_script, install_features, parse_binding, ps_quote,
-                         service_script)
+from .powershell import container_path, iis_prologue, iis_site_script, install_features, parse_binding, service_script
 from .startup import LOGMONITOR_URL, LOGMONITOR_VERSION, entrypoint, https_bindings, logmonitor_config, start_script
 
 SERVICE_MONITOR_URL = "https://github.com/microsoft/IIS.ServiceMonitor/releases/download/v2.0.1.10/ServiceMonitor.exe"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from .powershell import ps_quote
+from ..core.powershell import ps_quote
 
 
 def gmsa_account(label: str) -> str:

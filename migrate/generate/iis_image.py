@@ -5,7 +5,7 @@ Pure functions over a plan workload; dockerfile.py puts their statements into th
 
 from __future__ import annotations
 
-from ..images import HOST_ONLY_FEATURES, OS_BUILDS
+from ..core.windows import HOST_ONLY_FEATURES, OS_BUILDS
 from .powershell import non_http_protocols, parse_binding
 
 # Features the IIS-based images already have (servercore/iis, dotnet/framework/aspnet).

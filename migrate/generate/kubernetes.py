@@ -7,7 +7,7 @@ workload gets manifests only with the experimental option, which adds RuntimeCla
 
 from __future__ import annotations
 
-from ..images import OS_BUILDS
+from ..core.windows import OS_BUILDS
 from .dockerfile import is_batch, task_command
 from .gmsa import gmsa_credential_spec_resource
 from .schedule import batch_objects

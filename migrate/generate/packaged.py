@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import InputError
+from ..core.errors import InputError
 from .names import parameter_variable
 
 PACKAGE_FILE = "package.json"

@@ -26,8 +26,9 @@ from __future__ import annotations
 import json
 import re
 
+from ..core.powershell import ps_list, ps_quote
 from .names import env_name, parameter_variable, parameter_variables
-from .powershell import parse_binding, ps_list, ps_quote
+from .powershell import parse_binding
 
 # Pinned release; the URL is the one in the repository's own example Dockerfile
 # (examples/aks/iis-logmonitor/Dockerfile @ d07608d). Its SHA-256 could not be checked here:

@@ -14,7 +14,7 @@ import stat
 import zipfile
 from pathlib import Path
 
-from ..errors import InputError
+from ..core.errors import InputError
 from .extraction import MANIFEST, check_relative
 
 _CHUNK = 1 << 20

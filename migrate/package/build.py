@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
+from ..core.errors import InputError
 from ..generate import packaged
 from ..generate.names import parameter_variables, unique_labels
 from ..output import interrupts_deferred, to_json, write_file

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import jsonschema
 
-from ..errors import InputError
+from ..core.errors import InputError
 from ..plan_reader import schema
 
 EXTRACT_SCHEMA_ID = "hyperdock/extract@1"

@@ -1,7 +1,6 @@
 """Azure facts hyperdock relies on, kept once: VM sizes, security types, management ports, private ranges.
 
-Components (validation), the capacity plan and the policy pack all read this module. It imports
-nothing else of hyperdock, so it can move into a shared core unchanged.
+Components (validation), the capacity plan and the policy pack all read this module.
 
 Sources (shared docs/windows-containers.md, "Corrections (2026-11-30)"):
 - size pages `dv3-series.md`, `dsv3-series.md`, `dsv5-series.md`: Dv3 is Generation 1 only with
@@ -47,13 +46,6 @@ SERIES: tuple[SizeSeries, ...] = (
     SizeSeries("Bsv2", re.compile(r"Standard_B\d+s_v2"), False, (1, 2), True),
 )
 
-# The sizes `hyperdock generate --host-size` offers, with vCPUs and memory (MiB); see the caveat above.
-SIZES: dict[str, tuple[int, int]] = {
-    "Standard_D4s_v5": (4, 16384), "Standard_D8s_v5": (8, 32768), "Standard_D16s_v5": (16, 65536),
-    "Standard_D32s_v5": (32, 131072), "Standard_D8as_v5": (8, 32768), "Standard_D16as_v5": (16, 65536),
-    "Standard_D8s_v6": (8, 32768), "Standard_D16s_v6": (16, 65536), "Standard_D8s_v3": (8, 32768),
-    "Standard_D16s_v3": (16, 65536), "Standard_B8s_v2": (8, 32768),
-}
 
 # The API's `securityProfile.securityType` values (pulumi-azure-native compute.SecurityTypes).
 SECURITY_TYPES = ("TrustedLaunch", "ConfidentialVM")
@@ -153,3 +145,24 @@ def is_private_source(prefix: str) -> bool:
     except ValueError:
         return False
     return any(network.version == r.version and network.subnet_of(r) for r in PRIVATE_RANGES)
+
+
+@dataclass(frozen=True, slots=True)
+class HostSize:
+    """A host's shape: an Azure size, or an on-premises host described by its vCPUs and memory."""
+
+    name: str
+    vcpus: int
+    memory_mib: int
+    nested_virtualization: bool
+
+
+# The sizes `hyperdock generate --host-size` offers, by name, with vCPUs and memory (MiB); see the
+# caveat above. Nested virtualization comes from the series table.
+AZURE_SIZES: dict[str, HostSize] = {name: HostSize(name, vcpus, memory, supports_nested_virtualization(name))
+                                    for name, (vcpus, memory) in sorted({
+    "Standard_D4s_v5": (4, 16384), "Standard_D8s_v5": (8, 32768), "Standard_D16s_v5": (16, 65536),
+    "Standard_D32s_v5": (32, 131072), "Standard_D8as_v5": (8, 32768), "Standard_D16as_v5": (16, 65536),
+    "Standard_D8s_v6": (8, 32768), "Standard_D16s_v6": (16, 65536), "Standard_D8s_v3": (8, 32768),
+    "Standard_D16s_v3": (16, 65536), "Standard_B8s_v2": (8, 32768),
+}.items())}

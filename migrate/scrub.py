@@ -4,8 +4,8 @@ Command lines, paths and notes sometimes carry a secret (`-password=...`, `/pwd:
 string's `Password=...`, an account key, a URL's `user:password@`). `scrub_estate` replaces each
 value by a runtime-parameter reference `%NAME%` before anything is derived from the inventory, so
 plan.json, the report and every generated file are safe; the VM keeps where it was found and the
-parameter name, for the `cond.inline-secret` finding and the container's parameters. The same
-pattern is what `policy check --artifacts` looks for in generated files.
+parameter name, for the `cond.inline-secret` finding and the container's parameters. What looks
+secret is `migrate.core.secrets`' pattern, which `policy check --artifacts` applies to generated files.
 """
 
 from __future__ import annotations
@@ -13,30 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .core.secrets import SECRET, secret_kind
 from .generate.names import env_name
 from .model import VM, Estate
-
-# Keys whose value is a secret. A key counts only as a whole word ending right before its
-# separator: `SharedAccessKeyName=` and `$passwordFile =` are not secrets.
-_KEYS = (r"password|passwd|pwd|secret|client[_-]?secret|token|access[_-]?token|api[_-]?key|account[_-]?key"
-         r"|shared[_-]?access[_-]?key|access[_-]?key|key")
-# A value: quoted, or up to the next separator. Placeholders and variables (`%X%`, `$x`, `$(...)`,
-# `${...}`, `(...)`) are references, not values.
-_VALUE = r"""(?P<value>"[^"\r\n]*"|'[^'\r\n]*'|(?![%$({<])[^\s;,&"'<>]+)"""
-SECRET = re.compile(
-    # key=value / key: value (connection strings, query strings, notes, A2C settings)
-    rf"(?<![\w$@])(?P<key>{_KEYS})[ \t]*[=:][ \t]*{_VALUE}"
-    # -password value / --password value / /password value (command-line switches)
-    rf"|(?<![\w$])(?:--?|/)(?P<switch>{_KEYS})[ \t]+{_VALUE.replace('?P<value>', '?P<switch_value>')}"
-    # scheme://user:password@host
-    r"|(?P<scheme>\b[a-z][a-z0-9+.-]*://[^:/@\s]+):(?P<url_value>[^@/\s]+)@"
-    # PEM private keys
-    r"|(?P<pem>-----BEGIN [A-Z ]*PRIVATE KEY-----)",
-    re.IGNORECASE,
-)
-
-
-_SECRET_NAME = re.compile(rf"(?:^|[_.-])(?:{_KEYS})(?:$|[_.-])", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +24,6 @@ class RemovedSecret:
 
     where: str
     parameter: str | None  # None: nothing at run time needs it (notes, tags, paths of the VM)
-
-
-def find_secrets(text: str) -> list[str]:
-    """Return the key (or kind) of every secret-looking literal in `text`, in order; [] when there is none."""
-    return [_kind(m) for m in SECRET.finditer(text or "")]
-
-
-def secret_setting(name: str, value: str) -> bool:
-    """True when a setting (an environment variable, a ConfigMap key) holds a secret literal:
-    its value looks secret, or its name does (`DB_PASSWORD`) and its value is not a reference."""
-    value = str(value or "")
-    literal = bool(value) and not re.fullmatch(r"\$\{[^}]*\}|\$\(.*\)|%[^%]*%", value)
-    return bool(find_secrets(value)) or (literal and bool(_SECRET_NAME.search(name)))
 
 
 def scrub(text: str, parameter: str) -> tuple[str, list[str]]:
@@ -69,19 +35,11 @@ def scrub(text: str, parameter: str) -> tuple[str, list[str]]:
             names.append(env_name(f"{parameter} private key"))
             return f"%{names[-1]}%"
         group = next(g for g in ("value", "switch_value", "url_value") if match.group(g) is not None)
-        names.append(env_name(f"{parameter} {_kind(match)}"))
+        names.append(env_name(f"{parameter} {secret_kind(match)}"))
         start, end = match.span(group)
         return match.string[match.start():start] + f"%{names[-1]}%" + match.string[end:match.end()]
 
     return SECRET.sub(replace, text), list(dict.fromkeys(names))
-
-
-def _kind(match: re.Match) -> str:
-    if match.group("pem"):
-        return "private key"
-    if match.group("url_value") is not None:
-        return "password"
-    return (match.group("key") or match.group("switch")).lower()
 
 
 def scrub_estate(estate: Estate) -> None:
