@@ -1,23 +1,51 @@
-"""What the rules look at, derived once per workload from the inventory.
+"""What the rules and the plan writer look at, derived once per workload from the inventory.
 
-Keeping the derivation here lets each rule in `rules.py` stay a few lines that read like the
-reference they cite.
+Every fact about a workload that a rule (`rules.py`), the decision (`decide.py`) or the plan
+writer (`plan.py`) uses is derived here and nowhere else, so a finding and the container
+definition cannot disagree (a finding about an application on `D:` and a data volume for `D:`
+come from the same `data_drives`).
+
+`WorkloadFacts` has no reference to the VM or its guest record: rules see only facts. Its
+*signature* (`WorkloadFacts.signature()`, also its `==` and `hash`) is exactly the fields the
+rules read (`SIGNATURE_FIELDS`; tests/test_facts.py checks that every rule reads only these and
+that each is read), so two workloads with equal signatures get the same rule results: results
+may be cached by it. Fields outside the signature (`compare=False`) are read only by the
+decision and the plan writer.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
-from .core.windows import OS_BUILDS, guest_build_from_name, parse_build
+from .core.windows import HOST_ONLY_FEATURES, OS_BUILDS, guest_build_from_name, parse_build
 from .model import VM, Service
+from .tolerant import parse_port
+
+if TYPE_CHECKING:
+    from .scrub import RemovedSecret
 
 # Listeners every Windows machine has; they say nothing about the application.
 SYSTEM_PORTS = frozenset({135, 139, 445, 3389, 5985, 5986, 47001, 49664, 49665, 49666, 49667, 49668, 49669, 5357})
 # Accounts that are not domain identities.
 LOCAL_ACCOUNT_PREFIXES = ("nt authority\\", "nt service\\", "builtin\\", ".\\", "iis apppool\\", "nt virtual machine\\")
 LOCAL_ACCOUNTS = frozenset({"", "localsystem", "localservice", "networkservice"})
-
+# A container runtime inside the VM is not part of the application (rule cond.container-runtime-in-vm).
+CONTAINER_RUNTIME_SERVICES = ("docker", "containerd", "com.docker.service")
+# Addresses that mean "every interface" or loopback: a listener on one of them is not bound to one IP.
+_ANY_ADDRESS = frozenset({"0.0.0.0", "::", "", "*", "127.0.0.1", "::1"})
+_KERNEL_TYPES = ("kernel", "file system")
+_DOTNET_RUNTIME = re.compile(r"Microsoft\.(?:AspNetCore|NETCore)\.App (\d{1,9})\.")  # short: int() of 5000 digits raises
+# Features present in every Server Core image, or irrelevant inside one; not worth installing.
+_BASE_FEATURES = re.compile(
+    r"(net-framework-45-(core|features)|powershell.*|wow64-support|filesandstorage-services|storage-services|"
+    r"server-gui-.*|user-interfaces-infra|xps-viewer|rsat.*|.*-tools|.*mgmt.*|windows-defender.*|"
+    r"system-datastore|search-service|telnet-client|windows-server-backup|fs-smb1|desktop-experience|"
+    r"windows-internal-database|bitlocker.*|enhancedstorage|ad-domain-services|dns|dhcp|hyper-v|rds-.*|"
+    r"remote-desktop-services|fs-fileserver|file-services)",
+    re.IGNORECASE,
+)
 _DRIVE = re.compile(r"^\s*\"?([A-Za-z]):\\")
 
 
@@ -39,23 +67,59 @@ class EstateFacts:
         return OS_BUILDS[self.host_os]
 
 
-@dataclass(slots=True)
+def _plan(default=()):
+    """A fact read by the decision or the plan writer only: outside the signature."""
+    return field(default=default, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class WorkloadFacts:
-    vm: VM
+    """One workload's facts. Names are lower-case where a field says so; tuples keep inventory order."""
+
     estate: EstateFacts
     image_os: str
+    has_guest: bool = False
+    guest_sections_empty: bool = False     # a guest record with no features, services, software, sites, listeners or pools
+    missing_sections: tuple[str, ...] = ()  # Guest.missing_sections(): absent, not empty
+    os_name: str = ""
+    guest_build: int | None = None
+    disk_count: int = 0
+    collection_errors: tuple[str, ...] = ()
+    removed_secrets: tuple[RemovedSecret, ...] = ()
+    trust: str = ""                         # planning tags, lower-case
+    exposure: str = ""
+    zone: str = ""
     features: frozenset[str] = frozenset()        # lower-case names
     service_names: frozenset[str] = frozenset()   # lower-case names
-    app_services: list[Service] = field(default_factory=list)  # installed outside %SystemRoot%
-    software: list[str] = field(default_factory=list)          # lower-case display names
+    app_services: tuple[tuple[str, str], ...] = ()  # (name, start mode) of services installed outside %SystemRoot%
+    software: tuple[str, ...] = ()                 # lower-case display names
     listener_processes: frozenset[str] = frozenset()
-    app_ports: list[int] = field(default_factory=list)         # listening ports that are not SYSTEM_PORTS
-    bindings: list[str] = field(default_factory=list)          # every IIS binding, "protocol/info"
-    guest_build: int | None = None
+    app_ports: tuple[int, ...] = ()                # listening ports that are not SYSTEM_PORTS, sorted
+    bound_listeners: tuple[str, ...] = ()          # "address:port" of app listeners bound to one address, sorted
+    bindings: tuple[str, ...] = ()                 # every IIS binding, "protocol/info"
+    has_iis_sites: bool = False
+    app_pools: tuple[tuple[str, str], ...] = ()    # (name, managed runtime version lower-case)
+    iis_modules: tuple[tuple[str, str], ...] = ()  # (name, image) of IIS global modules
+    kernel_drivers: tuple[str, ...] = ()
+    connection_strings: tuple[str, ...] = ()       # names
+    scheduled_tasks: tuple[str, ...] = ()          # names
+    windows_auth_sites: tuple[str, ...] = ()       # sites with Windows authentication
+    domain_accounts: tuple[tuple[str, str, str], ...] = ()  # (kind, name, account): app pools, services, tasks
+    data_drives: tuple[str, ...] = ()              # drive letters other than C: of application paths, sorted
+    dotnet_majors: tuple[int, ...] = ()            # .NET (Core) runtime majors, sorted
+    # Outside the signature: the decision's image choice and the plan's container definition.
+    ports: tuple[int, ...] = _plan()               # app listener ports and IIS binding ports, sorted
+    container_services: tuple[Service, ...] = _plan()  # app services, container runtimes left out
+    domain: str | None = _plan(None)               # the guest's DNS domain, lower-case
+    features_to_install: tuple[str, ...] = _plan()  # guest features a container image lacks
+    pools_32bit: bool = _plan(False)
+    framework_release: int | None = _plan(None)
+    has_dotnet_runtimes: bool = _plan(False)
+    service_binaries: bool = _plan(False)         # some app service has a binary path
 
-    @property
-    def guest(self):
-        return self.vm.guest
+    def signature(self) -> tuple:
+        """Return the values of SIGNATURE_FIELDS: equal signatures, equal rule results."""
+        return tuple(getattr(self, name) for name in SIGNATURE_FIELDS)
 
     def has_feature(self, *names: str) -> bool:
         # Called ~20 times per workload by the rules: a set operation, not a generator per call.
@@ -66,6 +130,24 @@ class WorkloadFacts:
 
     def has_software(self, pattern: re.Pattern[str]) -> bool:
         return any(pattern.search(name) for name in self.software)
+
+    @property
+    def domain_identities(self) -> list[str]:
+        """Return the domain accounts the workload runs as, sorted case-insensitively, once each."""
+        return sorted({account for _, _, account in self.domain_accounts}, key=lambda a: (a.lower(), a))
+
+    @property
+    def gmsa(self) -> bool:
+        """True when the container needs a gMSA credential spec: a domain account or Windows authentication."""
+        return bool(self.domain_accounts or self.windows_auth_sites)
+
+    @property
+    def netbios_domain(self) -> str | None:
+        """Return the NetBIOS domain of the first `DOMAIN\\user` identity, upper-case, or None."""
+        return next((i.split("\\", 1)[0].upper() for i in self.domain_identities if "\\" in i), None)
+
+
+SIGNATURE_FIELDS = tuple(f.name for f in fields(WorkloadFacts) if f.compare)
 
 
 def image_os_for(vm: VM, estate: EstateFacts) -> str:
@@ -98,20 +180,86 @@ def drive_of(path: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
+def binding_port(binding: str) -> int | None:
+    """Return the port of an IIS binding like "http/*:80:host" or "net.tcp/808:*"."""
+    protocol, _, info = binding.partition("/")
+    if protocol.lower() in ("http", "https"):
+        parts = info.split(":")
+        candidate = parts[1] if len(parts) >= 2 else ""
+    else:
+        candidate = info.split(":")[0]
+    return parse_port(candidate)
+
+
 def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
-    """Return the facts the rules read for one workload."""
-    facts = WorkloadFacts(vm=vm, estate=estate, image_os=image_os_for(vm, estate))
+    """Return the facts the rules, the decision and the plan writer read for one workload."""
+    common = dict(
+        estate=estate, image_os=image_os_for(vm, estate), disk_count=len(vm.hard_drives),
+        collection_errors=tuple(vm.collection_errors),
+        removed_secrets=tuple(vm.removed_secrets),
+        trust=vm.tag("trust"), exposure=vm.tag("exposure"), zone=vm.tag("zone"),
+    )
     guest = vm.guest
     if guest is None:
-        return facts
-    facts.features = frozenset(f.lower() for f in guest.features or [])
-    facts.service_names = frozenset(s.name.lower() for s in guest.services or [])
-    facts.app_services = [s for s in guest.services or [] if not is_windows_component(s)]
-    facts.software = [s.display_name.lower() for s in guest.software or []]
-    facts.listener_processes = frozenset(l.process_name.lower().removesuffix(".exe") for l in guest.listeners or [])
-    facts.app_ports = sorted({l.local_port for l in guest.listeners or [] if l.local_port not in SYSTEM_PORTS})
-    facts.bindings = [b for site in guest.iis_sites or [] for b in site.bindings]
+        return WorkloadFacts(**common)
+    services = guest.services or []
+    sites = guest.iis_sites or []
+    pools = guest.app_pools or []
+    tasks = guest.scheduled_tasks or []
+    listeners = guest.listeners or []
+    app_services = [s for s in services if not is_windows_component(s)]
+    container_services = tuple(s for s in app_services if s.name.lower() not in CONTAINER_RUNTIME_SERVICES[:2])
+    bindings = tuple(b for site in sites for b in site.bindings)
+    app_ports = {l.local_port for l in listeners if l.local_port not in SYSTEM_PORTS}
+    machine = {vm.name.lower(), guest.fqdn.split(".")[0].lower()}
+    domain_accounts = tuple(
+        [("app pool", p.name, p.user_name) for p in pools
+         if p.identity_type == "SpecificUser" and is_domain_account(p.user_name, machine)]
+        + [("service", s.name, s.start_name) for s in services if is_domain_account(s.start_name, machine)]
+        + [("task", t.task_name, t.run_as) for t in tasks if is_domain_account(t.run_as, machine)])
+    # Application paths: IIS sites' content and the container's services' binaries (cond.writable-state
+    # and the container's dataDrives read the same fact).
+    paths = [s.physical_path for s in sites] + [s.path_name for s in container_services]
+    guest_build = None
     if "windows" in guest.os_name.lower() or not guest.os_name:
         parsed = parse_build(guest.os_version)
-        facts.guest_build = parsed[2] if parsed else guest_build_from_name(guest.os_name)
-    return facts
+        guest_build = parsed[2] if parsed else guest_build_from_name(guest.os_name)
+    return WorkloadFacts(
+        **common,
+        has_guest=True,
+        guest_sections_empty=all(section is None for section in (
+            guest.features, guest.services, guest.software, guest.iis_sites, guest.listeners, guest.app_pools)),
+        missing_sections=tuple(guest.missing_sections()),
+        os_name=guest.os_name,
+        guest_build=guest_build,
+        features=frozenset(f.lower() for f in guest.features or []),
+        service_names=frozenset(s.name.lower() for s in services),
+        app_services=tuple((s.name, s.start_mode) for s in app_services),
+        software=tuple(s.display_name.lower() for s in guest.software or []),
+        listener_processes=frozenset(l.process_name.lower().removesuffix(".exe") for l in listeners),
+        app_ports=tuple(sorted(app_ports)),
+        bound_listeners=tuple(sorted({f"{l.local_address}:{l.local_port}" for l in listeners
+                                      if l.local_port not in SYSTEM_PORTS and l.local_address not in _ANY_ADDRESS})),
+        bindings=bindings,
+        has_iis_sites=bool(sites),
+        app_pools=tuple((p.name, p.managed_runtime_version.lower()) for p in pools),
+        iis_modules=tuple((m.name, m.image) for m in guest.iis_modules or []),
+        kernel_drivers=tuple(d.name for d in guest.drivers or [] if d.service_type.lower().startswith(_KERNEL_TYPES)),
+        connection_strings=tuple(c.name for c in guest.connection_strings or []),
+        scheduled_tasks=tuple(t.task_name for t in tasks),
+        windows_auth_sites=tuple(s.name for s in sites if s.windows_authentication),
+        domain_accounts=domain_accounts,
+        data_drives=tuple(sorted({d for d in map(drive_of, paths) if d and d != "C"})),
+        dotnet_majors=tuple(sorted({int(m.group(1)) for r in guest.dotnet_runtimes or []
+                                    if (m := _DOTNET_RUNTIME.search(r))})),
+        ports=tuple(sorted(app_ports | {p for p in map(binding_port, bindings) if p is not None})),
+        container_services=container_services,
+        domain=guest.fqdn.split(".", 1)[1].lower() if "." in guest.fqdn else None,
+        features_to_install=tuple(sorted((f for f in guest.features or []
+                                          if not _BASE_FEATURES.fullmatch(f) and not HOST_ONLY_FEATURES.fullmatch(f)),
+                                         key=str.lower)),
+        pools_32bit=any(p.enable_32bit for p in pools),
+        framework_release=guest.dotnet_framework_release,
+        has_dotnet_runtimes=bool(guest.dotnet_runtimes),
+        service_binaries=any(s.path_name for s in app_services),
+    )

@@ -12,10 +12,8 @@ from . import __version__
 from . import graph as g
 from .decide import Decision
 from .dependencies import CONNECTIONS_DEFINITION, Edge
-from .facts import SYSTEM_PORTS, drive_of, is_domain_account, is_windows_component
 from .model import VM, PLANNING_TAGS, Estate
 from .rules import FIT_ORDER, Rule
-from .tolerant import parse_port
 from .waves import Wave
 
 PLAN_SCHEMA_ID = "hyperdock/plan@1"
@@ -138,28 +136,16 @@ def _resources(vm: VM) -> dict:
 
 
 def _container(vm: VM, d: Decision) -> dict:
-    """What a container definition needs from the guest (issue: generate). Never secret values."""
+    """What a container definition needs from the guest (issue: generate). Never secret values.
+
+    Derived facts (ports, identities, data drives, services) come from the decision's facts, the
+    ones the rules read (facts.py); the rest is the inventory's, copied.
+    """
     guest = vm.guest
-    machine = {vm.name.lower(), guest.fqdn.split(".")[0].lower()}
-    ports = {l.local_port for l in guest.listeners or [] if l.local_port not in SYSTEM_PORTS}
-    for site in guest.iis_sites or []:
-        for binding in site.bindings:
-            port = _binding_port(binding)
-            if port is not None:
-                ports.add(port)
-    identities = sorted(
-        {p.user_name for p in guest.app_pools or [] if p.identity_type == "SpecificUser" and is_domain_account(p.user_name, machine)}
-        | {s.start_name for s in guest.services or [] if is_domain_account(s.start_name, machine)}
-        | {t.run_as for t in guest.scheduled_tasks or [] if is_domain_account(t.run_as, machine)},
-        key=str.lower,
-    )
-    # A container runtime inside the VM is not part of the application (cond.container-runtime-in-vm).
-    app_services = [s for s in guest.services or []
-                    if not is_windows_component(s) and s.name.lower() not in ("docker", "containerd")]
-    data_paths = [s.physical_path for s in guest.iis_sites or []] + [s.path_name.strip('"') for s in app_services]
+    facts = d.facts
     return {
-        "windowsFeatures": d.windows_features,
-        "ports": sorted(ports),
+        "windowsFeatures": list(facts.features_to_install),
+        "ports": list(facts.ports),
         "iisSites": [
             {"name": s.name, "bindings": s.bindings, "physicalPath": s.physical_path,
              "applicationPool": s.application_pool, "windowsAuthentication": s.windows_authentication,
@@ -175,17 +161,17 @@ def _container(vm: VM, d: Decision) -> dict:
         "services": [
             {"name": s.name, "displayName": s.display_name, "pathName": s.path_name, "startMode": s.start_mode,
              "startName": s.start_name}
-            for s in app_services
+            for s in facts.container_services
         ],
         "scheduledTasks": [_task(t) for t in guest.scheduled_tasks or []],
         "parameters": [{"name": c.name, "file": c.file, "provider": c.provider} for c in guest.connection_strings or []]
         + [{"name": name, "file": "", "provider": ""}
-           for name in dict.fromkeys(r.parameter for r in vm.removed_secrets if r.parameter)],
-        "domainIdentities": identities,
-        "dataDrives": sorted({drv for drv in map(drive_of, data_paths) if drv and drv != "C"}),
-        "gmsa": bool(identities) or any(s.windows_authentication for s in guest.iis_sites or []),
-        "domain": guest.fqdn.split(".", 1)[1].lower() if "." in guest.fqdn else None,
-        "netbiosDomain": next((i.split("\\", 1)[0].upper() for i in identities if "\\" in i), None),
+           for name in dict.fromkeys(r.parameter for r in facts.removed_secrets if r.parameter)],
+        "domainIdentities": facts.domain_identities,
+        "dataDrives": list(facts.data_drives),
+        "gmsa": facts.gmsa,
+        "domain": facts.domain,
+        "netbiosDomain": facts.netbios_domain,
     }
 
 
@@ -200,14 +186,3 @@ def _task(task) -> dict:
             for t in task.triggers
         ]
     return entry
-
-
-def _binding_port(binding: str) -> int | None:
-    """Return the port of an IIS binding like "http/*:80:host" or "net.tcp/808:*"."""
-    protocol, _, info = binding.partition("/")
-    if protocol.lower() in ("http", "https"):
-        parts = info.split(":")
-        candidate = parts[1] if len(parts) >= 2 else ""
-    else:
-        candidate = info.split(":")[0]
-    return parse_port(candidate)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from .facts import SYSTEM_PORTS, WorkloadFacts, drive_of, is_domain_account
+from .facts import CONTAINER_RUNTIME_SERVICES, WorkloadFacts
 from .core.windows import OS_BUILDS, hyperv_isolation_possible, os_for_build, process_isolation_possible
 
 BLOCKER, WARNING, INFO = "blocker", "warning", "info"
@@ -59,10 +59,9 @@ def _names(items) -> str:
       "Run Get-HyperdockInventory.ps1 with -GuestCredential (PowerShell Direct, or WinRM for older guests) so the guest is read.",
       "inventory-format.md")
 def no_guest(f: WorkloadFacts) -> str | None:
-    if f.guest is None:
+    if not f.has_guest:
         return "the guest could not be read, so its applications are unknown; it stays a VM until assessed"
-    g = f.guest
-    if all(section is None for section in (g.features, g.services, g.software, g.iis_sites, g.listeners, g.app_pools)):
+    if f.guest_sections_empty:
         return "only the guest's OS is known (no features, services, software, sites or listeners); it stays a VM until assessed"
     return None
 
@@ -72,7 +71,7 @@ def no_guest(f: WorkloadFacts) -> str | None:
       "inventory-format.md")
 def partial_guest(f: WorkloadFacts) -> str | None:
     # The sections "ready" depends on have rules of their own (data.unverified-guest, data.missing-evidence).
-    missing = [s for s in (f.guest.missing_sections() if f.guest else []) if s not in EVIDENCE]
+    missing = [s for s in f.missing_sections if s not in EVIDENCE]
     return f"guest sections missing: {', '.join(missing)}; confidence is lower" if missing else None
 
 
@@ -88,11 +87,7 @@ _BLOCKER_EVIDENCE = ("Services", "Software", "Drivers")
 
 def _missing_evidence(f: WorkloadFacts) -> list[str]:
     """Return the evidence sections the guest record lacks (absent, not empty); [] without a guest."""
-    if f.guest is None:
-        return []
-    present = {"Services": f.guest.services, "Software": f.guest.software, "Drivers": f.guest.drivers,
-               "Listeners": f.guest.listeners}
-    return [name for name in EVIDENCE if present[name] is None]
+    return [name for name in EVIDENCE if name in f.missing_sections]
 
 
 def _collect(sections: list[str]) -> str:
@@ -125,7 +120,7 @@ def missing_evidence(f: WorkloadFacts) -> str | None:
       "Fix the cause named (permissions, VM agent, VM off) and collect again.",
       "inventory-format.md")
 def collection_error(f: WorkloadFacts) -> str | None:
-    return "; ".join(f.vm.collection_errors) if f.vm.collection_errors else None
+    return "; ".join(f.collection_errors) if f.collection_errors else None
 
 
 # --- blockers: stays a VM -------------------------------------------------------------------------
@@ -134,9 +129,8 @@ def collection_error(f: WorkloadFacts) -> str | None:
       "Keep it a VM, or assess it with a Linux container tool; hyperdock plans Windows containers.",
       "windows-containers.md §4 (S5)")
 def non_windows(f: WorkloadFacts) -> str | None:
-    os_name = f.guest.os_name if f.guest else ""
-    if os_name and "windows" not in os_name.lower():
-        return f"guest OS is {os_name!r}, not Windows"
+    if f.os_name and "windows" not in f.os_name.lower():
+        return f"guest OS is {f.os_name!r}, not Windows"
     return None
 
 
@@ -173,7 +167,7 @@ def file_server(f: WorkloadFacts) -> str | None:
         return None
     if f.has_feature("FS-DFS-Namespace", "FS-DFS-Replication", "FS-Resource-Manager"):
         return "File Server role with DFS or FSRM"
-    if not f.guest.iis_sites and not f.app_services:
+    if not f.has_iis_sites and not f.app_services:
         return "File Server role and no application besides it"
     return None
 
@@ -201,22 +195,18 @@ def remote_desktop(f: WorkloadFacts) -> str | None:
     return f"Remote Desktop Services installed ({_names(rds)})" if rds else None
 
 
-_KERNEL_TYPES = ("kernel", "file system")
-
-
 @rule("block.kernel-driver", BLOCKER, "Third-party kernel driver",
       "Find a user-mode alternative or keep it a VM; drivers cannot be installed in containers.",
       "windows-containers.md §4 (S12)")
 def kernel_driver(f: WorkloadFacts) -> str | None:
-    drivers = [d.name for d in (f.guest.drivers or [] if f.guest else []) if d.service_type.lower().startswith(_KERNEL_TYPES)]
-    return f"non-Microsoft kernel drivers: {_names(drivers)}" if drivers else None
+    return f"non-Microsoft kernel drivers: {_names(f.kernel_drivers)}" if f.kernel_drivers else None
 
 
 @rule("block.dotnet-1x", BLOCKER, ".NET Framework 1.x",
       "Port the application to .NET Framework 4.8 or later before containerizing it.",
       "windows-containers.md §3.6 (S5: Framework < 2.0 unsupported)")
 def dotnet_1x(f: WorkloadFacts) -> str | None:
-    pools = [p.name for p in (f.guest.app_pools or [] if f.guest else []) if p.managed_runtime_version.lower().startswith("v1.")]
+    pools = [name for name, runtime in f.app_pools if runtime.startswith("v1.")]
     return f"app pools on .NET Framework 1.x: {_names(pools)}" if pools else None
 
 
@@ -271,7 +261,7 @@ def print_server_role(f: WorkloadFacts) -> str | None:
       "Test the application on the target image before the wave; Windows Server < 2016 is not a container OS.",
       "windows-containers.md §4 (S5)")
 def legacy_guest_os(f: WorkloadFacts) -> str | None:
-    name = f.guest.os_name if f.guest else ""
+    name = f.os_name
     if f.guest_build is not None and f.guest_build < OS_BUILDS["ltsc2016"]:
         return f"guest runs {name or f'build {f.guest_build}'}; the application moves to a {f.image_os} image"
     if f.guest_build is None and re.search(r"Server (2003|2008|2012)", name):
@@ -284,12 +274,10 @@ def legacy_guest_os(f: WorkloadFacts) -> str | None:
       "migration-tools.md §4.9 (MS-LS)")
 def writable_state(f: WorkloadFacts) -> str | None:
     reasons = []
-    if len(f.vm.hard_drives) > 1:
-        reasons.append(f"{len(f.vm.hard_drives)} virtual disks")
-    paths = [s.physical_path for s in (f.guest.iis_sites or [] if f.guest else [])] + [s.path_name for s in f.app_services]
-    drives = sorted({d for d in map(drive_of, paths) if d and d != "C"})
-    if drives:
-        reasons.append(f"application paths on drive {', '.join(d + ':' for d in drives)}")
+    if f.disk_count > 1:
+        reasons.append(f"{f.disk_count} virtual disks")
+    if f.data_drives:  # the same fact gives the container its data volumes (plan.py dataDrives)
+        reasons.append(f"application paths on drive {', '.join(d + ':' for d in f.data_drives)}")
     return "; ".join(reasons) if reasons else None
 
 
@@ -297,8 +285,7 @@ def writable_state(f: WorkloadFacts) -> str | None:
       "Pass them as runtime parameters (secrets); hyperdock never copies their values.",
       "migration-tools.md §4.18 (AWS-PS, AZ-AC)")
 def connection_strings(f: WorkloadFacts) -> str | None:
-    names = [c.name for c in (f.guest.connection_strings or [] if f.guest else [])]
-    return f"connection strings become secrets: {_names(names)}" if names else None
+    return f"connection strings become secrets: {_names(f.connection_strings)}" if f.connection_strings else None
 
 
 @rule("cond.inline-secret", WARNING, "Secret value in a command line, path or note",
@@ -306,7 +293,7 @@ def connection_strings(f: WorkloadFacts) -> str | None:
       "(compose secret, Kubernetes Secret, Pulumi secret), and rotate it: the inventory exposed it.",
       "migration-tools.md §4.18 (AWS-PS, AZ-AC)")
 def inline_secret(f: WorkloadFacts) -> str | None:
-    removed = f.vm.removed_secrets
+    removed = f.removed_secrets
     if not removed:
         return None
     shown = [f"{r.where} (parameter {r.parameter})" if r.parameter else r.where for r in removed]
@@ -317,14 +304,9 @@ def inline_secret(f: WorkloadFacts) -> str | None:
       "Create a gMSA and a credential spec; containers cannot join a domain.",
       "windows-containers.md §4 (S13); migration-tools.md §4.19 (GCP-WIN)")
 def domain_identity(f: WorkloadFacts) -> str | None:
-    if f.guest is None:
-        return None
-    machine = {f.vm.name.lower(), f.guest.fqdn.split(".")[0].lower()}
-    reasons = [f"site {s.name} uses Windows authentication" for s in f.guest.iis_sites or [] if s.windows_authentication]
-    reasons += [f"app pool {p.name} runs as {p.user_name}" for p in f.guest.app_pools or []
-                if p.identity_type == "SpecificUser" and is_domain_account(p.user_name, machine)]
-    reasons += [f"service {s.name} runs as {s.start_name}" for s in f.guest.services or [] if is_domain_account(s.start_name, machine)]
-    reasons += [f"task {t.task_name} runs as {t.run_as}" for t in f.guest.scheduled_tasks or [] if is_domain_account(t.run_as, machine)]
+    # The same facts make the container's domainIdentities and gmsa (plan.py).
+    reasons = [f"site {name} uses Windows authentication" for name in f.windows_auth_sites]
+    reasons += [f"{kind} {name} runs as {account}" for kind, name, account in f.domain_accounts]
     return "; ".join(reasons[:4]) + (f" (+{len(reasons) - 4} more)" if len(reasons) > 4 else "") if reasons else None
 
 
@@ -352,7 +334,7 @@ def https_certificate(f: WorkloadFacts) -> str | None:
       "Confirm how clients reach it; a container without a port suits batch work only.",
       "migration-tools.md §4.14 (A2C AppHasNoPorts)")
 def no_listener(f: WorkloadFacts) -> str | None:
-    if f.guest is None or f.guest.listeners is None:
+    if not f.has_guest or "Listeners" in f.missing_sections:
         return None
     return None if f.app_ports or f.bindings else "no listening port besides Windows' own"
 
@@ -361,16 +343,14 @@ def no_listener(f: WorkloadFacts) -> str | None:
       "Rebind to all addresses; a container has one network interface.",
       "migration-tools.md §4.11 (A*L-NET-1)")
 def specific_ip_listener(f: WorkloadFacts) -> str | None:
-    bound = sorted({f"{l.local_address}:{l.local_port}" for l in (f.guest.listeners or [] if f.guest else [])
-                    if l.local_port not in SYSTEM_PORTS and l.local_address not in ("0.0.0.0", "::", "", "*", "127.0.0.1", "::1")})
-    return f"listening on {_names(bound)}" if bound else None
+    return f"listening on {_names(f.bound_listeners)}" if f.bound_listeners else None
 
 
 @rule("cond.background-service", WARNING, "Windows services need a foreground entry point",
       "Start the service under ServiceMonitor or LogMonitor as the container's entry point.",
       "windows-containers.md §4 (S5); migration-tools.md §4.15")
 def background_service(f: WorkloadFacts) -> str | None:
-    services = [s.name for s in f.app_services if s.start_mode == "Auto" and not _DATABASES.fullmatch(s.name.lower())]
+    services = [name for name, start_mode in f.app_services if start_mode == "Auto" and not _DATABASES.fullmatch(name.lower())]
     return f"services: {_names(services)}" if services else None
 
 
@@ -379,15 +359,14 @@ def background_service(f: WorkloadFacts) -> str | None:
       "set spec.timeZone to the VM's zone.",
       "migration-tools.md §4.15")
 def scheduled_task(f: WorkloadFacts) -> str | None:
-    tasks = [t.task_name for t in (f.guest.scheduled_tasks or [] if f.guest else [])]
-    return f"tasks: {_names(tasks)}" if tasks else None
+    return f"tasks: {_names(f.scheduled_tasks)}" if f.scheduled_tasks else None
 
 
 @rule("cond.legacy-dotnet", WARNING, ".NET Framework 2.x/3.x",
       "The image adds .NET 3.5 (NetFx3) to the supported 4.8.x image (the 3.5 images are retired): test the app on it.",
       "windows-containers.md §3.6 (S5, S19)")
 def legacy_dotnet(f: WorkloadFacts) -> str | None:
-    pools = [p.name for p in (f.guest.app_pools or [] if f.guest else []) if p.managed_runtime_version.lower().startswith("v2.")]
+    pools = [name for name, runtime in f.app_pools if runtime.startswith("v2.")]
     if f.has_feature("NET-Framework-Core", "NET-Framework-Features"):
         pools.append("feature NET-Framework-Core (3.5)")
     return f".NET 2.0/3.5: {_names(pools)}" if pools else None
@@ -425,7 +404,7 @@ def printing(f: WorkloadFacts) -> str | None:
       "Move the containers it runs onto the container hosts instead; nesting runtimes is unsupported.",
       "migration-tools.md §4.12 (A*L-APP-3)")
 def container_runtime(f: WorkloadFacts) -> str | None:
-    found = sorted(n for n in f.service_names if n in ("docker", "containerd", "com.docker.service"))
+    found = sorted(n for n in f.service_names if n in CONTAINER_RUNTIME_SERVICES)
     return f"runtime services: {', '.join(found)}" if found else None
 
 
@@ -441,12 +420,11 @@ _OUT_OF_BAND_MODULES = {"rewritemodule": "URL Rewrite", "aspnetcoremodule": "ASP
       "Install the same module versions in the image (their MSI in the Dockerfile), or remove the dependency.",
       "migration-tools.md §4.13 (ASMA); IIS applicationHost.config globalModules")
 def iis_native_module(f: WorkloadFacts) -> str | None:
-    found = [_OUT_OF_BAND_MODULES.get(m.name.lower(), m.name) for m in (f.guest.iis_modules or [] if f.guest else [])
-             if m.name.lower() in _OUT_OF_BAND_MODULES or (m.image and not _IIS_OWN_IMAGES.match(m.image.strip().strip('"')))]
+    found = [_OUT_OF_BAND_MODULES.get(name.lower(), name) for name, image in f.iis_modules
+             if name.lower() in _OUT_OF_BAND_MODULES or (image and not _IIS_OWN_IMAGES.match(image.strip().strip('"')))]
     return f"native modules to install in the image: {_names(found)}" if found else None
 
 
-_DOTNET_RUNTIME = re.compile(r"Microsoft\.(?:AspNetCore|NETCore)\.App (\d{1,9})\.")  # short: int() of 5000 digits raises
 # .NET 8 and 9 support ends 2026-11-10; .NET 10 (LTS) is supported to 2028-11-14 (dotnet support policy).
 _DOTNET_END_OF_SUPPORT = {8: "2026-11-10", 9: "2026-11-10"}
 
@@ -455,8 +433,7 @@ _DOTNET_END_OF_SUPPORT = {8: "2026-11-10", 9: "2026-11-10"}
       "Retarget the application to .NET 10 (LTS, supported to 2028-11-14) and use the 10.0 image.",
       "windows-containers.md Corrections 2026-11-30 (dotnet support policy)")
 def dotnet_end_of_support(f: WorkloadFacts) -> str | None:
-    majors = sorted({int(m.group(1)) for r in (f.guest.dotnet_runtimes or [] if f.guest else [])
-                     if (m := _DOTNET_RUNTIME.search(r))})
+    majors = f.dotnet_majors
     if not majors or majors[-1] not in _DOTNET_END_OF_SUPPORT:
         return None  # the newest runtime present is what the image is built on (decide._base_image)
     return f".NET {majors[-1]} support ended {_DOTNET_END_OF_SUPPORT[majors[-1]]}; no more security fixes"
@@ -467,7 +444,7 @@ def dotnet_end_of_support(f: WorkloadFacts) -> str | None:
 @rule("iso.untrusted", INFO, "Untrusted code", "None: Hyper-V isolation is the security boundary.",
       "windows-containers.md §5.1 (S4, S7)", isolation="hyperv")
 def untrusted(f: WorkloadFacts) -> str | None:
-    return "tagged trust=untrusted: runs in its own utility VM" if f.vm.tag("trust") == "untrusted" else None
+    return "tagged trust=untrusted: runs in its own utility VM" if f.trust == "untrusted" else None
 
 
 @rule("iso.shared-tenancy", INFO, "Tenants or trust zones may share a host",
@@ -484,9 +461,9 @@ def shared_tenancy(f: WorkloadFacts) -> str | None:
       "None: Hyper-V isolation contains a compromise to one utility VM.",
       "windows-containers.md §5.1 (S4, S7)", isolation="hyperv")
 def internet_facing(f: WorkloadFacts) -> str | None:
-    exposed = f.vm.tag("exposure") == "internet" or (f.vm.tag("zone") == "dmz" and f.vm.tag("exposure") != "internal")
+    exposed = f.exposure == "internet" or (f.zone == "dmz" and f.exposure != "internal")
     if exposed and f.estate.multi_tenant:
-        return f"internet-facing ({'exposure=internet' if f.vm.tag('exposure') == 'internet' else 'zone=dmz'}) among {len(f.estate.tenants)} tenants"
+        return f"internet-facing ({'exposure=internet' if f.exposure == 'internet' else 'zone=dmz'}) among {len(f.estate.tenants)} tenants"
     return None
 
 

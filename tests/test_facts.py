@@ -1,0 +1,105 @@
+"""Facts are derived once: rules read only the facts' signature, and the plan agrees with the rules."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import ROOT, guest, inventory, vm, vm_id, write_json
+from migrate.decide import decide, estate_facts
+from migrate.facts import SIGNATURE_FIELDS, WorkloadFacts, derive
+from migrate.inventory import read_estate
+from migrate.rules import RULES
+from test_rules import CASES
+
+# Methods of WorkloadFacts and the field each one reads.
+_METHODS = {"has_feature": "features", "has_service": "service_names", "has_software": "software"}
+
+
+class _Recorder:
+    """Stands in for WorkloadFacts and notes every attribute a rule asks for."""
+
+    def __init__(self, facts: WorkloadFacts, read: set[str]):
+        self._facts, self._read = facts, read
+
+    def __getattr__(self, name: str):
+        self._read.add(_METHODS.get(name, name))
+        return getattr(self._facts, name)
+
+
+def _estate(tmp_path, *records, name="inv.json"):
+    return read_estate([write_json(tmp_path / name, inventory(*records))])
+
+
+def _all_facts(tmp_path) -> list[WorkloadFacts]:
+    """Facts of every rule's firing and quiet case, and of the example estate, on shared and dedicated hosts."""
+    result = []
+    cases = [record for pair in CASES.values() for record in pair]
+    multi = (vm("T1", tags={"tenant": "t1", "exposure": "internet"}), vm("T2", tags={"tenant": "t2", "zone": "dmz"}))
+    for i, records in enumerate([[c] for c in cases] + [list(multi)]):
+        estate = _estate(tmp_path, *records, name=f"{i}.json")
+        for tenancy in ("shared", "dedicated"):
+            for host_os in ("ltsc2022", "ltsc2025"):
+                facts = estate_facts(estate, host_os, tenancy)
+                result += [derive(v, facts) for v in estate.vms]
+    example = read_estate([ROOT / "examples/estate/hv01.yaml", ROOT / "examples/estate/hv02.json"])
+    facts = estate_facts(example, "ltsc2025", "dedicated")
+    return result + [derive(v, facts) for v in example.vms]
+
+
+def test_rules_read_exactly_the_signature(tmp_path):
+    read: set[str] = set()
+    for facts in _all_facts(tmp_path):
+        for r in RULES:
+            r.check(_Recorder(facts, read))
+    assert read <= set(SIGNATURE_FIELDS), f"rules read facts outside the signature: {sorted(read - set(SIGNATURE_FIELDS))}"
+    assert set(SIGNATURE_FIELDS) <= read, f"signature fields no rule reads: {sorted(set(SIGNATURE_FIELDS) - read)}"
+    assert not {"vm", "guest"} & set(dir(WorkloadFacts))  # rules cannot reach the VM behind the facts
+
+
+def test_equal_signatures_mean_equal_rule_results(tmp_path):
+    # Two VMs that differ only in what no rule reads (name, id, host, memory) share a signature.
+    a = vm("WEB01", guest_data=guest(IISSites=[{"Name": "Shop", "Bindings": ["https/*:443:"], "PhysicalPath": "D:\\sites\\shop"}]))
+    b = dict(a, Name="WEB02", VMId=vm_id("WEB02"), MemoryStartup=8589934592)
+    b["Guest"] = dict(a["Guest"], FullyQualifiedDomainName="web02.corp.local")
+    estate = _estate(tmp_path, a, b)
+    facts = estate_facts(estate, "ltsc2025", "dedicated")
+    fa, fb = (derive(v, facts) for v in estate.vms)
+    assert fa.signature() == fb.signature() and hash(fa) == hash(fb) and fa == fb
+    assert [r.check(fa) for r in RULES] == [r.check(fb) for r in RULES]
+    c = dict(a, Name="WEB03", VMId=vm_id("WEB03"), Tags={"trust": "untrusted"})
+    fc = derive(_estate(tmp_path, a, c, name="c.json").vms[1], facts)
+    assert fc != fa and fc.signature() != fa.signature()
+
+
+def _container_and_findings(tmp_path, record) -> tuple[dict, dict[str, str]]:
+    from migrate.plan import _container
+    estate = _estate(tmp_path, record)
+    d = decide(estate.vms[0], estate_facts(estate, "ltsc2025", "dedicated"))
+    assert d.target != "vm", d.findings
+    return _container(estate.vms[0], d), {f.rule: f.message for f in d.findings}
+
+
+def test_app_on_d_has_a_finding_and_a_data_drive(tmp_path):
+    record = vm("SVC01", guest_data=guest(Services=[
+        {"Name": "Orders", "StartMode": "Auto", "PathName": "\"D:\\apps\\orders\\Orders.exe\"", "StartName": "LocalSystem"},
+        {"Name": "docker", "StartMode": "Auto", "PathName": "E:\\docker\\dockerd.exe", "StartName": "LocalSystem"}]))
+    container, findings = _container_and_findings(tmp_path, record)
+    assert container["dataDrives"] == ["D"]
+    # The runtime is not part of the container, so its drive is neither a finding nor a volume.
+    assert findings["cond.writable-state"] == "application paths on drive D:"
+    assert [s["name"] for s in container["services"]] == ["Orders"]
+
+
+def test_identities_and_ports_agree_with_the_rules(tmp_path):
+    record = vm("WEB01", guest_data=guest(
+        IISSites=[{"Name": "Shop", "Bindings": ["http/*:8080:", "net.tcp/808:*"], "PhysicalPath": "C:\\inetpub\\shop",
+                   "ApplicationPool": "ShopPool", "WindowsAuthentication": True}],
+        AppPools=[{"Name": "ShopPool", "ManagedRuntimeVersion": "v4.0", "IdentityType": "SpecificUser", "UserName": "CORP\\svc-shop"}],
+        ScheduledTasks=[{"TaskName": "Nightly", "Execute": "C:\\t.exe", "RunAs": "WEB01\\local"}]))
+    container, findings = _container_and_findings(tmp_path, record)
+    assert findings["cond.domain-identity"] == "site Shop uses Windows authentication; app pool ShopPool runs as CORP\\svc-shop"
+    assert container["domainIdentities"] == ["CORP\\svc-shop"] and container["gmsa"] is True
+    assert container["netbiosDomain"] == "CORP"
+    assert 8080 in container["ports"] and 808 in container["ports"]
+    assert "cond.no-listener" not in findings
+    json.dumps(container)  # plain JSON data, no tuples or dataclasses left
