@@ -66,6 +66,12 @@ def main() -> int:
     isolated, check_message = "--isolated" in sys.argv, "--any-message" not in sys.argv
     if isolated:  # what every child needs, loaded once before the forks
         import migrate.cli  # noqa: F401
+        # the commands import their work only when run: load it here, not once per child
+        import migrate.assess  # noqa: F401
+        import migrate.generate.files  # noqa: F401
+        import migrate.imports  # noqa: F401
+        import migrate.package.build  # noqa: F401
+        import migrate.plan_reader  # noqa: F401
         import policies.check  # noqa: F401
         from bad_input_corpus import valid_plan
 

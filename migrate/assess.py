@@ -1,6 +1,6 @@
 """`assess`: inventory and dependencies in, the plan (a dict matching plan.schema.json) out.
 
-Pure apart from reading its input files; `cli.py` writes the results.
+`assess` is pure apart from reading its input files; `assess_into` writes the results.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import graph as g
 from .decide import Decision, Finding, decide, estate_facts
@@ -19,9 +20,14 @@ from .dependencies import Resolver, edges_from_guests, read_dependency_csv
 from .core.windows import OS_BUILDS
 from .inventory import read_estate
 from .model import VM
+from .output import to_json, write_tree
 from .plan import build_plan
+from .report import render_report
 from .rules import RULES
 from .waves import MIXED, Unit, environment_class, plan_waves
+
+if TYPE_CHECKING:
+    from .generate.files import GenerateOptions
 
 # Rules whose workloads are shared infrastructure: everything depends on them, they stay VMs
 # and they stay out of move groups and waves.
@@ -122,6 +128,26 @@ def assess(inventories: list[Path], dependency_csvs: list[Path], options: Option
     )
     progress.step("plan", "built the plan")
     return plan
+
+
+def assess_into(out: Path, inventories: list[Path], dependency_csvs: list[Path], options: Options,
+                progress: Progress, generate_options: GenerateOptions | None = None) -> None:
+    """Assess, then write plan.json and report.md under `out` (with `generate_options`, the
+    container definitions and hosts.yaml too), all or nothing. Returns nothing; warns on stderr."""
+    with cyclic_gc_paused():
+        plan = assess(inventories, dependency_csvs, options, progress)
+        for warning in plan["graph"]["warnings"]:
+            print(f"hyperdock: warning: {warning}", file=sys.stderr)
+        files = {"plan.json": to_json(plan)}
+        generated = None
+        if generate_options is not None:
+            from .generate.files import generate
+
+            definitions, generated = generate(plan, generate_options)
+            files.update(definitions)
+        files["report.md"] = render_report(plan, generated)
+    write_tree(out, files)
+    progress.step("write", f"wrote {len(files)} files under {out}")
 
 
 def _merge_findings(notes: list[tuple[str, str]], vms: list[VM]) -> dict[str, list[Finding]]:

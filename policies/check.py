@@ -28,9 +28,9 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # private API: see offline-testing.md §4.4
 
-from migrate.cli import OneLineParser
-from migrate.core.errors import InputError
+from migrate.core.cli import OneLineParser
 from migrate.core.documents import checked_text, load_document, type_name
+from migrate.core.errors import InputError
 
 from . import capture
 from .artifacts import check_artifacts

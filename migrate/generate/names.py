@@ -11,6 +11,8 @@ import hashlib
 import re
 import unicodedata
 
+# The registry of image references when none is given (why .invalid: GenerateOptions.registry).
+DEFAULT_REGISTRY = "registry.invalid/hyperdock"
 MAX_LABEL = 63
 _INVALID = re.compile(r"[^a-z0-9-]+")
 _DASHES = re.compile(r"-{2,}")

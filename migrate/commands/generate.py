@@ -1,0 +1,112 @@
+"""`hyperdock generate`: container definitions, compose, Kubernetes and hosts.yaml from a plan.
+
+Also the home of the container-definition and capacity options, which `assess --generate` shares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..core.azure import AZURE_SIZES, HostSize
+from ..core.errors import InputError
+from ..generate.capacity import CapacityOptions
+from ..generate.names import DEFAULT_REGISTRY
+from ..output import write_tree
+from .common import check_out_folder, positive
+
+if TYPE_CHECKING:
+    from ..generate.files import GenerateOptions
+
+NAME = "generate"
+HELP = "write Dockerfiles, compose, Kubernetes and hosts.yaml from a plan"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("plan_dir", type=Path, help="folder holding plan.json (from assess)")
+    parser.add_argument("--out", type=Path, help="output directory (default: the plan's folder)")
+    add_generate_options(parser)
+
+
+def add_generate_options(parser: argparse.ArgumentParser) -> None:
+    """Add the container-definition and capacity options (of `generate` and `assess --generate`)."""
+    g = parser.add_argument_group("container definitions and capacity plan")
+    g.add_argument("--experimental-k8s-hyperv", action="store_true",
+                   help="give Hyper-V isolated workloads Kubernetes manifests with RuntimeClass runhcs-wcow-hypervisor "
+                        "(not supported by Kubernetes or AKS)")
+    g.add_argument("--registry", default=DEFAULT_REGISTRY,
+                   help="registry the images are pushed to, e.g. myregistry.azurecr.io/hyperdock "
+                        f"(default {DEFAULT_REGISTRY}, which never resolves)")
+    g.add_argument("--platform", choices=("azure", "onprem", "aks"), default="azure",
+                   help="where the containers run; aks: Windows node pools for what AKS can run (aks.yaml), "
+                        "Azure hosts for the rest")
+    g.add_argument("--node-size", default="Standard_D8s_v5", help="with --platform aks: Azure size of the Windows nodes")
+    g.add_argument("--host-size", default="Standard_D16s_v5",
+                   help=f"Azure size of a host ({', '.join(AZURE_SIZES)}); with --platform onprem use --host-vcpus/--host-memory-gib")
+    g.add_argument("--host-vcpus", type=positive, help="vCPUs of an on-premises host")
+    g.add_argument("--host-memory-gib", type=positive, help="memory of an on-premises host, GiB")
+    g.add_argument("--edition", choices=("datacenter", "standard"), default="datacenter",
+                   help="Windows Server edition of the hosts (Standard: 2 Hyper-V isolated containers per host)")
+
+
+def generate_settings(args: argparse.Namespace) -> GenerateOptions:
+    """Return the GenerateOptions the options of `add_generate_options` ask for.
+
+    Raises InputError naming the option for a combination that cannot work.
+    """
+    from ..generate.aks import AksOptions
+    from ..generate.files import GenerateOptions
+
+    if args.platform == "onprem":
+        if not (args.host_vcpus and args.host_memory_gib):
+            raise InputError("--platform onprem", "needs --host-vcpus and --host-memory-gib (the size of your hosts)")
+        size = HostSize("onprem", args.host_vcpus, args.host_memory_gib * 1024, True)
+    else:
+        if args.host_size not in AZURE_SIZES:
+            raise InputError("--host-size", f"unknown size {args.host_size!r}; expected one of {', '.join(AZURE_SIZES)}")
+        size = AZURE_SIZES[args.host_size]
+    aks = None
+    if args.platform == "aks":
+        if args.experimental_k8s_hyperv:
+            raise InputError("--experimental-k8s-hyperv", "AKS does not support Hyper-V isolation: those workloads stay on hosts")
+        if args.node_size not in AZURE_SIZES:
+            raise InputError("--node-size", f"unknown size {args.node_size!r}; expected one of {', '.join(AZURE_SIZES)}")
+        aks = AksOptions(node_size=AZURE_SIZES[args.node_size])
+    if not re.fullmatch(r"[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)*", args.registry):
+        raise InputError("--registry", f"{args.registry!r} is not a registry reference like myregistry.azurecr.io/hyperdock")
+    return GenerateOptions(
+        experimental_k8s_hyperv=args.experimental_k8s_hyperv, registry=args.registry,
+        capacity=CapacityOptions(platform="azure" if aks else args.platform, size=size, edition=args.edition), aks=aks,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..generate.files import generate
+    from ..generate.packaged import read_packaged, with_packaged_parameters
+    from ..plan_reader import read_plan
+    from ..report import render_report
+
+    options = generate_settings(args)
+    out = args.out or args.plan_dir
+    check_out_folder(out)
+    plan_path = args.plan_dir / "plan.json"
+    plan = read_plan(plan_path)
+    # Parameters `hyperdock package` found in the configs (package.json) join the plan's.
+    packaged = with_packaged_parameters(plan, read_packaged(args.plan_dir))
+    try:
+        files, generated = generate(packaged, options)
+        files["report.md"] = render_report(plan, generated)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # plan.json passed its schema but is not what assess writes: edited by hand, or by another version.
+        raise InputError(str(plan_path), f"cannot generate from this plan ({type(exc).__name__}: {str(exc)[:80]}); "
+                                         "re-run `hyperdock assess` to write it again") from None
+    if os.path.abspath(out) == os.path.abspath(args.plan_dir):
+        # The plan stays part of the result it is written into (and listed in its manifest).
+        files["plan.json"] = plan_path.read_bytes()
+    write_tree(out, files)
+    print(f"hyperdock: wrote {len(files)} files under {out}", file=sys.stderr)
+    return 0
