@@ -171,7 +171,8 @@ for w in stack_plan.workloads:
         "container_name": w.name, "image": w.image, "isolation": w.isolation, "ports": list(w.ports),
         "secrets": {n: pulumi.Output.secret(secrets[w.name][n]) for n in w.secret_names},
         "credential_spec": w.credential_spec, "host": w.host, "image_os": w.image_os, "tenant": w.tenant,
-        "zone": w.zone, "restart_policy": w.restart_policy, **target, **registry_login(platform),
+        "zone": w.zone, "restart_policy": w.restart_policy, "volumes": dict(w.volumes), **target,
+        **registry_login(platform),
     }, opts=pulumi.ResourceOptions(depends_on=depends))
 
 pulumi.export("hosts", {name: (h.private_ip if isinstance(h, AzureContainerHost) else h.address) for name, h in hosts.items()})

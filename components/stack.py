@@ -17,7 +17,7 @@ import jsonschema
 from migrate.core.errors import InputError
 from migrate.generate.dockerfile import is_batch
 from migrate.generate.gmsa import credential_spec_file
-from migrate.generate.names import parameter_variables, unique_labels
+from migrate.generate.names import data_mount, data_volume_name, parameter_variables, unique_labels
 from migrate.generate.packaged import read_packaged, with_packaged_parameters
 from migrate.plan_reader import read_plan, schema
 from migrate.core.documents import load_document
@@ -84,6 +84,8 @@ class WorkloadSpec:
     zone: str = ""
     # "no" for scheduled work (a VM of scheduled tasks): it runs once, never restarted forever.
     restart_policy: str = "unless-stopped"
+    # (named volume, container folder) per data drive of the VM: the plan's dataDrives, as compose mounts them.
+    volumes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -178,7 +180,8 @@ def _from_plan(config: Mapping[str, Any], folder: Path) -> StackPlan:
                     secret_names=tuple(parameter_variables(w["container"])),
                     credential_spec=credential_spec_file(label) if w["container"]["gmsa"] else None,
                     image_os=w["imageOS"], tenant=w["tags"].get("tenant", ""), zone=w["tags"].get("zone", ""),
-                    restart_policy="no" if is_batch(w["container"]) else "unless-stopped"))
+                    restart_policy="no" if is_batch(w["container"]) else "unless-stopped",
+                    volumes=tuple((data_volume_name(label, d), data_mount(d)) for d in w["container"]["dataDrives"])))
             refuse_port_collisions(host["name"], [(label, by_label[label]["container"]["ports"]) for label in host["workloads"]])
     return result
 

@@ -28,6 +28,10 @@ from .registry import login_lines
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Docker volume names: moby daemon/names RestrictedNameChars, `[a-zA-Z0-9][a-zA-Z0-9_.-]` then `+`. The
+# destination is a folder of C: and not C:\ itself: moby's Windows mount parser refuses `c:` and `c:\`.
+_VOLUME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]+")
+_VOLUME_TARGET = re.compile(r"C:\\[A-Za-z0-9 ._-]+(\\[A-Za-z0-9 ._-]+)*")
 # A registry host (with a dot, or localhost) is required: a bare `name:tag` would pull from Docker Hub.
 _IMAGE = re.compile(r"(localhost|[a-z0-9-]+(\.[a-z0-9-]+)+)(:\d+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]+")
 
@@ -49,12 +53,16 @@ class ContainerDefinition:
     registry_server: Optional[str] = None   # logged in to before the pull (components/registry.py)
     registry_auth: str = "none"             # managed-identity | password | none
     registry_username: str = ""
+    volumes: tuple[tuple[str, str], ...] = ()  # (named volume, container folder), sorted
 
     def digest(self) -> str:
         """A short hash of everything but secret values: it changes when the definition does."""
-        data = json.dumps([self.name, self.image, self.isolation, self.ports, self.environment, self.secret_names,
-                           self.restart_policy, self.credential_spec, self.registry_server, self.registry_auth,
-                           self.registry_username], sort_keys=True)
+        fields = [self.name, self.image, self.isolation, self.ports, self.environment, self.secret_names,
+                  self.restart_policy, self.credential_spec, self.registry_server, self.registry_auth,
+                  self.registry_username]
+        if self.volumes:  # only then: a definition without volumes keeps the digest it had before they existed
+            fields.append(self.volumes)
+        data = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(data.encode("utf-8")).hexdigest()[:10]
 
 
@@ -78,6 +86,11 @@ def validate_definition(d: ContainerDefinition) -> None:
     for key in [k for k, _ in d.environment] + list(d.secret_names):
         if not _ENV.fullmatch(key):
             raise WorkloadConfigError(f"environment: {key!r} is not a variable name")
+    for volume, target in d.volumes:
+        if not _VOLUME.fullmatch(volume):
+            raise WorkloadConfigError(f"volumes: {volume!r} is not a docker volume name")
+        if not _VOLUME_TARGET.fullmatch(target):
+            raise WorkloadConfigError(f"volumes: {target!r} must be a folder of C: (not C:\\ itself)")
     if d.credential_spec is not None and not re.fullmatch(r"[A-Za-z0-9._-]+\.json", d.credential_spec):
         raise WorkloadConfigError(f"credential_spec: {d.credential_spec!r} must be a file name ending in .json")
 
@@ -130,6 +143,10 @@ def run_script(d: ContainerDefinition, secrets: Mapping[str, str] | None = None,
         arguments += ["--env", f"{key}={value}"]
     for key in d.secret_names:
         arguments += ["--env", key]  # value from this script's environment, not the command line
+    for volume, target in d.volumes:
+        # A named volume outlives `docker rm -f` (only anonymous volumes go with -v), so the VM's data
+        # drive survives every replacement of the container; docker creates it on first use.
+        arguments += ["--volume", f"{volume}:{target}"]
     if d.credential_spec:
         arguments += ["--security-opt", f"credentialspec=file://{d.credential_spec}"]
     arguments.append(d.image)
@@ -195,6 +212,8 @@ class ContainerWorkloadArgs(TypedDict, total=False):
     """Environment variables whose values are secrets (connection strings and the like)."""
     restart_policy: str
     """Docker restart policy; unless-stopped by default."""
+    volumes: Mapping[str, str]
+    """Named docker volumes and the container folder each is mounted at (a VM's data drive: C:\\hyperdock\\D)."""
     credential_spec: Optional[str]
     """gMSA credential spec file name in the host's CredentialSpecs folder."""
     connection: pulumi.Input[Mapping[str, Any]]
@@ -228,7 +247,8 @@ def workload_definition(name: str, args: ContainerWorkloadArgs) -> ContainerDefi
         secret_names=tuple(sorted(args.get("secrets", {}))), restart_policy=args.get("restart_policy", "unless-stopped"),
         credential_spec=args.get("credential_spec"), registry_server=args.get("registry_server") or None,
         registry_auth=args.get("registry_auth", "none") if args.get("registry_server") else "none",
-        registry_username=args.get("registry_username", ""))
+        registry_username=args.get("registry_username", ""),
+        volumes=tuple(sorted(dict(args.get("volumes", {})).items())))
     validate_definition(definition)
     if definition.registry_auth == "password" and args.get("registry_password") is None:
         raise WorkloadConfigError("registry_password: password login needs the password, as a secret")

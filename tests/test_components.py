@@ -11,7 +11,7 @@ import sdk_inputs
 from components.azure_host import AzureContainerHost
 from components.onprem_host import OnPremContainerHost
 from components.validation import HostConfigError
-from components.workload import ContainerWorkload, WorkloadConfigError
+from components.workload import ContainerDefinition, ContainerWorkload, WorkloadConfigError, run_script
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
@@ -252,7 +252,23 @@ def test_workload_on_onprem_host_is_a_secret_command_replaced_on_change(monitor)
     return workload.definition_digest.apply(lambda d: settle(workload.run.urn).apply(lambda _: check(d)))
 
 
+def test_workload_mounts_data_volumes_and_keeps_old_digests():
+    plain = ContainerDefinition(name="web01", image="reg.example/hd/web01:wave-5", isolation="process", ports=(80,))
+    # The digest this definition had before volumes existed: upgrading hyperdock replaces no container.
+    assert plain.digest() == "c61aedb353"
+    mounted = ContainerDefinition(name="web01", image="reg.example/hd/web01:wave-5", isolation="process", ports=(80,),
+                                  volumes=(("web01-data-d", "C:\\hyperdock\\D"),))
+    assert mounted.digest() != plain.digest()
+    script = run_script(mounted)
+    assert "'--volume', 'web01-data-d:C:\\hyperdock\\D'" in script
+    assert script.index("'--volume'") < script.index("'reg.example/hd/web01:wave-5'")  # an option, before the image
+    assert "--volume" not in run_script(plain)
+
+
 @pytest.mark.parametrize("args, message", [
+    ({"image": "reg.example/web01:1", "volumes": {"web01-data-d;calc": "C:\\hyperdock\\D"}}, "docker volume name"),
+    ({"image": "reg.example/web01:1", "volumes": {"web01-data-d": "C:\\"}}, "folder of C:"),
+    ({"image": "reg.example/web01:1", "volumes": {"web01-data-d": "D:\\data"}}, "folder of C:"),
     ({"image": "web01:latest"}, "tag other than latest"),
     ({"image": "hyperdock/web01:wave-5"}, "registry host"),  # Docker Hub by accident
     ({"image": "other.example/web01:1", "registry_server": "reg.example", "registry_auth": "none"}, "not from the registry"),

@@ -98,6 +98,16 @@ def test_example_stack_builds_the_capacity_plan(monitor):
         # Scheduled work (batch01: only scheduled tasks) runs once; services restart.
         expected = "'--restart=no'" if workload == "batch01" else "'--restart=unless-stopped'"
         assert expected in body["source"]["script"], workload
+    # A VM's data drive (the plan's dataDrives, the same fact as cond.writable-state's "application paths
+    # on drive D:") is a named volume of its container, as in compose and Kubernetes.
+    plan = json.loads((ROOT / "examples" / "plan" / "plan.json").read_text(encoding="utf-8"))
+    drives = {w["name"].lower(): w["container"]["dataDrives"] for w in plan["workloads"] if w["container"]}
+    assert drives["ordersvc01"] == ["D"]
+    for run in runs:
+        workload = run.name.removesuffix("-run")
+        script = json_format.MessageToDict(run.object)["source"]["script"]
+        mounts = [f"'--volume', '{workload}-data-{d.lower()}:C:\\hyperdock\\{d}'" for d in drives[workload]]
+        assert all(m in script for m in mounts) and script.count("'--volume'") == len(mounts), workload
 
 
 def test_dv3_stack_is_refused_with_one_line(monitor):

@@ -170,7 +170,8 @@ def workload_scripts(plan: dict, files: dict[str, str], tmp_path: Path) -> list[
     scripts = []
     for w in stack.workloads:
         definition = ContainerDefinition(name=w.name, image=w.image, isolation=w.isolation, ports=w.ports,
-                                         secret_names=w.secret_names, credential_spec=w.credential_spec)
+                                         secret_names=w.secret_names, credential_spec=w.credential_spec,
+                                         volumes=w.volumes)
         scripts += [run_script(definition), remove_script(definition),
                     run_script(definition, {k: "p@ss'word\n`$x" for k in w.secret_names})]
     # Registry login before the pull (components/registry.py), each way, on the first workload.

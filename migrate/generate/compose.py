@@ -14,7 +14,7 @@ from __future__ import annotations
 from .dockerfile import is_batch
 from .gmsa import credential_spec_file
 from .startup import TLS_DIR, https_bindings
-from .names import dns_label
+from .names import data_mount, data_volume_name, dns_label
 
 
 def compose_document(workloads: list[dict], labels: dict[str, str], registry: str) -> dict:
@@ -51,9 +51,9 @@ def compose_document(workloads: list[dict], labels: dict[str, str], registry: st
         if container["dataDrives"]:
             service["volumes"] = []
             for drive in container["dataDrives"]:
-                volume = f"{label}-data-{drive.lower()}"
+                volume = data_volume_name(label, drive)
                 volumes[volume] = {}
-                service["volumes"].append(f"{volume}:C:\\hyperdock\\{drive}")
+                service["volumes"].append(f"{volume}:{data_mount(drive)}")
         if https_bindings(container):
             # start.ps1 imports tls.pfx (and its password file) from this folder; a directory, not a
             # single file: Windows containers cannot bind-mount a single file.

@@ -12,7 +12,7 @@ from .dockerfile import is_batch, task_command
 from .gmsa import gmsa_credential_spec_resource
 from .schedule import batch_objects
 from .startup import TLS_DIR, https_bindings
-from .names import parameter_variables
+from .names import data_mount, data_volume_name, parameter_variables
 
 HYPERV_RUNTIME_CLASS = "runhcs-wcow-hypervisor"
 NAMESPACE = "hyperdock"
@@ -81,7 +81,7 @@ def manifests(workload: dict, label: str, registry: str) -> list[dict]:
         pod.setdefault("volumes", [])
         pod["containers"][0].setdefault("volumeMounts", [])
         for drive in container["dataDrives"]:
-            claim = f"{label}-data-{drive.lower()}"
+            claim = data_volume_name(label, drive)
             objects.append({
                 "apiVersion": "v1", "kind": "PersistentVolumeClaim",
                 "metadata": {"name": claim, "labels": labels,
@@ -89,7 +89,7 @@ def manifests(workload: dict, label: str, registry: str) -> list[dict]:
                 "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}},
             })
             pod["volumes"].append({"name": f"data-{drive.lower()}", "persistentVolumeClaim": {"claimName": claim}})
-            pod["containers"][0]["volumeMounts"].append({"name": f"data-{drive.lower()}", "mountPath": f"C:\\hyperdock\\{drive}"})
+            pod["containers"][0]["volumeMounts"].append({"name": f"data-{drive.lower()}", "mountPath": data_mount(drive)})
     if is_batch(container):
         # Scheduled work runs as CronJobs/Jobs (schedule.py), never as a Deployment restarting it.
         objects.extend(batch_objects(workload, label, labels, pod, [task_command(t) for t in container["scheduledTasks"]]))

@@ -80,3 +80,21 @@ def parameter_variable(parameter: dict) -> str:
 def parameter_variables(container: dict) -> list[str]:
     """Return the sorted, distinct variables of the container's parameters (see `parameter_variable`)."""
     return sorted({parameter_variable(p) for p in container["parameters"]})
+
+
+# A Windows container has one drive, C:. Docker on Windows refuses `c:` and `c:\` as a volume
+# destination (moby volume/mounts windows parser, validateNotRoot), and Microsoft's examples mount
+# volumes on directories of C: (Virtualization-Documentation manage-containers/persistent-storage.md,
+# `docker run -v unwound:c:\data`); a whole second drive letter can be mapped, a folder of one
+# cannot (Virtualization-Documentation#334). So a VM's other drive lives at a folder of C:.
+DATA_MOUNT_ROOT = "C:\\hyperdock"
+
+
+def data_mount(drive: str) -> str:
+    """Return the container folder where the VM's drive `drive` (not C:) is mounted: `C:\\hyperdock\\D`."""
+    return f"{DATA_MOUNT_ROOT}\\{drive.upper()}"
+
+
+def data_volume_name(label: str, drive: str) -> str:
+    """Return the named volume (compose volume, Kubernetes claim, docker volume) holding drive `drive`."""
+    return f"{label}-data-{drive.lower()}"

@@ -6,18 +6,19 @@ from __future__ import annotations
 import re
 
 from ..core.powershell import ps_list, ps_quote
+from .names import data_mount
 
 
 def container_path(path: str) -> str:
     """Map a guest path to where it lives in the container: only C: exists there.
 
-    `D:\\data\\x` becomes `C:\\hyperdock\\D\\data\\x` (a volume is mounted at `C:\\hyperdock\\D`).
+    `D:\\data\\x` becomes `C:\\hyperdock\\D\\data\\x` (a volume is mounted at `names.data_mount("D")`).
     """
     match = re.fullmatch(r"([A-Za-z]):\\(.*)", path or "", re.DOTALL)
     if not match:
         return path or "C:\\inetpub\\wwwroot"
     drive, rest = match.group(1).upper(), match.group(2)
-    return f"C:\\{rest}" if drive == "C" else f"C:\\hyperdock\\{drive}\\{rest}"
+    return f"C:\\{rest}" if drive == "C" else f"{data_mount(drive)}\\{rest}"
 
 
 def install_features(features: list[str]) -> str:
