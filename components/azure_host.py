@@ -5,9 +5,12 @@ over HTTPS, SSH) only from the private CIDRs given. Managed identity, boot diagn
 patching, encryption at host (needs the subscription feature Microsoft.Compute/EncryptionAtHost),
 Trusted Launch on process-isolation hosts; Hyper-V isolation hosts (nested virtualization) leave
 `securityType` out, a standard VM, unless Trusted Launch is asked for. The admin password is a Pulumi secret
-(generated when not given). The host is set up by managed Run Commands in sequence (host_setup):
-features → optional domain join → restart when requested → a pause on the Pulumi machine → the
-runtime step, which first checks that the last boot time changed. Workloads depend on that last step.
+(generated when not given). The host is set up by two managed Run Commands (host_setup): `prepare`
+(features → optional domain join → restart when either asked for one), then, after a pause on the
+Pulumi machine, `runtime`, which first checks that the last boot time changed. Workloads depend on
+that last step. Stacks made before `prepare` existed: its alias takes over the old `-features` step
+(replaced, since the Run Command's Azure name changes; it finds the work done and does not restart),
+and the old `-domain-join` and `-reboot` Run Commands are deleted.
 """
 
 
@@ -18,10 +21,7 @@ import pulumi
 import pulumi_random
 from pulumi_azure_native import compute, network, resources
 
-from .host_setup import (
-    DomainJoin, domain_join_for, domain_join_script, features_script, host_setup_for, reboot_script, runtime_script,
-    steps_digest,
-)
+from .host_setup import DomainJoin, domain_join_for, host_setup_for, prepare_script, runtime_script, steps_digest
 from .reboot_pause import reboot_pause
 from migrate.core.azure import HOST_MANAGEMENT_PORTS
 
@@ -116,7 +116,7 @@ class AzureHostSettings:
     encryption_at_host: bool
     management_cidrs: list[str]
     admin_username: str
-    features_script: str
+    prepare_script: str
     runtime_script: str
     domain_join: Optional[DomainJoin]
 
@@ -134,9 +134,10 @@ def azure_host_settings(args: AzureContainerHostArgs) -> AzureHostSettings:
     admin_username = args.get("admin_username", "hyperdock")
     validate_admin_username(admin_username)
     setup = host_setup_for(host_os, isolation, args, nested=True)
+    join = domain_join_for(args)
     encryption = validate_encryption_at_host(args.get("encryption_at_host", True))
     return AzureHostSettings(isolation, vm_size, sku, host_os, security_type, encryption, cidrs, admin_username,
-                             features_script(setup), runtime_script(setup), domain_join_for(args))
+                             prepare_script(setup, join), runtime_script(setup), join)
 
 
 class AzureContainerHost(pulumi.ComponentResource):
@@ -240,24 +241,23 @@ class AzureContainerHost(pulumi.ComponentResource):
             # The password is a secret input; this keeps the whole osProfile encrypted in state too.
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["osProfile"]))
 
-        def run_command(step: str, script: str, after: list, **extra) -> compute.VirtualMachineRunCommandByVirtualMachine:
+        def run_command(step: str, script: str, after: list, aliases: Optional[list] = None,
+                        **extra) -> compute.VirtualMachineRunCommandByVirtualMachine:
             return compute.VirtualMachineRunCommandByVirtualMachine(
                 f"{name}-{step}", resource_group_name=group_name, vm_name=self.vm.name, location=location,
                 run_command_name=f"hyperdock-{step}", source={"script": script},
                 treat_failure_as_deployment_failure=True, timeout_in_seconds=3600, tags=tags,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=after), **extra)
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after, aliases=aliases), **extra)
 
-        self.features = run_command("features", settings.features_script, [self.vm])
-        before_reboot, steps = self.features, [settings.features_script]
+        # One Run Command before the restart (features, domain join, the restart itself) and one
+        # after it: each Run Command costs the SDK 18 alias URNs per `pulumi up` (host_setup.prepare_script).
+        protected = {}
         if settings.domain_join is not None:
-            join = domain_join_script(settings.domain_join)
-            before_reboot, steps = run_command(
-                "domain-join", join, [self.features],
-                protected_parameters=[{"name": "JoinPassword", "value": pulumi.Output.secret(args["domain_password"])}]
-            ), steps + [join]
-        digest = steps_digest(*steps)
-        self.reboot = run_command("reboot", reboot_script(digest), [before_reboot])
-        pause = reboot_pause(f"{name}-reboot-pause", self, self.reboot, [digest])
+            protected["protected_parameters"] = [
+                {"name": "JoinPassword", "value": pulumi.Output.secret(args["domain_password"])}]
+        self.prepare = run_command("prepare", settings.prepare_script, [self.vm],
+                                   aliases=[pulumi.Alias(name=f"{name}-features")], **protected)
+        pause = reboot_pause(f"{name}-reboot-pause", self, self.prepare, [steps_digest(settings.prepare_script)])
         self.runtime = run_command("runtime", settings.runtime_script, [pause])
 
         self.vm_id = self.vm.id

@@ -11,6 +11,8 @@ Steps (windows-containers.md §6.1), each its own script so the components can s
 4. `runtime_script`: first the wait: if the marker exists, the last boot time must differ from
    it (the host went down and came back), else it fails; then the features are verified and the
    runtime, compose plugin, network and base images installed, and READY_MARKER written.
+`prepare_script` is steps 1-3 as one script: Azure runs it as one Run Command (each Run Command
+costs the azure-native SDK 18 alias URNs per `pulumi up`); SSH hosts run the steps apart.
 
 Runtime: Docker CE (Moby) static binaries, pinned. Chosen over containerd + nerdctl because
 everything hyperdock generates speaks Docker: `docker run --isolation=process|hyperv`,
@@ -55,6 +57,8 @@ READY_MARKER = STATE_DIR + "\\host-ready"
 REBOOT_MARKER = STATE_DIR + "\\reboot-requested"
 # cmd.exe's command-line limit, the shell Win32-OpenSSH runs commands in by default (pulumi-practices.md §5.3).
 CMD_LIMIT = 8191
+# The Run Command protected parameter carrying the domain join password (passed as -JoinPassword).
+JOIN_PASSWORD_PARAM = "param([string] $JoinPassword)"
 
 _VERSION = re.compile(r"\d+\.\d+\.\d+")
 _SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
@@ -347,6 +351,24 @@ def features_script(setup: HostSetup) -> str:
     return _script(features_block(setup), request_reboot_block())
 
 
+def domain_join_block(join: DomainJoin, password_expression: str) -> list[str]:
+    """Join the domain unless joined, with the password `password_expression` evaluates to; then
+    `$restartNeeded` is true. Leaves `$restartNeeded` as it was when already joined."""
+    join_args = ["    $joinArgs = @{ DomainName = $domain; Credential = $credential; Force = $true }"]
+    if join.ou_path:
+        join_args.append(f"    $joinArgs['OUPath'] = {ps_quote(join.ou_path)}")
+    return [
+        f"$domain = {ps_quote(join.domain)}",
+        "if ((Get-CimInstance -ClassName Win32_ComputerSystem).Domain -ne $domain) {",
+        f"    $secure = ConvertTo-SecureString -String {password_expression} -AsPlainText -Force",
+        f"    $credential = New-Object -TypeName System.Management.Automation.PSCredential -ArgumentList {ps_quote(join.user)}, $secure",
+        *join_args,
+        "    Add-Computer @joinArgs",
+        "    $restartNeeded = $true",
+        "}",
+    ]
+
+
 def domain_join_script(join: DomainJoin, password: str | None = None) -> str:
     """Step 2 (optional): join the domain unless joined; record the boot time for the restart.
 
@@ -355,23 +377,11 @@ def domain_join_script(join: DomainJoin, password: str | None = None) -> str:
     protected parameters).
     """
     validate_domain_join(join)
-    head = [] if password is not None else ["param([string] $JoinPassword)"]
+    head = [] if password is not None else [JOIN_PASSWORD_PARAM]
     value = ps_quote(password) if password is not None else "$JoinPassword"
-    join_args = ["    $joinArgs = @{ DomainName = $domain; Credential = $credential; Force = $true }"]
-    if join.ou_path:
-        join_args.append(f"    $joinArgs['OUPath'] = {ps_quote(join.ou_path)}")
-    body = [
-        f"$domain = {ps_quote(join.domain)}",
-        "$restartNeeded = $false",
-        "if ((Get-CimInstance -ClassName Win32_ComputerSystem).Domain -ne $domain) {",
-        f"    $secure = ConvertTo-SecureString -String {value} -AsPlainText -Force",
-        f"    $credential = New-Object -TypeName System.Management.Automation.PSCredential -ArgumentList {ps_quote(join.user)}, $secure",
-        *join_args,
-        "    Add-Computer @joinArgs",
-        "    $restartNeeded = $true",
-        "}",
-    ]
-    return "\n".join(head) + ("\n" if head else "") + _script(body, request_reboot_block())
+    body = domain_join_block(join, value)
+    return "\n".join(head) + ("\n" if head else "") + _script([body[0], "$restartNeeded = $false", *body[1:]],
+                                                              request_reboot_block())
 
 
 def steps_digest(*scripts: str) -> str:
@@ -379,11 +389,10 @@ def steps_digest(*scripts: str) -> str:
     return hashlib.sha256("\0".join(scripts).encode("utf-8")).hexdigest()[:12]
 
 
-def reboot_script(after: str = "") -> str:
-    """Step 3: restart in a few seconds, detached so the command returns first; only while a restart
-    was requested since the last boot, so running it again is harmless. `after` (steps_digest of
-    the steps before) changes the script, so Run Command and SSH run it again when they change."""
-    return (f"# after steps {after}\n" if after else "") + _script([
+def restart_block() -> list[str]:
+    """Restart in a few seconds, detached so the step returns first; only while a restart was
+    requested since the last boot (the marker holds the current boot time)."""
+    return [
         f"$marker = {ps_quote(REBOOT_MARKER)}",
         f"$boot = {_BOOT_TIME}",
         "if (-not (Test-Path -LiteralPath $marker) -or (Get-Content -LiteralPath $marker -Raw).Trim() -ne $boot) {",
@@ -392,7 +401,34 @@ def reboot_script(after: str = "") -> str:
         "}",
         "& shutdown.exe /r /t 10 /c 'hyperdock: container host features or domain join need a restart'",
         "Write-Output ('restarting; last boot {0}' -f $boot)",
-    ])
+    ]
+
+
+def reboot_script(after: str = "") -> str:
+    """Step 3: restart in a few seconds, detached so the command returns first; only while a restart
+    was requested since the last boot, so running it again is harmless. `after` (steps_digest of
+    the steps before) changes the script, so Run Command and SSH run it again when they change."""
+    return (f"# after steps {after}\n" if after else "") + _script(restart_block())
+
+
+def prepare_script(setup: HostSetup, join: DomainJoin | None = None) -> str:
+    """Steps 1-3 as one script, for a host where each step costs a resource (Azure Run Commands):
+    the features, the domain join when `join` is given (password: the script parameter
+    `-JoinPassword`, a Run Command protected parameter), then the restart when either asked for one.
+
+    The restart stays the script's last act and is detached (`shutdown /t 10`), so the script ends
+    before the host goes down: Microsoft's managed Run Command documentation describes scripts
+    that run to completion and sequencing by dependsOn between Run Commands, nothing about a script
+    that spans a restart, so the work after the restart (runtime_script) stays a separate step.
+    """
+    validate_setup(setup)
+    blocks = [features_block(setup)]
+    head = ""
+    if join is not None:
+        validate_domain_join(join)
+        head = JOIN_PASSWORD_PARAM + "\n"
+        blocks.append(domain_join_block(join, "$JoinPassword"))
+    return head + _script(*blocks, request_reboot_block(), restart_block())
 
 
 def runtime_script(setup: HostSetup) -> str:

@@ -31,6 +31,17 @@ def is_secret(value) -> bool:
     return isinstance(value, dict) and SECRET_SIG in value
 
 
+def plain_text(value) -> str:
+    """Every string of `value` outside Pulumi secrets, joined."""
+    if is_secret(value):
+        return ""
+    if isinstance(value, dict):
+        return "\n".join(plain_text(v) for v in value.values())
+    if isinstance(value, list):
+        return "\n".join(plain_text(v) for v in value)
+    return value if isinstance(value, str) else ""
+
+
 def one(monitor, type_token):
     (request,) = monitor.by_type(type_token)
     return request
@@ -73,15 +84,18 @@ def test_azure_host_defaults_are_closed_and_secret(monitor):
             "publisher": "MicrosoftWindowsServer", "offer": "WindowsServer",
             "sku": "2025-datacenter-azure-edition-core", "version": "latest"}
         steps = {r.name: r for r in monitor.by_type("azure-native:compute:VirtualMachineRunCommandByVirtualMachine")}
-        assert sorted(steps) == ["web-features", "web-reboot", "web-runtime"]
-        features = props(steps["web-features"])["source"]["script"]
-        assert "Install-WindowsFeature" in features and "Hyper-V" not in features
+        assert sorted(steps) == ["web-prepare", "web-runtime"]
+        prepare = props(steps["web-prepare"])["source"]["script"]
+        assert "Install-WindowsFeature" in prepare and "Hyper-V" not in prepare and "Add-Computer" not in prepare
+        assert prepare.index("Install-WindowsFeature") < prepare.index("shutdown.exe /r /t 10")
         assert all(props(r)["treatFailureAsDeploymentFailure"] is True for r in steps.values())
-        # features → reboot → pause on the Pulumi machine → runtime, each waiting for the one before
+        # prepare (features, restart) → pause on the Pulumi machine → runtime, each waiting for the one before
         (pause,) = monitor.by_type("command:local:Command")
-        assert any(d.endswith("::web-features") for d in steps["web-reboot"].dependencies)
-        assert any(d.endswith("::web-reboot") for d in pause.dependencies)
+        assert any(d.endswith("::web-vm") for d in steps["web-prepare"].dependencies)
+        assert any(d.endswith("::web-prepare") for d in pause.dependencies)
         assert any(d.endswith("::web-reboot-pause") for d in steps["web-runtime"].dependencies)
+        # Stacks made when the features were their own step keep that step's state (URN alias).
+        assert [a.spec.name for a in steps["web-prepare"].aliases if a.spec.name] == ["web-features"]
         assert "LastBootUpTime" in props(steps["web-runtime"])["source"]["script"]
         assert_sdk_valid(monitor)
 
@@ -141,10 +155,32 @@ def test_hyperv_host_leaves_security_type_out_and_installs_hyperv(monitor):
         nsg = props(one(monitor, "azure-native:network:NetworkSecurityGroup"))
         assert not [r for r in nsg["securityRules"] if r["access"] == "Allow"]  # still nothing inbound
         steps = {r.name: props(r) for r in monitor.by_type("azure-native:compute:VirtualMachineRunCommandByVirtualMachine")}
-        script = steps["hv-features"]["source"]["script"]
+        script = steps["hv-prepare"]["source"]["script"]
         # Azure nested virtualization: Hyper-V through the optional-feature cmdlets (Virtualization-Documentation#1975)
         assert "@('Containers')" in script
         assert "Enable-WindowsOptionalFeature -Online -FeatureName 'Microsoft-Hyper-V' -All -NoRestart" in script
+
+    return settle(host.urn, host.runtime.urn).apply(check)
+
+
+@pulumi.runtime.test
+def test_azure_domain_join_is_in_the_prepare_step_with_a_protected_password(monitor):
+    host = AzureContainerHost("dj", {"domain": "corp.example", "domain_user": "CORP\\joiner",
+                                     "domain_password": "j0in-pw"})
+
+    def check(_):
+        steps = {r.name: r for r in monitor.by_type("azure-native:compute:VirtualMachineRunCommandByVirtualMachine")}
+        assert sorted(steps) == ["dj-prepare", "dj-runtime"]
+        body = props(steps["dj-prepare"])
+        script = body["source"]["script"]
+        assert script.startswith("param([string] $JoinPassword)\n")
+        # features, then the join, then the restart when either asked for one
+        assert script.index("Install-WindowsFeature") < script.index("Add-Computer @joinArgs") < script.index("shutdown.exe")
+        (parameter,) = body["protectedParameters"]
+        assert parameter["name"] == "JoinPassword" and is_secret(parameter["value"])
+        for request in monitor.requests:
+            assert "j0in-pw" not in plain_text(props(request)), request.name
+        assert_sdk_valid(monitor)
 
     return settle(host.urn, host.runtime.urn).apply(check)
 

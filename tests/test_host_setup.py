@@ -13,7 +13,7 @@ from powershell_ast import command_names, parse
 from components.host_setup import (
     CMD_LIMIT, COMPOSE_VERSION, DOCKER_VERSION, NAT_WAIT_SECONDS, NAT_WAIT_TRIES, READY_MARKER, REBOOT_MARKER, STDIN_RUNNER, DomainJoin, HostSetup,
     SetupError, daemon_json, default_base_images, domain_join_script, encoded_command, features_script,
-    reboot_script, remote_invocation, runtime_script,
+    prepare_script, reboot_script, remote_invocation, runtime_script,
 )
 
 SETUPS = [HostSetup(), HostSetup(hyperv=True, host_os="ltsc2022", nat_subnet="172.30.0.0/16", docker_sha256="ab" * 32),
@@ -24,7 +24,7 @@ JOIN = DomainJoin("contoso.local", "CONTOSO\\joiner", "OU=Container Hosts,DC=con
 
 def scripts_of(setup: HostSetup) -> list[str]:
     return [features_script(setup), reboot_script("abc"), runtime_script(setup), domain_join_script(JOIN),
-            domain_join_script(JOIN, "p'w`$x\n")]
+            domain_join_script(JOIN, "p'w`$x\n"), prepare_script(setup), prepare_script(setup, JOIN)]
 
 
 @pytest.mark.parametrize("setup", SETUPS)
@@ -115,6 +115,24 @@ def test_domain_join_keeps_the_password_a_parameter_or_a_literal():
     assert REBOOT_MARKER in inline
 
 
+def test_prepare_is_features_then_join_then_the_restart_as_its_last_act():
+    setup = HostSetup(hyperv=True, nested=True)
+    script = prepare_script(setup, JOIN)
+    assert script.startswith("param([string] $JoinPassword)\n")  # Run Command passes it as -JoinPassword
+    called = command_names(parse(script).root_node)
+    order = ["Install-WindowsFeature", "Enable-WindowsOptionalFeature", "Add-Computer", "Set-Content", "shutdown.exe"]
+    positions = [called.index(c) for c in order]
+    assert positions == sorted(positions) and called[-1] == "Write-Output"
+    # One $restartNeeded for both: the join does not reset what the features asked for.
+    assert script.count("$restartNeeded = $false") == 1
+    assert script.index("-ne $boot") < script.index("shutdown.exe /r /t 10")
+    # The same blocks as the separate steps the SSH host runs.
+    assert features_script(setup).split("$stateDir")[0] in script
+    assert reboot_script().split("$marker")[1] in script
+    without = prepare_script(setup)
+    assert "param(" not in without and "Add-Computer" not in without and "shutdown.exe /r /t 10" in without
+
+
 @pytest.mark.parametrize("join, message", [
     (DomainJoin("contoso", "CONTOSO\\j"), "domain"),
     (DomainJoin("contoso.local'; Remove-Item C:\\", "CONTOSO\\j"), "domain"),
@@ -124,6 +142,8 @@ def test_domain_join_keeps_the_password_a_parameter_or_a_literal():
 def test_bad_domain_join_is_refused(join, message):
     with pytest.raises(SetupError, match=message):
         domain_join_script(join)
+    with pytest.raises(SetupError, match=message):
+        prepare_script(HostSetup(), join)
 
 
 def test_long_or_secret_scripts_go_through_stdin():

@@ -60,12 +60,12 @@ def test_example_stack_builds_the_capacity_plan(monitor):
     assert counts["azure-native:network:PublicIPAddress"] == 0
     vms = {r.name: json_format.MessageToDict(r.object) for r in monitor.by_type("azure-native:compute:VirtualMachine")}
     setups = {r.name: json_format.MessageToDict(r.object) for r in monitor.by_type(
-        "azure-native:compute:VirtualMachineRunCommandByVirtualMachine") if r.name.endswith("-features")}
+        "azure-native:compute:VirtualMachineRunCommandByVirtualMachine") if r.name.endswith("-prepare")}
     for pool in hosts_plan["pools"]:
         for host in pool["hosts"]:
             vm = vms[f"{host['name']}-vm"]
             assert vm["hardwareProfile"]["vmSize"] == hosts_plan["hostSize"]["name"]
-            script = setups[f"{host['name']}-features"]["source"]["script"]
+            script = setups[f"{host['name']}-prepare"]["source"]["script"]
             assert ("Microsoft-Hyper-V" in script) == (pool["isolation"] == "hyperv")
             expected = None if pool["isolation"] == "hyperv" else "TrustedLaunch"  # Hyper-V hosts: a standard VM
             assert vm["securityProfile"].get("securityType") == expected

@@ -14,7 +14,7 @@ from psref import dockerfile_powershell, dockerfile_problems, problems, referenc
 from test_independent_estates import random_estate
 from test_injection import HOSTILE, hostile_vm
 from components.host_setup import (
-    STDIN_RUNNER, DomainJoin, HostSetup, domain_join_script, features_script, reboot_script, runtime_script,
+    STDIN_RUNNER, DomainJoin, HostSetup, domain_join_script, features_script, prepare_script, reboot_script, runtime_script,
 )
 from components.stack import plan_stack
 from components.workload import ContainerDefinition, remove_script, run_script
@@ -123,6 +123,7 @@ def test_host_setup_scripts(setup):
     scripts = [features_script(setup), reboot_script("abc"), runtime_script(setup),
                base64.b64decode(STDIN_RUNNER.rsplit(" ", 1)[1]).decode("utf-16-le")]
     scripts += [domain_join_script(join, password) for join in JOINS for password in (None, "p@ss'word\n`$x")]
+    scripts += [prepare_script(setup, join) for join in [None, *JOINS]]
     for script in scripts:
         assert problems(script, reference_set) == []
 
