@@ -48,7 +48,6 @@ VIOLATIONS = {
     ("components/stack.py", "migrate.generate.names"): "item 1, derived names in the contract (11b-contract)",
     ("components/stack.py", "migrate.generate.packaged"): "item 1, the plan as typed objects (11b-contract)",
     ("components/stack.py", "migrate.plan_reader"): "item 1, one module reads plan@1 (11b-contract)",
-    ("policies/check.py", "migrate.cli"): "item 6, OneLineParser moves to migrate.core (11d-cli)",
     ("policies/check.py", "components.aks_cluster"): "item 3, policy check catches core error types (11c-stackconfig)",
     ("policies/check.py", "components.host_setup"): "item 3, policy check catches core error types (11c-stackconfig)",
     ("policies/check.py", "components.registry"): "item 3, policy check catches core error types (11c-stackconfig)",
