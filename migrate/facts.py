@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from .core.windows import HOST_ONLY_FEATURES, OS_BUILDS, guest_build_from_name, parse_build
 from .model import VM, Service
-from .tolerant import parse_port
+from .tolerant import http_binding_port_text, parse_port
 
 if TYPE_CHECKING:
     from .scrub import RemovedSecret
@@ -91,12 +91,12 @@ class WorkloadFacts:
     zone: str = ""
     features: frozenset[str] = frozenset()        # lower-case names
     service_names: frozenset[str] = frozenset()   # lower-case names
-    app_services: tuple[tuple[str, str], ...] = ()  # (name, start mode) of services installed outside %SystemRoot%
+    app_services: tuple[tuple[str, str], ...] = ()  # (name, start mode) of container_services
     software: tuple[str, ...] = ()                 # lower-case display names
     listener_processes: frozenset[str] = frozenset()
-    app_ports: tuple[int, ...] = ()                # listening ports that are not SYSTEM_PORTS, sorted
     bound_listeners: tuple[str, ...] = ()          # "address:port" of app listeners bound to one address, sorted
     bindings: tuple[str, ...] = ()                 # every IIS binding, "protocol/info"
+    ports: tuple[int, ...] = ()                    # the container's: app listeners (not SYSTEM_PORTS), IIS bindings; sorted
     has_iis_sites: bool = False
     app_pools: tuple[tuple[str, str], ...] = ()    # (name, managed runtime version lower-case)
     iis_modules: tuple[tuple[str, str], ...] = ()  # (name, image) of IIS global modules
@@ -108,8 +108,7 @@ class WorkloadFacts:
     data_drives: tuple[str, ...] = ()              # drive letters other than C: of application paths, sorted
     dotnet_majors: tuple[int, ...] = ()            # .NET (Core) runtime majors, sorted
     # Outside the signature: the decision's image choice and the plan's container definition.
-    ports: tuple[int, ...] = _plan()               # app listener ports and IIS binding ports, sorted
-    container_services: tuple[Service, ...] = _plan()  # app services, container runtimes left out
+    container_services: tuple[Service, ...] = _plan()  # installed outside %SystemRoot%, container runtimes left out
     domain: str | None = _plan(None)               # the guest's DNS domain, lower-case
     features_to_install: tuple[str, ...] = _plan()  # guest features a container image lacks
     pools_32bit: bool = _plan(False)
@@ -181,14 +180,13 @@ def drive_of(path: str) -> str | None:
 
 
 def binding_port(binding: str) -> int | None:
-    """Return the port of an IIS binding like "http/*:80:host" or "net.tcp/808:*"."""
-    protocol, _, info = binding.partition("/")
-    if protocol.lower() in ("http", "https"):
-        parts = info.split(":")
-        candidate = parts[1] if len(parts) >= 2 else ""
-    else:
-        candidate = info.split(":")[0]
-    return parse_port(candidate)
+    """Return the port of an IIS binding like "http/*:80:host", "https/[::1]:443:" or "net.tcp/808:*".
+
+    HTTP(S) bindings are read as the inventory reader checked them (tolerant.http_binding_port_text),
+    so an IPv6-bound HTTPS binding's port is published like any other.
+    """
+    text = http_binding_port_text(binding)
+    return parse_port(text if text is not None else binding.partition("/")[2].split(":")[0])
 
 
 def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
@@ -207,8 +205,10 @@ def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
     pools = guest.app_pools or []
     tasks = guest.scheduled_tasks or []
     listeners = guest.listeners or []
-    app_services = [s for s in services if not is_windows_component(s)]
-    container_services = tuple(s for s in app_services if s.name.lower() not in CONTAINER_RUNTIME_SERVICES[:2])
+    # The application's services: not Windows' own, and not a container runtime (its containers move
+    # to the hosts, cond.container-runtime-in-vm), so rules judge the services the container runs.
+    app_services = tuple(s for s in services
+                         if not is_windows_component(s) and s.name.lower() not in CONTAINER_RUNTIME_SERVICES)
     bindings = tuple(b for site in sites for b in site.bindings)
     app_ports = {l.local_port for l in listeners if l.local_port not in SYSTEM_PORTS}
     machine = {vm.name.lower(), guest.fqdn.split(".")[0].lower()}
@@ -219,7 +219,7 @@ def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
         + [("task", t.task_name, t.run_as) for t in tasks if is_domain_account(t.run_as, machine)])
     # Application paths: IIS sites' content and the container's services' binaries (cond.writable-state
     # and the container's dataDrives read the same fact).
-    paths = [s.physical_path for s in sites] + [s.path_name for s in container_services]
+    paths = [s.physical_path for s in sites] + [s.path_name for s in app_services]
     guest_build = None
     if "windows" in guest.os_name.lower() or not guest.os_name:
         parsed = parse_build(guest.os_version)
@@ -237,7 +237,6 @@ def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
         app_services=tuple((s.name, s.start_mode) for s in app_services),
         software=tuple(s.display_name.lower() for s in guest.software or []),
         listener_processes=frozenset(l.process_name.lower().removesuffix(".exe") for l in listeners),
-        app_ports=tuple(sorted(app_ports)),
         bound_listeners=tuple(sorted({f"{l.local_address}:{l.local_port}" for l in listeners
                                       if l.local_port not in SYSTEM_PORTS and l.local_address not in _ANY_ADDRESS})),
         bindings=bindings,
@@ -253,7 +252,7 @@ def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
         dotnet_majors=tuple(sorted({int(m.group(1)) for r in guest.dotnet_runtimes or []
                                     if (m := _DOTNET_RUNTIME.search(r))})),
         ports=tuple(sorted(app_ports | {p for p in map(binding_port, bindings) if p is not None})),
-        container_services=container_services,
+        container_services=app_services,
         domain=guest.fqdn.split(".", 1)[1].lower() if "." in guest.fqdn else None,
         features_to_install=tuple(sorted((f for f in guest.features or []
                                           if not _BASE_FEATURES.fullmatch(f) and not HOST_ONLY_FEATURES.fullmatch(f)),

@@ -336,7 +336,8 @@ def https_certificate(f: WorkloadFacts) -> str | None:
 def no_listener(f: WorkloadFacts) -> str | None:
     if not f.has_guest or "Listeners" in f.missing_sections:
         return None
-    return None if f.app_ports or f.bindings else "no listening port besides Windows' own"
+    # The container's ports: a site reached only over net.pipe (no port) has none (cond.non-http-binding).
+    return None if f.ports else "no listening port besides Windows' own"
 
 
 @rule("cond.specific-ip-listener", WARNING, "Listener bound to one IP",

@@ -24,8 +24,8 @@ def parse_port(text: str) -> int | None:
     return None
 
 
-def binding_problem(binding: str) -> str | None:
-    """Return what is wrong with an IIS binding ("http/*:80:host", "https/[::1]:443:"), or None.
+def http_binding_port_text(binding: str) -> str | None:
+    """Return the port text of an HTTP(S) binding ("http/*:80:host", "https/[::1]:443:"); None for other protocols.
 
     Only HTTP(S) bindings carry `address:port:host`; the address may be an IPv6 one in brackets.
     """
@@ -34,10 +34,14 @@ def binding_problem(binding: str) -> str | None:
         return None
     if information.startswith("["):
         _, bracket, rest = information.partition("]")
-        port = rest[1:].partition(":")[0] if bracket and rest.startswith(":") else ""
-    else:
-        port = information.partition(":")[2].partition(":")[0]
-    if parse_port(port) is None:
+        return rest[1:].partition(":")[0] if bracket and rest.startswith(":") else ""
+    return information.partition(":")[2].partition(":")[0]
+
+
+def binding_problem(binding: str) -> str | None:
+    """Return what is wrong with an IIS binding ("http/*:80:host", "https/[::1]:443:"), or None."""
+    port = http_binding_port_text(binding)
+    if port is not None and parse_port(port) is None:
         return f"port {port[:20]!r} is not a port number (ASCII digits, 1-{MAX_PORT})"
     return None
 

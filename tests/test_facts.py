@@ -103,3 +103,33 @@ def test_identities_and_ports_agree_with_the_rules(tmp_path):
     assert 8080 in container["ports"] and 808 in container["ports"]
     assert "cond.no-listener" not in findings
     json.dumps(container)  # plain JSON data, no tuples or dataclasses left
+
+
+def test_container_runtime_is_neither_a_background_service_nor_in_the_container(tmp_path):
+    record = vm("BUILD01", guest_data=guest(Services=[
+        {"Name": "BuildAgent", "StartMode": "Auto", "PathName": "C:\\agent\\agent.exe", "StartName": "LocalSystem"},
+        {"Name": "docker", "StartMode": "Auto", "PathName": "C:\\Program Files\\docker\\dockerd.exe", "StartName": "LocalSystem"},
+        {"Name": "com.docker.service", "StartMode": "Auto", "PathName": "C:\\Program Files\\Docker\\com.docker.service",
+         "StartName": "LocalSystem"}]))
+    container, findings = _container_and_findings(tmp_path, record)
+    assert findings["cond.background-service"] == "services: BuildAgent"
+    assert findings["cond.container-runtime-in-vm"] == "runtime services: com.docker.service, docker"
+    assert [s["name"] for s in container["services"]] == ["BuildAgent"]
+
+
+def test_a_site_reached_only_over_net_pipe_has_no_port(tmp_path):
+    record = vm("PIPE01", guest_data=guest(
+        Listeners=[{"LocalAddress": "0.0.0.0", "LocalPort": 445, "ProcessName": "System"}],
+        IISSites=[{"Name": "Local", "Bindings": ["net.pipe/*"], "PhysicalPath": "C:\\inetpub\\local"}]))
+    container, findings = _container_and_findings(tmp_path, record)
+    assert container["ports"] == [] and "cond.no-listener" in findings
+
+
+def test_ipv6_https_binding_port_is_published_where_its_certificate_is_bound(tmp_path):
+    from migrate.generate.startup import https_bindings
+    record = vm("WEB6", guest_data=guest(
+        Listeners=[], IISSites=[{"Name": "Shop", "Bindings": ["https/[fd00::5]:8443:shop.contoso.com"],
+                                 "PhysicalPath": "C:\\inetpub\\shop"}]))
+    container, findings = _container_and_findings(tmp_path, record)
+    assert [port for _, port, _ in https_bindings(container)] == [8443]
+    assert container["ports"] == [8443] and "cond.no-listener" not in findings
