@@ -1,7 +1,8 @@
 """hyperdock's Pulumi program: Windows Server container hosts and the workloads on them.
 
-Everything is validated before the first resource is registered: the stack plan
-(components/stack.py), then every host's and workload's settings. See Pulumi.yaml for the keys.
+Everything is validated before the first resource is registered: the stack configuration
+(migrate/contract/stack_config.py, which declares every key), the stack plan (components/stack.py),
+then every host's and workload's settings.
 """
 
 from __future__ import annotations
@@ -15,62 +16,55 @@ from components.azure_host import AzureContainerHost, azure_host_settings, manag
 from components.onprem_host import OnPremContainerHost, onprem_host_scripts
 from components.registry import ContainerRegistry, acr_pull, registry_settings
 from components.kubernetes_stack import deploy_kubernetes, kubernetes_settings
-from components.stack import (StackConfigError, plan_stack, refuse_gmsa_without_domain, refuse_plaintext_secrets,
-                              workload_secrets)
+from components.stack import plan_stack, refuse_gmsa_without_domain
 from components.validation import validate_management_cidrs
 from components.workload import ContainerWorkload, workload_definition
+from migrate.contract.stack_config import StackConfigError, read_stack_config
 
-config = pulumi.Config("hyperdock")
-refuse_plaintext_secrets(pulumi.runtime.get_config, pulumi.runtime.is_config_secret)
-settings = {
-    "plan": config.get("plan") or "",
-    "location": config.get("location") or "westeurope",
-    "azureHostCount": config.get_int("azureHostCount") or 0,
-    "vmSize": config.get("vmSize") or "Standard_D4s_v5",
-    "imageSku": config.get("imageSku") or "2025-datacenter-azure-edition-core",
-    "isolation": config.get("isolation") or "process",
-    "onpremHosts": config.get_object("onpremHosts") or [],
-    "onpremHostKeys": config.get_object("onpremHostKeys") or [],
-    "registry": config.get("registry") or "",
-}
-stack_plan = plan_stack(settings, Path(__file__).resolve().parent)
-refuse_gmsa_without_domain(stack_plan.workloads, config.get("domain") or "")
+config = read_stack_config(pulumi.runtime.get_config, pulumi.runtime.is_config_secret)
+
+
+def secret(name: str) -> pulumi.Output[str] | None:
+    """The optional secret `name` as a Pulumi secret, or None when the stack does not set it."""
+    return None if config[name] is None else pulumi.Output.secret(config[name])
+
+
+stack_plan = plan_stack(config, Path(__file__).resolve().parent)
+refuse_gmsa_without_domain(stack_plan.workloads, config["domain"])
 
 common = {
-    "docker_version": config.get("dockerVersion") or None,
-    "docker_sha256": config.get("dockerSha256") or None,
-    "compose_version": config.get("composeVersion") or None,
-    "compose_sha256": config.get("composeSha256") or None,
-    "nat_subnet": config.get("natSubnet") or None,
+    "docker_version": config["dockerVersion"], "docker_sha256": config["dockerSha256"] or None,
+    "compose_version": config["composeVersion"], "compose_sha256": config["composeSha256"] or None,
+    "nat_subnet": config["natSubnet"] or None,
 }
-if config.get("domain"):
-    common.update(domain=config.get("domain"), domain_user=config.get("domainUser") or "",
-                  domain_ou_path=config.get("domainOuPath") or None, domain_password=config.get_secret("domainPassword"))
+if config["domain"]:
+    common.update(domain=config["domain"], domain_user=config["domainUser"],
+                  domain_ou_path=config["domainOuPath"] or None, domain_password=secret("domainPassword"))
 azure_args, onprem_args = {}, {}
 for spec in stack_plan.hosts:
     if spec.platform == "azure":
         azure_args[spec.name] = {
-            **common, "location": settings["location"], "vm_size": spec.vm_size, "image_sku": settings["imageSku"],
+            **common, "location": config["location"], "vm_size": spec.vm_size, "image_sku": config["imageSku"],
             # Process-isolation hosts always get Trusted Launch; Hyper-V hosts leave securityType out
             # unless TrustedLaunch is asked for (components/validation.py).
             "isolation": spec.isolation,
-            "security_type": (config.get("securityType") or None) if spec.isolation != "process" else None,
-            "encryption_at_host": True if config.get_bool("encryptionAtHost") is None else config.get_bool("encryptionAtHost"),
-            "management_cidrs": config.get_object("managementCidrs") or [], "public_ip": config.get_bool("publicIp") or False,
-            "admin_username": config.get("adminUsername") or "hyperdock", "workload_image_os": list(spec.image_os),
+            "security_type": (config["securityType"] or None) if spec.isolation != "process" else None,
+            "encryption_at_host": config["encryptionAtHost"],
+            "management_cidrs": config["managementCidrs"], "public_ip": config["publicIp"],
+            "admin_username": config["adminUsername"], "workload_image_os": list(spec.image_os),
         }
-        if config.get_secret("adminPassword") is not None:
-            azure_args[spec.name]["admin_password"] = config.get_secret("adminPassword")
+        if config["adminPassword"] is not None:
+            azure_args[spec.name]["admin_password"] = secret("adminPassword")
     else:
         onprem_args[spec.name] = {
-            **common, "address": spec.address, "user": config.get("onpremUser") or "Administrator",
-            "host_os": config.get("onpremHostOs") or "ltsc2025", "isolation": spec.isolation,
+            **common, "address": spec.address, "user": config["onpremUser"],
+            "host_os": config["onpremHostOs"], "isolation": spec.isolation,
             "host_key": spec.host_key, "workload_image_os": list(spec.image_os),
-            "password": config.get_secret("onpremPassword"), "private_key": config.get_secret("onpremPrivateKey"),
+            "password": secret("onpremPassword"), "private_key": secret("onpremPrivateKey"),
         }
         onprem_args[spec.name] = {k: v for k, v in onprem_args[spec.name].items() if v is not None}
 
-secrets = workload_secrets(config.get("workloadSecrets"))
+secrets = config.workload_secrets()
 for w in stack_plan.workloads:
     missing = [n for n in w.secret_names if n not in secrets.get(w.name, {})]
     if missing:
@@ -78,30 +72,30 @@ for w in stack_plan.workloads:
 
 # gMSA needs domain-joined hosts (or a CCG plug-in, which hyperdock does not set up).
 gmsa_workloads = sorted(w.name for w in stack_plan.workloads if w.credential_spec)
-if gmsa_workloads and not config.get("domain"):
+if gmsa_workloads and not config["domain"]:
     pulumi.log.warn(f"{', '.join(gmsa_workloads)} use gMSA, which needs domain-joined hosts: set hyperdock:domain, "
                     "domainUser and domainPassword, or join the hosts yourself before they run")
 
 # The registry the workloads pull from (components/registry.py): how each platform's hosts log in.
 registry = None
-create_registry = config.get_bool("createRegistry") or False
+create_registry = config["createRegistry"]
 if stack_plan.workloads:
-    registry = registry_settings(settings["registry"], config.get("registryAuth") or "", config.get("registryUsername") or "",
+    registry = registry_settings(config["registry"], config["registryAuth"], config["registryUsername"],
                                  create_acr=create_registry)
     if registry.auth == "password" or (onprem_args and registry.auth_for("onprem") == "password"):
-        if config.get_secret("registryPassword") is None:
+        if config["registryPassword"] is None:
             raise StackConfigError("hyperdock:registryPassword: password login to the registry needs it (as a secret)")
     if onprem_args and registry.auth_for("onprem") == "none-available":
         raise StackConfigError("hyperdock:registryUsername: on-premises hosts have no managed identity; give "
                                "registryUsername and registryPassword (e.g. an ACR token) for them")
-    if azure_args and registry.auth == "managed-identity" and not (create_registry or config.get("registryResourceId")):
+    if azure_args and registry.auth == "managed-identity" and not (create_registry or config["registryResourceId"]):
         pulumi.log.warn("hyperdock:registryResourceId is not set: Azure hosts pull with their managed identity, so grant "
                         "them AcrPull on the registry yourself (or set createRegistry or registryResourceId)")
 elif create_registry:
-    registry = registry_settings(settings["registry"], create_acr=True)
+    registry = registry_settings(config["registry"], create_acr=True)
 
 # platform aks/kubernetes: the cluster and the Kubernetes workloads, validated here too.
-kubernetes_stack = kubernetes_settings(config, settings, Path(__file__).resolve().parent, secrets)
+kubernetes_stack = kubernetes_settings(config, Path(__file__).resolve().parent, secrets)
 
 # Validate every host and workload before registering anything.
 for name, args in azure_args.items():
@@ -115,7 +109,7 @@ def registry_login(platform: str) -> dict:
     auth = registry.auth_for(platform)
     login = {"registry_server": registry.server, "registry_auth": auth, "registry_username": registry.username}
     if auth == "password":
-        login["registry_password"] = config.get_secret("registryPassword")
+        login["registry_password"] = secret("registryPassword")
     return login
 
 
@@ -128,25 +122,24 @@ for w in stack_plan.workloads:
 hosts = {}
 if azure_args:
     # One resource group, NSG and VNet for all Azure hosts of the stack.
-    group = resources.ResourceGroup("hyperdock-rg", location=settings["location"], tags={"managed-by": "hyperdock"})
+    group = resources.ResourceGroup("hyperdock-rg", location=config["location"], tags={"managed-by": "hyperdock"})
     nsg = network.NetworkSecurityGroup(
-        "hyperdock-nsg", resource_group_name=group.name, location=settings["location"],
-        security_rules=management_rules(validate_management_cidrs(config.get_object("managementCidrs") or [])),
+        "hyperdock-nsg", resource_group_name=group.name, location=config["location"],
+        security_rules=management_rules(validate_management_cidrs(config["managementCidrs"])),
         tags={"managed-by": "hyperdock"})
     vnet = network.VirtualNetwork(
-        "hyperdock-vnet", resource_group_name=group.name, location=settings["location"],
+        "hyperdock-vnet", resource_group_name=group.name, location=config["location"],
         address_space={"address_prefixes": ["10.20.0.0/16"]},
         subnets=[{"name": "hosts", "address_prefix": "10.20.0.0/20", "network_security_group": {"id": nsg.id}}],
         tags={"managed-by": "hyperdock"})
     subnet_id = vnet.subnets.apply(lambda subnets: subnets[0].id if hasattr(subnets[0], "id") else subnets[0]["id"])
-registry_id = config.get("registryResourceId") or None
+registry_id = config["registryResourceId"] or None
 if create_registry:
     if not azure_args:
         raise StackConfigError("hyperdock:createRegistry: the registry goes into the Azure hosts' resource group; "
                                "there are no Azure hosts")
     acr = ContainerRegistry("hyperdock-registry", {"registry_name": registry.acr_name, "resource_group_name": group.name,
-                                                   "location": settings["location"],
-                                                   "sku": config.get("registrySku") or "Standard"})
+                                                   "location": config["location"], "sku": config["registrySku"]})
     registry_id = acr.registry_id
 pulls = {}
 for name, args in azure_args.items():
@@ -161,7 +154,7 @@ for w in stack_plan.workloads:
     host = hosts[w.host]
     if isinstance(host, AzureContainerHost):
         target = {"azure_vm": {"resource_group_name": host.resource_group_name, "vm_name": host.vm_name,
-                               "location": settings["location"]}}
+                               "location": config["location"]}}
     else:
         target = {"connection": host.connection}
     # The last host step (after the restart, with the runtime ready), and the host's AcrPull grant.

@@ -29,7 +29,7 @@ from pulumi_azure_native import authorization, containerservice, network, resour
 from pulumi_azure_native.containerservice import OSSKU
 
 from migrate.core.azure import is_overly_broad_range
-from migrate.generate.aks import POOL_LABEL, WINDOWS_POOL_NAME, pool_taint
+from migrate.generate.aks import POOL_LABEL, WINDOWS_POOL_NAME, AksOptions, pool_taint
 
 from .registry import RegistryConfigError, acr_pull_role_definition
 
@@ -221,7 +221,9 @@ class AksWindowsCluster(pulumi.ComponentResource):
                              "load_balancer_sku": "standard"},
             agent_pool_profiles=[{
                 "name": "system", "mode": "System", "os_type": "Linux", "os_sku": "AzureLinux",
-                "vm_size": args.get("system_vm_size", "Standard_D4s_v5"), "count": args.get("system_node_count", 2),
+                # Without sizes from aks.yaml, the system pool `generate --platform aks` plans by default.
+                "vm_size": args.get("system_vm_size", AksOptions().system_pool_size),
+                "count": args.get("system_node_count", AksOptions().system_pool_count),
                 "max_pods": settings.max_pods, "vnet_subnet_id": subnet_id, "enable_node_public_ip": False,
                 # Only critical add-ons on the system pool; workloads go to their Windows pools.
                 "node_taints": ["CriticalAddonsOnly=true:NoSchedule"],

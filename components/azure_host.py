@@ -23,6 +23,7 @@ from pulumi_azure_native import compute, network, resources
 
 from .host_setup import DomainJoin, domain_join_for, host_setup_for, prepare_script, runtime_script, steps_digest
 from .reboot_pause import reboot_pause
+from migrate.contract.stack_config import DEFAULTS
 from migrate.core.azure import HOST_MANAGEMENT_PORTS
 
 from .validation import (
@@ -123,19 +124,19 @@ class AzureHostSettings:
 
 def azure_host_settings(args: AzureContainerHostArgs) -> AzureHostSettings:
     """Validate `args` and return the settings; raise HostConfigError/SetupError naming the setting."""
-    isolation = args.get("isolation", "process")
+    isolation = args.get("isolation", DEFAULTS["isolation"])
     validate_isolation(isolation)
-    vm_size = args.get("vm_size", "Standard_D4s_v5")
-    sku = args.get("image_sku", "2025-datacenter-azure-edition-core")
+    vm_size = args.get("vm_size", DEFAULTS["vmSize"])
+    sku = args.get("image_sku", DEFAULTS["imageSku"])
     host_os = host_os_of_sku(sku)
     security_type = validate_security_type(isolation, args.get("security_type"), vm_size)
     validate_image_builds(isolation, host_os, args.get("workload_image_os", []))
     cidrs = validate_management_cidrs(args.get("management_cidrs", []))
-    admin_username = args.get("admin_username", "hyperdock")
+    admin_username = args.get("admin_username", DEFAULTS["adminUsername"])
     validate_admin_username(admin_username)
     setup = host_setup_for(host_os, isolation, args, nested=True)
     join = domain_join_for(args)
-    encryption = validate_encryption_at_host(args.get("encryption_at_host", True))
+    encryption = validate_encryption_at_host(args.get("encryption_at_host", DEFAULTS["encryptionAtHost"]))
     return AzureHostSettings(isolation, vm_size, sku, host_os, security_type, encryption, cidrs, admin_username,
                              prepare_script(setup, join), runtime_script(setup), join)
 

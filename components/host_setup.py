@@ -40,17 +40,15 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from migrate.contract.stack_config import DEFAULTS
 from migrate.core.powershell import ps_list, ps_quote
 from migrate.core.windows import OS_BUILDS
 
-# Docker CE static build for Windows, pinned; change deliberately, with its SHA-256 when known.
-# The version was chosen without access to download.docker.com's index here [U]: check that
-# docker-<version>.zip is listed under win/static/stable/x86_64/ before the first `pulumi up`.
-DOCKER_VERSION = "27.5.1"
+# The pinned versions are the stack keys' defaults (dockerVersion, composeVersion: why these, there).
+DOCKER_VERSION = DEFAULTS["dockerVersion"]
 DOCKER_URL = "https://download.docker.com/win/static/stable/x86_64/docker-{version}.zip"
 # docker/compose release asset names: docker-compose-windows-x86_64.exe under releases/download/v<version>/
-# (seen for v2.39.x in public install scripts; the release page itself was not reachable here [U]).
-COMPOSE_VERSION = "2.39.4"
+COMPOSE_VERSION = DEFAULTS["composeVersion"]
 COMPOSE_URL = "https://github.com/docker/compose/releases/download/v{version}/docker-compose-windows-x86_64.exe"
 STATE_DIR = "C:\\ProgramData\\hyperdock"
 READY_MARKER = STATE_DIR + "\\host-ready"
@@ -72,7 +70,7 @@ class SetupError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class HostSetup:
-    host_os: str = "ltsc2025"
+    host_os: str = DEFAULTS["onpremHostOs"]
     hyperv: bool = False
     nested: bool = False                # an Azure VM: Hyper-V through Enable-WindowsOptionalFeature
     docker_version: str = DOCKER_VERSION

@@ -14,15 +14,14 @@ import binascii
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
+from migrate.contract.stack_config import StackConfig, StackConfigError
 from migrate.generate.aks import pin_to_pool, plan_for_aks, aks_placement, with_probes
 from migrate.generate.kubernetes import CLUSTER_SCOPED, manifests
 from migrate.generate.names import dns_label, unique_labels
 
-from .stack import StackConfigError, read_capacity_document, read_stack_plan
-
-PLATFORMS = ("hosts", "aks", "kubernetes")
+from .stack import read_capacity_document, read_stack_plan
 
 
 @dataclass(slots=True)
@@ -54,26 +53,17 @@ def tenant_namespace(tenant: str | None) -> str:
     return f"hd-{dns_label(tenant, 'shared')}"[:63].rstrip("-") if tenant else "hd-shared"
 
 
-def selected_waves(raw: Any) -> set[int] | None:
-    """Parse the `waves` config value: a list of wave numbers; empty or unset means every wave."""
-    if raw in (None, "", []):
-        return None
-    if not isinstance(raw, list) or not all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in raw):
-        raise StackConfigError("hyperdock:waves: expected a list of wave numbers, e.g. [1, 2]")
-    return set(raw)
-
-
-def plan_kubernetes(config: Mapping[str, Any], project_dir: Path = Path(".")) -> KubernetesPlan:
+def plan_kubernetes(config: StackConfig, project_dir: Path = Path(".")) -> KubernetesPlan:
     """Return the pools, namespaces and objects to deploy; raise StackConfigError naming the key."""
-    if not config.get("plan"):
+    if not config["plan"]:
         raise StackConfigError("hyperdock:plan: platform aks/kubernetes deploys a plan; run `hyperdock generate --platform aks`")
-    registry = (config.get("registry") or "").rstrip("/")
+    registry = config["registry"].rstrip("/")
     if not registry:
         raise StackConfigError("hyperdock:registry: name the registry the workload images are pushed to")
     folder = project_dir / config["plan"]
     plan = read_stack_plan(folder)
     aks = read_capacity_document(folder, "aks.yaml", "aks", "hyperdock generate --platform aks")
-    waves = selected_waves(config.get("waves"))
+    waves = set(config["waves"]) or None   # empty: every wave
     labels = unique_labels([(w["vmId"], w["name"]) for w in plan["workloads"]])
     retargeted = plan_for_aks(plan, labels, aks_placement(plan, labels))
     by_label = {labels[w["vmId"]]: w for w in retargeted["workloads"]}

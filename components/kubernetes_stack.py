@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import pulumi
 
+from migrate.contract.stack_config import StackConfig, StackConfigError, aks_private_cluster
+
 from .aks_cluster import AksConfigError, AksWindowsCluster, aks_cluster_settings
-from .kubernetes_plan import PLATFORMS, KubernetesPlan, missing_secrets, plan_kubernetes
-from .stack import StackConfigError
+from .kubernetes_plan import KubernetesPlan, missing_secrets, plan_kubernetes
 
 if TYPE_CHECKING:
     from .kubernetes_workloads import KubernetesWorkloads
@@ -25,58 +26,45 @@ class KubernetesStack:
     cluster_args: dict
 
 
-def kubernetes_settings(config: pulumi.Config, settings: Mapping[str, Any], project_dir: Path,
+def kubernetes_settings(config: StackConfig, project_dir: Path,
                         secrets: Mapping[str, Mapping[str, str]]) -> KubernetesStack | None:
     """Validate the Kubernetes part of the stack; return it, or None for `platform: hosts`."""
-    platform = config.get("platform") or "hosts"
-    if platform not in PLATFORMS:
-        raise StackConfigError(f"hyperdock:platform: expected one of {', '.join(PLATFORMS)}, got {platform!r}")
+    platform = config["platform"]
     if platform == "hosts":
         return None
-    plan = plan_kubernetes({**settings, "waves": config.get_object("waves") or []}, project_dir)
+    plan = plan_kubernetes(config, project_dir)
     missing = missing_secrets(plan, secrets)
     if missing:
         raise StackConfigError(f"hyperdock:workloadSecrets: missing {'; '.join(missing)}")
     cluster_args: dict = {}
     if platform == "aks":
         cluster_args = {
-            "location": settings.get("location"),
-            "kubernetes_version": config.get("aksKubernetesVersion") or None,
+            "location": config["location"],
+            "kubernetes_version": config["aksKubernetesVersion"] or None,
             "system_vm_size": plan.system_pool["vmSize"], "system_node_count": plan.system_pool["count"],
             "max_pods": plan.max_pods, "gmsa": plan.gmsa,
             "windows_pools": [{"name": p["name"], "os_sku": p["osSku"], "vm_size": plan.node_size,
                                "node_count": p["nodeCount"], "min_count": p["minCount"], "max_count": p["maxCount"],
                                "tenant": p["tenant"], "zone": p["zone"]} for p in plan.pools],
-            "private_cluster": private_cluster(config.get("aksPrivateCluster") or "",
-                                               config.get_object("aksAuthorizedIpRanges") or []),
-            "authorized_ip_ranges": config.get_object("aksAuthorizedIpRanges") or [],
-            "admin_group_object_ids": config.get_object("aksAdminGroupObjectIds") or [],
-            "gmsa_dns_server": config.get("aksGmsaDnsServer") or None,
-            "gmsa_root_domain_name": config.get("aksGmsaRootDomainName") or None,
+            "private_cluster": aks_private_cluster(config),
+            "authorized_ip_ranges": config["aksAuthorizedIpRanges"],
+            "admin_group_object_ids": config["aksAdminGroupObjectIds"],
+            "gmsa_dns_server": config["aksGmsaDnsServer"] or None,
+            "gmsa_root_domain_name": config["aksGmsaRootDomainName"] or None,
         }
-        if config.get("aksRegistryId"):
-            cluster_args["acr_id"] = config.get("aksRegistryId")
+        if config["aksRegistryId"]:
+            cluster_args["acr_id"] = config["aksRegistryId"]
         cluster_args = {k: v for k, v in cluster_args.items() if v is not None}
         try:
             aks_cluster_settings(cluster_args)
         except AksConfigError as exc:
             raise StackConfigError(f"hyperdock:aks: {exc}") from None
-    elif config.get_secret("kubeconfig") is None:
+    elif config["kubeconfig"] is None:
         raise StackConfigError("hyperdock:kubeconfig: platform kubernetes needs the cluster's kubeconfig (set it with --secret)")
     return KubernetesStack(platform, plan, cluster_args)
 
 
-def private_cluster(value: str, authorized_ip_ranges: list) -> bool:
-    """Return whether the AKS API server is private: `aksPrivateCluster` true/false, or when empty (its
-    default, a string so that Pulumi has one: a boolean cannot say "unset") private unless ranges are given."""
-    if value == "":
-        return not authorized_ip_ranges
-    if value.lower() not in ("true", "false"):
-        raise StackConfigError(f"hyperdock:aksPrivateCluster: expected true, false or empty, got {value!r}")
-    return value.lower() == "true"
-
-
-def deploy_kubernetes(stack: KubernetesStack, config: pulumi.Config,
+def deploy_kubernetes(stack: KubernetesStack, config: StackConfig,
                       secrets: Mapping[str, Mapping[str, str]]) -> KubernetesWorkloads:
     """Register the cluster (for aks) and the workloads of the selected waves."""
     # Imported here: pulumi_kubernetes takes 0.6 s to import, which every program without
@@ -90,7 +78,7 @@ def deploy_kubernetes(stack: KubernetesStack, config: pulumi.Config,
         depends = list(cluster.pools.values())
         pulumi.export("aksCluster", cluster.cluster_name)
     else:
-        kubeconfig = config.require_secret("kubeconfig")
+        kubeconfig = pulumi.Output.secret(config["kubeconfig"])
     workloads = KubernetesWorkloads("hyperdock-k8s", {
         "kubeconfig": kubeconfig, "namespaces": stack.plan.namespaces, "workloads": stack.plan.workloads,
         "secrets": {w.label: {k: pulumi.Output.secret(v) for k, v in secrets.get(w.label, {}).items()}

@@ -16,6 +16,8 @@ from typing import Any, Mapping, Optional, Sequence, TypedDict
 import pulumi
 from pulumi_command import remote
 
+from migrate.contract.stack_config import DEFAULTS
+
 from .host_setup import (
     DOCKER_VERSION, STDIN_RUNNER, domain_join_for, domain_join_script, features_script, host_setup_for, reboot_script,
     remote_invocation, runtime_script, steps_digest,
@@ -67,9 +69,9 @@ class OnPremContainerHostArgs(TypedDict, total=False):
 
 def onprem_host_scripts(args: OnPremContainerHostArgs) -> tuple[str, str, str]:
     """Validate `args`; return the features, reboot and runtime scripts (the domain join is built apart: it holds a secret)."""
-    isolation = args.get("isolation", "process")
+    isolation = args.get("isolation", DEFAULTS["isolation"])
     validate_isolation(isolation)
-    host_os = args.get("host_os", "ltsc2025")
+    host_os = args.get("host_os", DEFAULTS["onpremHostOs"])
     setup = host_setup_for(host_os, isolation, args)
     validate_image_builds(isolation, host_os, args.get("workload_image_os", []))
     if not args.get("address"):
@@ -109,12 +111,12 @@ class OnPremContainerHost(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OnPremContainerHostArgs, opts: Optional[pulumi.ResourceOptions] = None):
         features, reboot, runtime = onprem_host_scripts(args)  # validates before anything is registered
-        isolation = args.get("isolation", "process")
+        isolation = args.get("isolation", DEFAULTS["isolation"])
         docker_version = args.get("docker_version") or DOCKER_VERSION
 
-        host_os = args.get("host_os", "ltsc2025")
+        host_os = args.get("host_os", DEFAULTS["onpremHostOs"])
         super().__init__("hyperdock:index:OnPremContainerHost", name, {"hostOs": host_os, "isolation": isolation}, opts)
-        connection: dict = {"host": args["address"], "port": args.get("port", 22), "user": args.get("user", "Administrator"),
+        connection: dict = {"host": args["address"], "port": args.get("port", 22), "user": args.get("user", DEFAULTS["onpremUser"]),
                             "per_dial_timeout": 30}
         if args.get("password") is not None:
             connection["password"] = pulumi.Output.secret(args["password"])

@@ -25,10 +25,10 @@ from typing import Mapping, Optional, TypedDict
 import pulumi
 from pulumi_azure_native import authorization, containerregistry
 
+from migrate.contract.stack_config import DEFAULTS, REGISTRY_AUTH_MODES, REGISTRY_SKUS
 from migrate.core.azure import ACR_PULL_ROLE_ID
 from migrate.core.powershell import ps_quote
 
-AUTH_MODES = ("managed-identity", "password", "none")
 ACR_SUFFIX = ".azurecr.io"
 _SERVER = re.compile(r"(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)(:\d{1,5})?")
 _PATH = re.compile(r"[a-z0-9]+([._/-][a-z0-9]+)*")
@@ -74,8 +74,8 @@ def registry_settings(registry: str, auth: str = "", username: str = "", create_
     if path and not _PATH.fullmatch(path):
         raise RegistryConfigError(f"registry: {path!r} is not a repository path (lower-case letters, digits, . _ - /)")
     auth = auth or ("managed-identity" if server.endswith(ACR_SUFFIX) else "password")
-    if auth not in AUTH_MODES:
-        raise RegistryConfigError(f"registryAuth: expected one of {', '.join(AUTH_MODES)}, got {auth!r}")
+    if auth not in REGISTRY_AUTH_MODES:
+        raise RegistryConfigError(f"registryAuth: expected one of {', '.join(REGISTRY_AUTH_MODES)}, got {auth!r}")
     if auth == "managed-identity" and not server.endswith(ACR_SUFFIX):
         raise RegistryConfigError(f"registryAuth: managed identity logs in to Azure Container Registry only "
                                   f"(*{ACR_SUFFIX}), not {server}")
@@ -155,8 +155,8 @@ class ContainerRegistry(pulumi.ComponentResource):
         registry_name = args.get("registry_name", "")
         if not _ACR_NAME.fullmatch(registry_name):
             raise RegistryConfigError(f"registry_name: {registry_name!r} must be 5-50 lower-case letters and digits")
-        sku = args.get("sku", "Standard")
-        if sku not in ("Basic", "Standard", "Premium"):
+        sku = args.get("sku", DEFAULTS["registrySku"])
+        if sku not in REGISTRY_SKUS:
             raise RegistryConfigError(f"sku: expected Basic, Standard or Premium, got {sku!r}")
         super().__init__("hyperdock:index:ContainerRegistry", name, {}, opts)
         self.registry = containerregistry.Registry(

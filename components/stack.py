@@ -7,13 +7,12 @@ plan.json their images, ports, isolation and parameters.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
 
 import jsonschema
 
+from migrate.contract.stack_config import StackConfig, StackConfigError
 from migrate.core.errors import InputError
 from migrate.generate.dockerfile import is_batch
 from migrate.generate.gmsa import credential_spec_file
@@ -23,40 +22,6 @@ from migrate.plan_reader import read_plan, schema
 from migrate.core.documents import load_document
 
 from .validation import HostConfigError, host_os_of_sku
-
-
-class StackConfigError(ValueError):
-    """Stack configuration that cannot be built; the message names the key."""
-
-
-# Which `hyperdock:` keys the program reads, and how Pulumi must see them. Pulumi makes every key that
-# Pulumi.yaml's `config:` block declares without a `default` (or `value`) a REQUIRED key: `pulumi preview`
-# stops with "Stack '<stack>' is missing configuration values ..." before the program runs (pulumi/pulumi
-# pkg/workspace/config.go, mergeConfig: `!foundOnStack && !hasValue && !hasDefault`). A key declared
-# `secret: true` cannot carry a usable default either (the default is merged in as plain text). So an
-# OPTIONAL secret is not declared there: it is listed here, in the comment block of Pulumi.yaml and in the
-# README, read with `get_secret`, and refused when set without --secret (refuse_plaintext_secrets).
-REQUIRED_KEYS: tuple[str, ...] = ()   # nothing is needed by every stack; keys needed together are checked here
-OPTIONAL_SECRETS: dict[str, str] = {
-    "adminPassword": "local administrator password of Azure hosts; generated (RandomPassword) when not set",
-    "onpremPassword": "SSH password of onpremUser (or onpremPrivateKey)",
-    "onpremPrivateKey": "SSH private key of onpremUser",
-    "workloadSecrets": 'JSON {"<workload>": {"<PARAMETER>": "<value>"}}: the runtime parameters of the plan',
-    "domainPassword": "password of domainUser (needed with domain)",
-    "registryPassword": "password for registry password login (needed by on-premises hosts and registryAuth password)",
-    "kubeconfig": "kubeconfig of your own cluster (needed with platform kubernetes)",
-}
-
-
-def refuse_plaintext_secrets(get_value, is_secret) -> None:
-    """Raise StackConfigError for an optional secret set in plain text (it would sit in Pulumi.<stack>.yaml).
-
-    `get_value(key)` and `is_secret(key)` take the full key, e.g. pulumi.runtime.get_config / is_config_secret.
-    """
-    for name in OPTIONAL_SECRETS:
-        key = f"hyperdock:{name}"
-        if get_value(key) is not None and not is_secret(key):
-            raise StackConfigError(f"{key}: set it as a secret (pulumi config set --secret {key} ...), not in plain text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,20 +59,17 @@ class StackPlan:
     workloads: list[WorkloadSpec] = field(default_factory=list)
 
 
-def plan_stack(config: Mapping[str, Any], project_dir: Path = Path(".")) -> StackPlan:
+def plan_stack(config: StackConfig, project_dir: Path = Path(".")) -> StackPlan:
     """Return the hosts and workloads the configuration asks for; raise StackConfigError if it cannot work."""
-    if config.get("plan"):
+    if config["plan"]:
         return _from_plan(config, project_dir / config["plan"])
     plan = StackPlan()
-    count = int(config.get("azureHostCount") or 0)
-    if count < 0:
-        raise StackConfigError("hyperdock:azureHostCount: expected 0 or more")
-    for i in range(1, count + 1):
-        plan.hosts.append(HostSpec(name=f"azure-host-{i:02d}", platform="azure", isolation=config.get("isolation", "process"),
-                                   vm_size=config.get("vmSize", "Standard_D4s_v5")))
-    keys = list(config.get("onpremHostKeys") or [])
-    for i, address in enumerate(config.get("onpremHosts") or [], start=1):
-        plan.hosts.append(HostSpec(name=f"onprem-host-{i:02d}", platform="onprem", isolation=config.get("isolation", "process"),
+    for i in range(1, config["azureHostCount"] + 1):
+        plan.hosts.append(HostSpec(name=f"azure-host-{i:02d}", platform="azure", isolation=config["isolation"],
+                                   vm_size=config["vmSize"]))
+    keys = config["onpremHostKeys"]
+    for i, address in enumerate(config["onpremHosts"], start=1):
+        plan.hosts.append(HostSpec(name=f"onprem-host-{i:02d}", platform="onprem", isolation=config["isolation"],
                                    address=address, host_key=keys[i - 1] if i <= len(keys) else None))
     return plan
 
@@ -135,7 +97,7 @@ def read_capacity_document(folder: Path, file_name: str, schema_name: str, comma
     return document
 
 
-def _from_plan(config: Mapping[str, Any], folder: Path) -> StackPlan:
+def _from_plan(config: StackConfig, folder: Path) -> StackPlan:
     plan = read_stack_plan(folder)
     hosts_doc = read_capacity_document(folder, "hosts.yaml", "hosts", "hyperdock generate")
     if hosts_doc["hostOS"] != plan["hostOS"]:
@@ -143,16 +105,15 @@ def _from_plan(config: Mapping[str, Any], folder: Path) -> StackPlan:
     platform = hosts_doc["platform"]
     if platform == "azure":
         try:
-            sku_os = host_os_of_sku(config.get("imageSku", "2025-datacenter-azure-edition-core"))
+            sku_os = host_os_of_sku(config["imageSku"])
         except HostConfigError as exc:
             raise StackConfigError(f"hyperdock:{exc}") from None
         if sku_os != plan["hostOS"]:
             raise StackConfigError(f"hyperdock:imageSku: gives {sku_os} hosts, but the plan was made for {plan['hostOS']}")
-    registry = (config.get("registry") or "").rstrip("/")
+    registry = config["registry"].rstrip("/")
     labels = unique_labels([(w["vmId"], w["name"]) for w in plan["workloads"]])
     by_label = {labels[w["vmId"]]: w for w in plan["workloads"] if w["target"] != "vm"}
-    addresses = list(config.get("onpremHosts") or [])
-    keys = list(config.get("onpremHostKeys") or [])
+    addresses, keys = config["onpremHosts"], config["onpremHostKeys"]
     result = StackPlan()
     index = 0
     for pool in hosts_doc["pools"]:
@@ -210,16 +171,3 @@ def refuse_gmsa_without_domain(workloads: list[WorkloadSpec], domain: str) -> No
     if gmsa and not domain:
         raise StackConfigError(f"hyperdock:domain: the plan's gMSA workloads ({', '.join(gmsa)}) need domain-joined hosts; "
                                "set hyperdock:domain, domainUser and the secret domainPassword")
-
-
-def workload_secrets(raw: str | None) -> dict[str, dict[str, str]]:
-    """Parse the `workloadSecrets` config value: {"<workload>": {"<PARAMETER>": "<value>"}}."""
-    if not raw:
-        return {}
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        raise StackConfigError("hyperdock:workloadSecrets: expected a JSON object of objects") from None
-    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
-        raise StackConfigError("hyperdock:workloadSecrets: expected a JSON object of objects")
-    return value

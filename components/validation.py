@@ -17,9 +17,8 @@ from migrate.core.azure import (
     ENCRYPTION_AT_HOST_FEATURE, host_size_problem, hyperv_size_problem, is_internet_source,
     is_private_source, supports_trusted_launch,
 )
+from migrate.contract.stack_config import HOST_ISOLATIONS
 from migrate.core.windows import OS_BUILDS, process_isolation_possible
-
-ISOLATIONS = ("process", "hyperv", "both")
 
 # Publisher MicrosoftWindowsServer, offer WindowsServer (S21, S23). The 2022 Azure Edition SKUs are
 # verified; the 2025 ones are seen only in third-party code [U]: verify with
@@ -52,8 +51,8 @@ def host_os_of_sku(sku: str) -> str:
 
 
 def validate_isolation(isolation: str) -> None:
-    if isolation not in ISOLATIONS:
-        raise HostConfigError(f"isolation: expected one of {', '.join(ISOLATIONS)}, got {isolation!r}")
+    if isolation not in HOST_ISOLATIONS:
+        raise HostConfigError(f"isolation: expected one of {', '.join(HOST_ISOLATIONS)}, got {isolation!r}")
 
 
 def validate_security_type(isolation: str, security_type: str | None, vm_size: str) -> str | None:

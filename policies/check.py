@@ -28,6 +28,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # private API: see offline-testing.md §4.4
 
+from migrate.contract.stack_config import StackConfigError, read_stack_config
 from migrate.core.cli import OneLineParser
 from migrate.core.documents import checked_text, load_document, type_name
 from migrate.core.errors import InputError
@@ -94,22 +95,13 @@ def load_policy_config(path: Path | None) -> dict:
     return document
 
 
-def _stack_value(value: str):
-    """A stack value as the program reads it: a JSON list or object decoded; anything else, such as the
-    placeholder of an encrypted value ("[secret]" is not JSON), as it is."""
-    if value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
 def _placeholder_workload_secrets(values: dict[str, str]) -> dict[str, str]:
     """Fill workloadSecrets with placeholders for every parameter the plan's workloads need."""
     from components.stack import plan_stack
 
-    settings = {k.split(":", 1)[1]: _stack_value(v) for k, v in values.items() if k.startswith("hyperdock:")}
+    # The stack's own workloadSecrets (its placeholder, when encrypted) are merged in below, not read.
+    settings = read_stack_config(lambda key: None if key == "hyperdock:workloadSecrets" else values.get(key),
+                                 lambda key: True)
     try:
         secrets = json.loads(values.get("hyperdock:workloadSecrets", "{}"))
     except json.JSONDecodeError:
@@ -119,7 +111,7 @@ def _placeholder_workload_secrets(values: dict[str, str]) -> dict[str, str]:
     for workload in plan_stack(settings, ROOT).workloads:
         for name in workload.secret_names:
             secrets.setdefault(workload.name, {}).setdefault(name, PLACEHOLDER)
-    if settings.get("platform") in ("aks", "kubernetes"):
+    if settings["platform"] in ("aks", "kubernetes"):
         from components.kubernetes_plan import plan_kubernetes
 
         for kube in plan_kubernetes(settings, ROOT).workloads:
@@ -231,7 +223,6 @@ def _config_errors() -> tuple[type[Exception], ...]:
     from components.aks_cluster import AksConfigError
     from components.host_setup import SetupError
     from components.registry import RegistryConfigError
-    from components.stack import StackConfigError
     from components.validation import HostConfigError
     from components.workload import WorkloadConfigError
 

@@ -16,7 +16,7 @@ import pulumi_mocks
 from conftest import run_cli
 from components.kubernetes_plan import in_namespace, plan_kubernetes, tenant_namespace
 from components.kubernetes_workloads import namespace_objects
-from components.stack import StackConfigError
+from migrate.contract.stack_config import StackConfig, StackConfigError
 from test_program import run_program
 
 SAMPLE = ["examples/estate/hv01.yaml", "examples/estate/hv02.json", "--dependencies", "examples/estate/dependencies.csv"]
@@ -43,7 +43,7 @@ def monitor():
 
 def all_secrets(plan_dir: Path) -> dict:
     """A value for every Secret key and parameter of the plan's workloads, each unique."""
-    plan = plan_kubernetes({"plan": str(plan_dir), "registry": REGISTRY})
+    plan = plan_kubernetes(StackConfig.from_values({"plan": str(plan_dir), "registry": REGISTRY}))
     secrets = {w.label: {k: base64.b64encode(f"value-{w.label}-{k}".encode()).decode() if k in w.binary_keys
                          else f"value-{w.label}-{k}" for keys in w.secret_keys.values() for k in keys} for w in plan.workloads}
     hosts = yaml.safe_load((plan_dir / "hosts.yaml").read_text(encoding="utf-8"))
@@ -177,7 +177,7 @@ def test_byo_without_kubeconfig_is_refused(monitor, aks_plan_dir):
 
 
 def test_deployed_objects_validate(aks_plan_dir):
-    plan = plan_kubernetes({"plan": str(aks_plan_dir), "registry": REGISTRY})
+    plan = plan_kubernetes(StackConfig.from_values({"plan": str(aks_plan_dir), "registry": REGISTRY}))
     documents = [o for w in plan.workloads for o in w.objects] + [o for ns in plan.namespaces for o in namespace_objects(ns)]
     for d in documents:
         if d["kind"] != "GMSACredentialSpec":  # a CRD: no upstream schema
@@ -207,8 +207,8 @@ def test_a_tampered_aks_plan_cannot_put_hyperv_on_kubernetes(aks_plan_dir, tmp_p
     aks["pools"][0]["workloads"].append(hyperv)
     (folder / "aks.yaml").write_text(yaml.safe_dump(aks), encoding="utf-8")
     with pytest.raises(StackConfigError, match=f"{hyperv}.*process-isolated"):
-        plan_kubernetes({"plan": str(folder), "registry": REGISTRY})
+        plan_kubernetes(StackConfig.from_values({"plan": str(folder), "registry": REGISTRY}))
     aks["pools"][0]["osSku"] = "Windows2025"
     (folder / "aks.yaml").write_text(yaml.safe_dump(aks), encoding="utf-8")
     with pytest.raises(StackConfigError, match="aks.yaml"):
-        plan_kubernetes({"plan": str(folder), "registry": REGISTRY})
+        plan_kubernetes(StackConfig.from_values({"plan": str(folder), "registry": REGISTRY}))

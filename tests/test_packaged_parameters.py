@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from components.stack import plan_stack
+from migrate.contract.stack_config import StackConfig
 from migrate.cli import main
 from migrate.core.errors import InputError
 from migrate.generate.packaged import read_packaged
@@ -52,8 +53,8 @@ def test_packaged_parameters_reach_compose_k8s_start_and_pulumi(out, tmp_path, c
     # The packaged content survives generate, and no value reached any file.
     assert b"${MACHINEKEY_VALIDATIONKEY}" in (out / "containers" / "legacy01" / "content" / "intranet" / "web.config").read_bytes()
     assert not [p for p in out.rglob("*") if p.is_file() and b"Planted-Secret-9" in p.read_bytes()]
-    stack = plan_stack({"plan": "out", "registry": "registry.contoso.com/apps",
-                        "onpremHosts": [f"192.0.2.{i}" for i in range(1, 40)]}, out.parent)
+    stack = plan_stack(StackConfig.from_values({"plan": "out", "registry": "registry.contoso.com/apps",
+                        "onpremHosts": [f"192.0.2.{i}" for i in range(1, 40)]}), out.parent)
     assert next(w for w in stack.workloads if w.name == "legacy01").secret_names == tuple(NEW)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from components.stack import plan_stack
+from migrate.contract.stack_config import StackConfig
 from components.workload import ContainerDefinition, run_script
 from migrate.generate.files import generate
 from migrate.generate.names import parameter_variable, parameter_variables
@@ -41,8 +42,8 @@ def test_dotnet_workload_gets_connectionstrings_variable_everywhere(tmp_path):
     (tmp_path / "plan").mkdir()
     (tmp_path / "plan" / "plan.json").write_text(json.dumps(PLAN), encoding="utf-8")
     (tmp_path / "plan" / "hosts.yaml").write_text(files["hosts.yaml"], encoding="utf-8")
-    stack = plan_stack({"plan": "plan", "registry": "registry.contoso.com/apps",
-                        "onpremHosts": [f"192.0.2.{i}" for i in range(1, 40)]}, tmp_path)
+    stack = plan_stack(StackConfig.from_values({"plan": "plan", "registry": "registry.contoso.com/apps",
+                        "onpremHosts": [f"192.0.2.{i}" for i in range(1, 40)]}), tmp_path)
     spec = next(w for w in stack.workloads if w.name == "api01")
     assert spec.secret_names == ("ConnectionStrings__ShopDb",)
     script = run_script(ContainerDefinition(name=spec.name, image=spec.image, isolation=spec.isolation,

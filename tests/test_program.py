@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import runpy
 from collections import Counter
 
@@ -15,8 +14,8 @@ from google.protobuf import json_format
 import pulumi_mocks
 import sdk_inputs
 from conftest import ROOT, run_cli
-from components.stack import OPTIONAL_SECRETS, REQUIRED_KEYS, StackConfigError
 from components.validation import HostConfigError
+from migrate.contract.stack_config import StackConfigError
 
 EXAMPLE = yaml.safe_load((ROOT / "Pulumi.example.yaml").read_text(encoding="utf-8"))["config"]
 SECRETS = {"web01": {"SHOPDB": "a"}, "web02": {"SHOPDB": "b"}, "api01": {"ConnectionStrings__ShopDb": "c"}, "ordersvc01": {"ORDERSDB": "d"},
@@ -146,33 +145,6 @@ def test_bad_config_fails_before_any_resource(monitor, change, error, message):
     with pytest.raises(error, match=message):
         run_program(dict(example_config(), **change), EXAMPLE_SECRETS)
     assert [r.type for r in monitor.requests if r.type != "pulumi:pulumi:Stack"] == []
-
-
-def test_pulumi_yaml_declares_every_key_the_program_reads():
-    """Every key the program reads is declared with a default, or required, or an optional secret listed
-    as such; no declared key lacks a default unless it is required (Pulumi would demand it of every stack)."""
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))
-    declared = {key.removeprefix("hyperdock:"): spec for key, spec in project["config"].items()}
-    program = "".join((ROOT / f).read_text(encoding="utf-8") for f in ("__main__.py", "components/kubernetes_stack.py"))
-    read = set(re.findall(r'config\.(?:get|get_int|get_bool|get_object|get_secret|require|require_secret)\("(\w+)"\)', program))
-    assert read == set(declared) | set(OPTIONAL_SECRETS), sorted(read ^ (set(declared) | set(OPTIONAL_SECRETS)))
-    assert not set(declared) & set(OPTIONAL_SECRETS)
-    for key, spec in declared.items():
-        assert spec.get("description"), key
-        assert "type" in spec, key
-        assert ("default" in spec) != (key in REQUIRED_KEYS), key
-        if spec.get("secret", False):
-            assert key in REQUIRED_KEYS and "default" not in spec, key
-    for key in read:
-        if any(word in key for word in ("Password", "PrivateKey", "Secrets", "kubeconfig")):
-            assert key in OPTIONAL_SECRETS or declared.get(key, {}).get("secret"), key
-    # The optional secrets are documented where a user looks: Pulumi.yaml's comment block and the README.
-    comments = [line for line in (ROOT / "Pulumi.yaml").read_text(encoding="utf-8").splitlines() if line.startswith("#")]
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for key in OPTIONAL_SECRETS:
-        assert any(f"hyperdock:{key} " in line for line in comments), key
-        assert f"hyperdock:{key}" in readme, key
-    assert project["runtime"]["name"] == "python"
 
 
 def test_example_plan_is_what_generate_writes(tmp_path):

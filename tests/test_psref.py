@@ -17,6 +17,7 @@ from components.host_setup import (
     STDIN_RUNNER, DomainJoin, HostSetup, domain_join_script, features_script, prepare_script, reboot_script, runtime_script,
 )
 from components.stack import plan_stack
+from migrate.contract.stack_config import StackConfig
 from components.workload import ContainerDefinition, remove_script, run_script
 from migrate.assess import Options, assess
 from migrate.discover_azure import guest_probe_script
@@ -167,7 +168,7 @@ def workload_scripts(plan: dict, files: dict[str, str], tmp_path: Path) -> list[
     (folder / "plan.json").write_bytes(to_json(plan))
     (folder / "hosts.yaml").write_text(files["hosts.yaml"], encoding="utf-8")
     addresses = [f"192.0.2.{i}" for i in range(1, 255)]
-    stack = plan_stack({"plan": "plan", "registry": "registry.contoso.com/apps", "onpremHosts": addresses}, tmp_path)
+    stack = plan_stack(StackConfig.from_values({"plan": "plan", "registry": "registry.contoso.com/apps", "onpremHosts": addresses}), tmp_path)
     scripts = []
     for w in stack.workloads:
         definition = ContainerDefinition(name=w.name, image=w.image, isolation=w.isolation, ports=w.ports,

@@ -19,8 +19,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from components.kubernetes_stack import private_cluster
-from components.stack import StackConfigError
+from migrate.contract.stack_config import StackConfig, StackConfigError, aks_private_cluster
 
 
 def valid_value(type_name: str, items: dict | None, value) -> bool:
@@ -91,7 +90,7 @@ def test_example_stack_passes_pulumis_merge_rule():
 
 
 def test_an_empty_stack_passes_pulumis_merge_rule():
-    """Nothing is required of every stack (components/stack.py REQUIRED_KEYS is empty)."""
+    """Nothing is required of every stack (every key migrate/contract/stack_config.py declares has a default)."""
     assert pulumi_merge_errors(load("Pulumi.yaml"), {}) == []
 
 
@@ -100,12 +99,13 @@ def test_an_empty_stack_passes_pulumis_merge_rule():
     ("False", ["203.0.113.0/24"], False),
 ])
 def test_aks_private_cluster_default_depends_on_ranges(value, ranges, expected):
-    assert private_cluster(value, ranges) is expected
+    stack = StackConfig.from_values({"aksPrivateCluster": value, "aksAuthorizedIpRanges": ranges})
+    assert aks_private_cluster(stack) is expected
 
 
 def test_aks_private_cluster_refuses_other_values():
     with pytest.raises(StackConfigError, match=r"hyperdock:aksPrivateCluster: expected true, false or empty, got 'yes'"):
-        private_cluster("yes", [])
+        StackConfig.from_values({"aksPrivateCluster": "yes"})
 
 
 def test_example_stack_values_match_their_declared_types():
