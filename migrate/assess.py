@@ -20,9 +20,9 @@ from .dependencies import Resolver, edges_from_guests, read_dependency_csv
 from .core.windows import OS_BUILDS
 from .inventory import read_estate
 from .model import VM
-from .output import to_json, write_tree
+from .output import json_chunks, write_tree
 from .plan import build_plan
-from .report import render_report
+from .report import report_chunks
 from .rules import RULES
 from .waves import MIXED, Unit, environment_class, plan_waves
 
@@ -138,15 +138,16 @@ def assess_into(out: Path, inventories: list[Path], dependency_csvs: list[Path],
         plan = assess(inventories, dependency_csvs, options, progress)
         for warning in plan["graph"]["warnings"]:
             print(f"hyperdock: warning: {warning}", file=sys.stderr)
-        files = {"plan.json": to_json(plan)}
+        # plan.json and report.md are written as they are serialized, never held whole beside the plan.
+        files = {"plan.json": json_chunks(plan)}
         generated = None
         if generate_options is not None:
             from .generate.files import generate
 
             definitions, generated = generate(plan, generate_options)
             files.update(definitions)
-        files["report.md"] = render_report(plan, generated)
-    write_tree(out, files)
+        files["report.md"] = report_chunks(plan, generated)
+        write_tree(out, files)
     progress.step("write", f"wrote {len(files)} files under {out}")
 
 

@@ -16,7 +16,7 @@ import signal
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Union
 
 import orjson
 
@@ -38,6 +38,39 @@ def to_json(document: object) -> bytes:
     50k-VM plan. Bytes, so a 160 MB plan is not decoded and encoded again on its way to disk.
     """
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+
+
+# A file's content: text, UTF-8 bytes, or an iterable of either, written chunk by chunk as it is
+# produced, so a large result is never held whole as well as the data it is made from.
+Content = Union[str, bytes, Iterable[Union[str, bytes]]]
+
+_INDENT = orjson.OPT_INDENT_2
+_BATCH = 1000  # list items serialized per orjson call when streaming: few calls, small chunks
+
+
+def json_chunks(document: dict) -> Iterator[bytes]:
+    """Yield `to_json(document)` for a JSON object in pieces, byte for byte the same.
+
+    A top-level list is serialized a batch of items at a time, each batch inside a one-key object
+    so orjson indents it as it would in place, so a 160 MB plan.json never exists as one bytes
+    object and no byte is copied to re-indent it.
+    """
+    if not document:
+        yield to_json(document)
+        return
+    separator = b"{\n"
+    for key, value in document.items():
+        if isinstance(value, list) and value:
+            opening = b"{\n  " + orjson.dumps(key) + b": [\n"
+            yield separator + opening[2:]
+            for start in range(0, len(value), _BATCH):
+                batch = orjson.dumps({key: value[start:start + _BATCH]}, option=_INDENT)
+                yield (b",\n" if start else b"") + batch[len(opening):-len(b"\n  ]\n}")]
+            yield b"\n  ]"
+        else:
+            yield separator + orjson.dumps({key: value}, option=_INDENT)[2:-2]
+        separator = b",\n"
+    yield b"\n}\n"
 
 
 def _raise_interrupted(signum, frame) -> None:
@@ -82,12 +115,13 @@ def _os_error(path: Path | str, exc: OSError) -> InputError:
     return InputError(str(path), f"cannot write: {exc.strerror or exc}")
 
 
-def _write_file(path: Path | str, content: str | bytes) -> None:
+def _write_file(path: Path | str, content: Content) -> None:
     """Create `path` (which must not exist) with `content`; mode 0666 less the umask."""
-    data = content if isinstance(content, bytes) else content.encode("utf-8")
+    chunks = (content,) if isinstance(content, (str, bytes)) else content
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     with os.fdopen(fd, "wb") as stream:
-        stream.write(data)
+        for chunk in chunks:
+            stream.write(chunk if isinstance(chunk, bytes) else chunk.encode("utf-8"))
 
 
 def _is_relative(relative: str) -> bool:
@@ -141,8 +175,9 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def write_tree(out_dir: Path, files: dict[str, str | bytes]) -> None:
-    """Make `out_dir` hold exactly `files` (relative path → text or UTF-8 bytes) plus the user's own files.
+def write_tree(out_dir: Path, files: dict[str, Content]) -> None:
+    """Make `out_dir` hold exactly `files` (relative path → text, UTF-8 bytes, or an iterable of
+    either, consumed once) plus the user's own files.
 
     Everything is written into `.<name>.hyperdock-<pid>.new` beside `out_dir`; then, with SIGINT and
     SIGTERM held, the user's files (those not in the previous manifest) move across and the folder
@@ -191,7 +226,7 @@ def write_tree(out_dir: Path, files: dict[str, str | bytes]) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _check_conflicts(out_dir: Path, files: dict[str, str | bytes], previous: set[str]) -> None:
+def _check_conflicts(out_dir: Path, files: dict[str, Content], previous: set[str]) -> None:
     """Refuse a result that would land on a user's folder (or under a user's file) of the same name."""
     if not out_dir.is_dir():
         return
@@ -269,7 +304,7 @@ def _merge_in_place(out_dir: Path, staging: Path, previous: set[str], written: s
                 folder.rmdir()
 
 
-def write_file(path: Path, content: str | bytes) -> None:
+def write_file(path: Path, content: Content) -> None:
     """Write one file all-or-nothing: a temporary sibling, then a rename over `path`."""
     path = Path(os.path.abspath(path))
     if path.is_dir():
@@ -291,6 +326,6 @@ def write_file(path: Path, content: str | bytes) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def write_files(out_dir: Path, files: dict[str, str | bytes]) -> None:
+def write_files(out_dir: Path, files: dict[str, Content]) -> None:
     """Former name of `write_tree`, kept for callers outside the command line (benchmarks)."""
     write_tree(out_dir, files)

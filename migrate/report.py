@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import Iterator
 
 _MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 ._:/-]")
 TARGET_LABEL = {"process": "container, process isolation", "hyperv": "container, Hyper-V isolation", "vm": "stays a VM"}
@@ -11,6 +13,14 @@ MAX_DIAGRAM_NODES = 60  # GitHub's renderer gives up on much larger diagrams
 
 def render_report(plan: dict, generated=None) -> str:
     """Return the Markdown report for `plan`; with `generated` (from `generate`), link the files."""
+    return "".join(report_chunks(plan, generated))
+
+
+def report_chunks(plan: dict, generated=None) -> Iterator[str]:
+    """Yield `render_report(plan, generated)` in pieces: a section, or a batch of workloads, at a time.
+
+    At 50k VMs the report is 33 MB of text: written as it is rendered, it is never held whole.
+    """
     lines: list[str] = []
     out = lines.append
     summary = plan["summary"]
@@ -31,12 +41,27 @@ def render_report(plan: dict, generated=None) -> str:
     out("")
     if generated is not None:
         _definitions(plan, generated, out)
-    _waves(plan, out)
-    _shared(plan, out)
-    _graph(plan, out)
-    _groups(plan, out)
-    _workloads(plan, out, generated)
-    return "\n".join(lines) + "\n"
+    for section in (_waves, _shared, _graph, _groups):
+        section(plan, out)
+        yield _taken(lines)
+    out("## Findings per workload")
+    out("")
+    workloads = plan["workloads"]
+    for start in range(0, len(workloads), _BATCH):
+        for w in workloads[start:start + _BATCH]:
+            _workload(w, out, generated)
+        yield _taken(lines)
+    yield _taken(lines)
+
+
+_BATCH = 500  # workloads per chunk of report_chunks
+
+
+def _taken(lines: list[str]) -> str:
+    """Return `lines` as text, each ended by a line break, and empty the list."""
+    text = "\n".join(lines) + "\n" if lines else ""
+    lines.clear()
+    return text
 
 
 # Every character str.splitlines() breaks at: CR, NEL, U+2028/9 and the rest end a Markdown line
@@ -45,11 +70,15 @@ _LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 _BACKTICKS = re.compile("`+")
 
 
+# Rule ids, severities, messages and remediations repeat across thousands of workloads: each
+# distinct value is escaped once (typed, so True and 1 stay apart).
+@lru_cache(maxsize=1 << 16, typed=True)
 def _cell(text: object) -> str:
     """Return `text` as one line of Markdown text, safe in a table cell: breaks, pipes and backticks escaped."""
     return _LINE_BREAKS.sub(" ", str(text)).replace("|", "\\|").replace("`", "\\`")
 
 
+@lru_cache(maxsize=1 << 16, typed=True)
 def _code(text: object) -> str:
     """Return `text` as a one-line code span, fenced with more backticks than it holds in a row."""
     line = _LINE_BREAKS.sub(" ", str(text)).replace("|", "\\|")
@@ -192,26 +221,24 @@ def _aks(aks: dict, out) -> None:
         out("")
 
 
-def _workloads(plan: dict, out, generated=None) -> None:
-    out("## Findings per workload")
+def _workload(w: dict, out, generated=None) -> None:
+    """One workload's heading, base image, files and findings table."""
+    wave = f"wave {w['wave']}" if w["wave"] else "no wave"
+    out(f"### {_cell(w['name'])}: {TARGET_LABEL[w['target']]} ({_cell(w['fit'])}, {wave})")
     out("")
-    for w in plan["workloads"]:
-        wave = f"wave {w['wave']}" if w["wave"] else "no wave"
-        out(f"### {_cell(w['name'])}: {TARGET_LABEL[w['target']]} ({_cell(w['fit'])}, {wave})")
+    if w["baseImage"]:
+        out(f"Base image {_code(w['baseImage'])} ({_cell(w['baseImageReason'])}). Host {_cell(w['host'])}; "
+            f"confidence {_cell(w['confidence'])}.")
+    else:
+        out(f"Host {_cell(w['host'])}; confidence {_cell(w['confidence'])}.")
+    out("")
+    files = generated.files.get(w["vmId"], []) if generated is not None else []
+    if files:
+        out("Files: " + ", ".join(f"[{f.split('/')[-1] if f.startswith('containers/') and f.endswith('Dockerfile') else f}]({f})"
+                                  for f in files if not f.endswith("README.txt")) + ".")
         out("")
-        if w["baseImage"]:
-            out(f"Base image {_code(w['baseImage'])} ({_cell(w['baseImageReason'])}). Host {_cell(w['host'])}; "
-                f"confidence {_cell(w['confidence'])}.")
-        else:
-            out(f"Host {_cell(w['host'])}; confidence {_cell(w['confidence'])}.")
-        out("")
-        files = generated.files.get(w["vmId"], []) if generated is not None else []
-        if files:
-            out("Files: " + ", ".join(f"[{f.split('/')[-1] if f.startswith('containers/') and f.endswith('Dockerfile') else f}]({f})"
-                                      for f in files if not f.endswith("README.txt")) + ".")
-            out("")
-        out("| rule | severity | finding | remediation |")
-        out("|---|---|---|---|")
-        for f in w["findings"]:
-            out(f"| {_code(f['rule'])} | {_cell(f['severity'])} | {_cell(f['message'])} | {_cell(f['remediation'])} |")
-        out("")
+    out("| rule | severity | finding | remediation |")
+    out("|---|---|---|---|")
+    for f in w["findings"]:
+        out(f"| {_code(f['rule'])} | {_cell(f['severity'])} | {_cell(f['message'])} | {_cell(f['remediation'])} |")
+    out("")

@@ -8,10 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 
 from migrate.core.errors import InputError
-from migrate.output import MANIFEST, write_file, write_tree
+from migrate.output import MANIFEST, json_chunks, to_json, write_file, write_tree
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -94,7 +95,7 @@ def test_failure_while_writing_leaves_the_previous_result(tmp_path):
     out = tmp_path / "out"
     write_tree(out, {"plan.json": "1", "report.md": "r1"})
     before = tree(out)
-    with pytest.raises(AttributeError):
+    with pytest.raises(TypeError):
         write_tree(out, {"a.txt": "x", "plan.json": 42})  # type: ignore[dict-item] - not text: fails mid-write
     assert tree(out) == before
     assert siblings(out) == ["out"]
@@ -162,4 +163,32 @@ def test_out_that_is_the_working_folder_is_updated_in_place(tmp_path, monkeypatc
     assert out.stat().st_ino == inode  # the same folder: a shell inside it still sees the result
     assert not (out / "k8s").exists()
     assert tree(out) == {"plan.json": b"2", "mine.txt": b"mine", MANIFEST: (out / MANIFEST).read_bytes()}
+    assert siblings(out) == ["out"]
+
+
+def test_json_chunks_are_to_json_byte_for_byte():
+    document = {
+        "schema": "x", "empty": [], "emptyObject": {}, "nested": {"a": [1, {"b": []}], "s": "line\nbreak"},
+        "items": [{"name": f"vm{i}", "ports": [80, 443], "tags": {}, "n": None} for i in range(2503)],
+        "scalars": [1, "two", 3.5, True], "last": "ü\u2028",
+    }
+    assert b"".join(json_chunks(document)) == to_json(document)
+    assert b"".join(json_chunks({})) == to_json({})
+    plan = orjson.loads((Path(__file__).parent.parent / "examples" / "plan" / "plan.json").read_bytes())
+    assert b"".join(json_chunks(plan)) == to_json(plan)
+
+
+def test_streamed_content_is_written_and_a_failing_stream_leaves_the_previous_result(tmp_path):
+    out = tmp_path / "out"
+    write_tree(out, {"plan.json": iter([b"{", "\"a\": \"\u00fc\"", b"}\n"]), "report.md": (c for c in ["# r\n", "x\n"])})
+    assert tree(out)["plan.json"] == '{"a": "ü"}\n'.encode() and tree(out)["report.md"] == b"# r\nx\n"
+    before = tree(out)
+
+    def broken():
+        yield b"partial"
+        raise ValueError("serializer failed")
+
+    with pytest.raises(ValueError):
+        write_tree(out, {"plan.json": broken(), "report.md": "r2"})
+    assert tree(out) == before
     assert siblings(out) == ["out"]
