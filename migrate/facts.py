@@ -217,9 +217,10 @@ def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
          if p.identity_type == "SpecificUser" and is_domain_account(p.user_name, machine)]
         + [("service", s.name, s.start_name) for s in services if is_domain_account(s.start_name, machine)]
         + [("task", t.task_name, t.run_as) for t in tasks if is_domain_account(t.run_as, machine)])
-    # Application paths: IIS sites' content and the container's services' binaries (cond.writable-state
-    # and the container's dataDrives read the same fact).
-    paths = [s.physical_path for s in sites] + [s.path_name for s in app_services]
+    # Application paths: IIS sites' and applications' content, the container's services' binaries and
+    # the scheduled tasks' programs (cond.writable-state and the container's dataDrives read the same fact).
+    paths = ([s.physical_path for s in sites] + [a.physical_path for s in sites for a in s.applications]
+             + [s.path_name for s in app_services] + [t.execute for t in tasks])
     guest_build = None
     if "windows" in guest.os_name.lower() or not guest.os_name:
         parsed = parse_build(guest.os_version)

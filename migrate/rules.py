@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .facts import CONTAINER_RUNTIME_SERVICES, WorkloadFacts
-from .core.windows import OS_BUILDS, hyperv_isolation_possible, os_for_build, process_isolation_possible
+from .core.windows import (NETFX3_FEATURES, NON_HTTP_PROTOCOLS, OS_BUILDS, hyperv_isolation_possible, os_for_build,
+                           process_isolation_possible)
 
 BLOCKER, WARNING, INFO = "blocker", "warning", "info"
 # Fit levels, worst first (Azure Migrate's readiness classes, migration-tools.md §1.2).
@@ -310,14 +311,11 @@ def domain_identity(f: WorkloadFacts) -> str | None:
     return "; ".join(reasons[:4]) + (f" (+{len(reasons) - 4} more)" if len(reasons) > 4 else "") if reasons else None
 
 
-_NON_HTTP = ("net.tcp", "net.pipe", "net.msmq", "msmq.formatname")
-
-
 @rule("cond.non-http-binding", WARNING, "Non-HTTP IIS bindings",
       "Expose the extra ports and install WAS activation in the image; net.pipe does not cross containers.",
       "migration-tools.md §4.13 (ASMA)")
 def non_http_binding(f: WorkloadFacts) -> str | None:
-    found = sorted({b.split("/", 1)[0] for b in f.bindings if b.lower().startswith(_NON_HTTP)})
+    found = sorted({b.split("/", 1)[0] for b in f.bindings if b.lower().startswith(NON_HTTP_PROTOCOLS)})
     return f"bindings: {', '.join(found)}" if found else None
 
 
@@ -370,6 +368,8 @@ def legacy_dotnet(f: WorkloadFacts) -> str | None:
     pools = [name for name, runtime in f.app_pools if runtime.startswith("v2.")]
     if f.has_feature("NET-Framework-Core", "NET-Framework-Features"):
         pools.append("feature NET-Framework-Core (3.5)")
+    elif not f.features.isdisjoint(NETFX3_FEATURES):  # ASP.NET 3.5 alone: the image gets NetFx3 all the same
+        pools.append("feature Web-Asp-Net or Web-Net-Ext (ASP.NET 3.5)")
     return f".NET 2.0/3.5: {_names(pools)}" if pools else None
 
 

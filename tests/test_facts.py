@@ -133,3 +133,25 @@ def test_ipv6_https_binding_port_is_published_where_its_certificate_is_bound(tmp
     container, findings = _container_and_findings(tmp_path, record)
     assert [port for _, port, _ in https_bindings(container)] == [8443]
     assert container["ports"] == [8443] and "cond.no-listener" not in findings
+
+
+def test_nested_applications_and_task_programs_on_other_drives_get_volumes(tmp_path):
+    record = vm("WEB02", guest_data=guest(
+        IISSites=[{"Name": "Shop", "Bindings": ["http/*:80:"], "PhysicalPath": "C:\\inetpub\\shop",
+                   "Applications": [{"Path": "/api", "PhysicalPath": "D:\\apps\\api", "ApplicationPool": "ShopPool"}]}],
+        ScheduledTasks=[{"TaskName": "Export", "Execute": "\"E:\\jobs\\export.exe\"", "RunAs": "SYSTEM"}]))
+    container, findings = _container_and_findings(tmp_path, record)
+    assert container["dataDrives"] == ["D", "E"]
+    assert findings["cond.writable-state"] == "application paths on drive D:, E:"
+
+
+def test_legacy_dotnet_finding_whenever_the_image_gets_netfx3(tmp_path):
+    from migrate.generate.iis_image import needs_netfx3
+    site = {"Name": "Shop", "Bindings": ["http/*:80:"], "PhysicalPath": "C:\\inetpub\\shop", "ApplicationPool": "ShopPool"}
+    for i, (features, runtime) in enumerate([(["Web-Server", "Web-Asp-Net"], "v4.0"), (["Web-Server", "Web-Net-Ext"], "v4.0"),
+                                            (["Web-Server", "NET-Framework-Features"], "v4.0"), (["Web-Server"], "v2.0"),
+                                            (["Web-Server", "Web-Asp-Net45"], "v4.0")]):
+        record = vm(f"W{i}", guest_data=guest(Features=features, IISSites=[site], AppPools=[
+            {"Name": "ShopPool", "ManagedRuntimeVersion": runtime, "IdentityType": "ApplicationPoolIdentity"}]))
+        container, findings = _container_and_findings(tmp_path, record)
+        assert ("cond.legacy-dotnet" in findings) == needs_netfx3(container) == (i < 4), features

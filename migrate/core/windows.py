@@ -17,6 +17,13 @@ LTSC_BUILDS = (20348, 26100)  # R4's LTSC list for hosts at or above 20348
 _VERSION = re.compile(r"(?<!\d)(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?!\d)")
 # Features that act on the container host (Corrections 2026-11-30): never installed in an image.
 HOST_ONLY_FEATURES = re.compile(r"(containers|hyper-v(-.*)?|microsoft-hyper-v(-.*)?)", re.IGNORECASE)
+# .NET Framework 3.5 features (lower-case), ASP.NET 3.5 included: Install-WindowsFeature cannot add them on
+# Server Core without a source, so an image gets NetFx3 instead (generate/iis_image.py netfx3_script),
+# and rule cond.legacy-dotnet reports them.
+NETFX3_FEATURES = frozenset({"net-framework-core", "net-framework-features", "web-asp-net", "web-net-ext"})
+# IIS binding protocols of WCF's non-HTTP activation (microsoft/dotnet-framework-docker wcf image:
+# `enabledProtocols:"http,net.tcp"`); rule cond.non-http-binding and the IIS image script read them.
+NON_HTTP_PROTOCOLS = ("net.tcp", "net.pipe", "net.msmq", "msmq.formatname")
 
 
 

@@ -5,7 +5,7 @@ Pure functions over a plan workload; dockerfile.py puts their statements into th
 
 from __future__ import annotations
 
-from ..core.windows import HOST_ONLY_FEATURES, OS_BUILDS
+from ..core.windows import HOST_ONLY_FEATURES, NETFX3_FEATURES, OS_BUILDS
 from .powershell import non_http_protocols, parse_binding
 
 # Features the IIS-based images already have (servercore/iis, dotnet/framework/aspnet).
@@ -18,9 +18,6 @@ ASPNET_IMAGE_FEATURES = IIS_IMAGE_FEATURES | {
     "web-app-dev", "web-net-ext45", "web-asp-net45", "web-isapi-ext", "web-isapi-filter", "net-framework-45-aspnet",
     "net-framework-45-core", "net-framework-45-features",
 }
-# .NET 3.5 features: Install-WindowsFeature fails for them on Server Core without a source; they
-# come with NetFx3 instead (netfx3_script).
-_NETFX3_FEATURES = {"net-framework-core", "net-framework-features", "web-asp-net", "web-net-ext"}
 # WCF non-HTTP activation per protocol; WAS comes with them as a dependency (the wcf image's
 # Dockerfile for ltsc2019 installs NET-WCF-TCP-Activation45 alone).
 _ACTIVATION_FEATURES = {"net.tcp": "NET-WCF-TCP-Activation45", "net.pipe": "NET-WCF-Pipe-Activation45",
@@ -32,7 +29,7 @@ def features_to_install(workload: dict) -> list[str]:
     image = workload["baseImage"]
     present = ASPNET_IMAGE_FEATURES if "/framework/aspnet:" in image else IIS_IMAGE_FEATURES if "/iis:" in image else set()
     features = [f for f in workload["container"]["windowsFeatures"]
-                if f.lower() not in present and f.lower() not in _NETFX3_FEATURES and not HOST_ONLY_FEATURES.fullmatch(f)]
+                if f.lower() not in present and f.lower() not in NETFX3_FEATURES and not HOST_ONLY_FEATURES.fullmatch(f)]
     for site in workload["container"]["iisSites"]:
         features += [_ACTIVATION_FEATURES[p] for p in non_http_protocols(site)]
     return list(dict.fromkeys(features))
@@ -60,7 +57,7 @@ def netfx3_script(image_os: str, iis: bool) -> list[str]:
 def needs_netfx3(container: dict) -> bool:
     """.NET 3.5 (CLR 2.0 app pools, or the NET-Framework-Core feature on the VM)."""
     return (any((p.get("managedRuntimeVersion") or "").lower().startswith("v2.") for p in container["appPools"])
-            or any(f.lower() in _NETFX3_FEATURES for f in container["windowsFeatures"]))
+            or any(f.lower() in NETFX3_FEATURES for f in container["windowsFeatures"]))
 
 
 def all_addresses(sites: list[dict]) -> list[dict]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from ..core.powershell import ps_list, ps_quote
+from ..core.windows import NON_HTTP_PROTOCOLS
 from .names import data_mount
 
 
@@ -26,9 +27,7 @@ def install_features(features: list[str]) -> str:
 
 
 DEFAULT_SITE = "Default Web Site"
-# HTTP covers https in enabledProtocols; the other protocols are WCF's non-HTTP activation
-# (microsoft/dotnet-framework-docker wcf image: `enabledProtocols:"http,net.tcp"`).
-_NON_HTTP = ("net.tcp", "net.pipe", "net.msmq", "msmq.formatname")
+# HTTP covers https in enabledProtocols; the others are core.windows.NON_HTTP_PROTOCOLS.
 
 
 def iis_prologue() -> list[str]:
@@ -79,7 +78,7 @@ def binding_arguments(binding: str) -> str | None:
 def non_http_protocols(site: dict) -> list[str]:
     """Return the site's non-HTTP binding protocols (net.tcp, ...), lower-case, in binding order."""
     return list(dict.fromkeys(b.partition("/")[0].lower() for b in site.get("bindings", [])
-                              if b.lower().startswith(_NON_HTTP)))
+                              if b.lower().startswith(NON_HTTP_PROTOCOLS)))
 
 
 def iis_site_script(site: dict, pools: dict[str, dict], site_id: int) -> list[str]:
@@ -111,7 +110,7 @@ def iis_site_script(site: dict, pools: dict[str, dict], site_id: int) -> list[st
         arguments = binding_arguments(binding)
         if arguments is not None:
             lines.append(f"New-WebBinding -Name {name} {arguments}")
-        elif binding.lower().startswith(_NON_HTTP):
+        elif binding.lower().startswith(NON_HTTP_PROTOCOLS):
             # New-WebBinding writes "ip:port:host", which is not a net.tcp binding ("808:*").
             protocol, _, information = binding.partition("/")
             lines.append(f"New-ItemProperty -Path ('IIS:\\Sites\\' + {name}) -Name bindings "
