@@ -19,7 +19,8 @@ from components.kubernetes_stack import deploy_kubernetes, kubernetes_settings
 from components.stack import plan_stack, refuse_gmsa_without_domain
 from components.validation import validate_management_cidrs
 from components.workload import ContainerWorkload, workload_definition
-from migrate.contract.stack_config import StackConfigError, read_stack_config
+from migrate.contract.stack_config import read_stack_config
+from migrate.core.errors import StackConfigError
 
 config = read_stack_config(pulumi.runtime.get_config, pulumi.runtime.is_config_secret)
 

@@ -28,17 +28,14 @@ import pulumi_random
 from pulumi_azure_native import authorization, containerservice, network, resources
 from pulumi_azure_native.containerservice import OSSKU
 
-from migrate.core.azure import is_overly_broad_range
-from migrate.generate.aks import POOL_LABEL, WINDOWS_POOL_NAME, AksOptions, pool_taint
+from migrate.core.azure import AKS_SYSTEM_POOL_COUNT, AKS_SYSTEM_POOL_SIZE, is_overly_broad_range
+from migrate.core.errors import AksConfigError, RegistryConfigError
+from migrate.generate.aks import POOL_LABEL, WINDOWS_POOL_NAME, pool_taint
 
-from .registry import RegistryConfigError, acr_pull_role_definition
+from .registry import acr_pull_role_definition
 
 NODE_OS_UPGRADE_CHANNEL = "NodeImage"
 NETWORK_POLICIES = ("azure", "calico")  # the engines AKS lists for Windows nodes; Cilium has no Windows support
-
-
-class AksConfigError(ValueError):
-    """An AKS setting that cannot work or is unsafe; raised before any resource is registered."""
 
 
 class WindowsPoolArgs(TypedDict, total=False):
@@ -221,9 +218,8 @@ class AksWindowsCluster(pulumi.ComponentResource):
                              "load_balancer_sku": "standard"},
             agent_pool_profiles=[{
                 "name": "system", "mode": "System", "os_type": "Linux", "os_sku": "AzureLinux",
-                # Without sizes from aks.yaml, the system pool `generate --platform aks` plans by default.
-                "vm_size": args.get("system_vm_size", AksOptions().system_pool_size),
-                "count": args.get("system_node_count", AksOptions().system_pool_count),
+                "vm_size": args.get("system_vm_size", AKS_SYSTEM_POOL_SIZE),
+                "count": args.get("system_node_count", AKS_SYSTEM_POOL_COUNT),
                 "max_pods": settings.max_pods, "vnet_subnet_id": subnet_id, "enable_node_public_ip": False,
                 # Only critical add-ons on the system pool; workloads go to their Windows pools.
                 "node_taints": ["CriticalAddonsOnly=true:NoSchedule"],

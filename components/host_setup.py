@@ -41,6 +41,7 @@ import re
 from dataclasses import dataclass, field
 
 from migrate.contract.stack_config import DEFAULTS
+from migrate.core.errors import SetupError
 from migrate.core.powershell import ps_list, ps_quote
 from migrate.core.windows import OS_BUILDS
 
@@ -62,10 +63,6 @@ _VERSION = re.compile(r"\d+\.\d+\.\d+")
 _SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
 _IMAGE = re.compile(r"mcr\.microsoft\.com/[a-z0-9._/-]+:[A-Za-z0-9._-]+")
 _DOMAIN = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
-
-
-class SetupError(ValueError):
-    """Host setup settings that cannot produce a working host; the message says which and why."""
 
 
 @dataclass(frozen=True, slots=True)

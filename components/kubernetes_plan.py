@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from migrate.contract.stack_config import StackConfig, StackConfigError
+from migrate.contract.stack_config import StackConfig
+from migrate.core.errors import StackConfigError
 from migrate.generate.aks import pin_to_pool, plan_for_aks, aks_placement, with_probes
 from migrate.generate.kubernetes import CLUSTER_SCOPED, manifests
 from migrate.generate.names import dns_label, unique_labels

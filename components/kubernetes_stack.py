@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Mapping
 
 import pulumi
 
-from migrate.contract.stack_config import StackConfig, StackConfigError, aks_private_cluster
+from migrate.contract.stack_config import StackConfig, aks_private_cluster
+from migrate.core.errors import AksConfigError, StackConfigError
 
-from .aks_cluster import AksConfigError, AksWindowsCluster, aks_cluster_settings
+from .aks_cluster import AksWindowsCluster, aks_cluster_settings
 from .kubernetes_plan import KubernetesPlan, missing_secrets, plan_kubernetes
 
 if TYPE_CHECKING:

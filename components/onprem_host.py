@@ -17,13 +17,14 @@ import pulumi
 from pulumi_command import remote
 
 from migrate.contract.stack_config import DEFAULTS
+from migrate.core.errors import HostConfigError
 
 from .host_setup import (
     DOCKER_VERSION, STDIN_RUNNER, domain_join_for, domain_join_script, features_script, host_setup_for, reboot_script,
     remote_invocation, runtime_script, steps_digest,
 )
 from .reboot_pause import reboot_pause
-from .validation import HostConfigError, validate_image_builds, validate_isolation
+from .validation import validate_image_builds, validate_isolation
 
 REBOOT_WAIT_SECONDS = 20 * 60
 

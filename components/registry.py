@@ -27,6 +27,7 @@ from pulumi_azure_native import authorization, containerregistry
 
 from migrate.contract.stack_config import DEFAULTS, REGISTRY_AUTH_MODES, REGISTRY_SKUS
 from migrate.core.azure import ACR_PULL_ROLE_ID
+from migrate.core.errors import RegistryConfigError
 from migrate.core.powershell import ps_quote
 
 ACR_SUFFIX = ".azurecr.io"
@@ -37,10 +38,6 @@ _USER = re.compile(r"[A-Za-z0-9._@\\-]{1,128}")
 IMDS_TOKEN = ("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01"
               "&resource=https://management.azure.com/")
 ACR_TOKEN_USER = "00000000-0000-0000-0000-000000000000"
-
-
-class RegistryConfigError(ValueError):
-    """A registry setting that cannot work or would pull from somewhere unintended."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import jsonschema
 
-from migrate.contract.stack_config import StackConfig, StackConfigError
-from migrate.core.errors import InputError
+from migrate.contract.stack_config import StackConfig
+from migrate.core.errors import HostConfigError, InputError, StackConfigError
 from migrate.generate.dockerfile import is_batch
 from migrate.generate.gmsa import credential_spec_file
 from migrate.generate.names import data_mount, data_volume_name, parameter_variables, unique_labels
@@ -21,7 +21,7 @@ from migrate.generate.packaged import read_packaged, with_packaged_parameters
 from migrate.plan_reader import read_plan, schema
 from migrate.core.documents import load_document
 
-from .validation import HostConfigError, host_os_of_sku
+from .validation import host_os_of_sku
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,12 @@ import ipaddress
 import re
 from typing import Iterable
 
+from migrate.contract.stack_config import HOST_ISOLATIONS
 from migrate.core.azure import (
     ENCRYPTION_AT_HOST_FEATURE, host_size_problem, hyperv_size_problem, is_internet_source,
     is_private_source, supports_trusted_launch,
 )
-from migrate.contract.stack_config import HOST_ISOLATIONS
+from migrate.core.errors import HostConfigError
 from migrate.core.windows import OS_BUILDS, process_isolation_possible
 
 # Publisher MicrosoftWindowsServer, offer WindowsServer (S21, S23). The 2022 Azure Edition SKUs are
@@ -36,10 +37,6 @@ RESERVED_ADMIN_NAMES = {"administrator", "admin", "user", "user1", "test", "user
                         "123", "a", "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest", "john",
                         "owner", "root", "server", "sql", "support", "support_388945a0", "sys", "test2", "test3", "user4",
                         "user5"}
-
-
-class HostConfigError(ValueError):
-    """A host setting that cannot work or is unsafe; raised before any resource is registered."""
 
 
 def host_os_of_sku(sku: str) -> str:

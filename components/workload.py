@@ -20,6 +20,7 @@ import pulumi
 from pulumi_azure_native import compute
 from pulumi_command import remote
 
+from migrate.core.errors import WorkloadConfigError
 from migrate.core.powershell import ps_list, ps_quote
 
 from .host_setup import READY_MARKER, STDIN_RUNNER, encoded_command
@@ -34,10 +35,6 @@ _VOLUME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]+")
 _VOLUME_TARGET = re.compile(r"C:\\[A-Za-z0-9 ._-]+(\\[A-Za-z0-9 ._-]+)*")
 # A registry host (with a dot, or localhost) is required: a bare `name:tag` would pull from Docker Hub.
 _IMAGE = re.compile(r"(localhost|[a-z0-9-]+(\.[a-z0-9-]+)+)(:\d+)?/[a-z0-9._/-]+:[A-Za-z0-9._-]+")
-
-
-class WorkloadConfigError(ValueError):
-    """A container definition that cannot run; raised before any resource is registered."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,10 +28,10 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # private API: see offline-testing.md §4.4
 
-from migrate.contract.stack_config import StackConfigError, read_stack_config
+from migrate.contract.stack_config import read_stack_config
 from migrate.core.cli import OneLineParser
 from migrate.core.documents import checked_text, load_document, type_name
-from migrate.core.errors import InputError
+from migrate.core.errors import InputError, SettingsError
 
 from . import capture
 from .artifacts import check_artifacts
@@ -218,17 +218,6 @@ def render(violations: list[Violation], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _config_errors() -> tuple[type[Exception], ...]:
-    """The errors the Pulumi program raises for settings that cannot work, before any resource exists."""
-    from components.aks_cluster import AksConfigError
-    from components.host_setup import SetupError
-    from components.registry import RegistryConfigError
-    from components.validation import HostConfigError
-    from components.workload import WorkloadConfigError
-
-    return HostConfigError, StackConfigError, SetupError, WorkloadConfigError, AksConfigError, RegistryConfigError
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(prog="hyperdock policy check", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="example", help="stack whose Pulumi.<stack>.yaml to check (default: example)")
@@ -258,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             values["hyperdock:domainPassword"] = PLACEHOLDER
             secret_keys.append("hyperdock:domainPassword")
         monitor = capture_program(values, secret_keys, stack=stack_file.stem.removeprefix("Pulumi."))
-    except _config_errors() as exc:  # the program's own validation: one line, as the CLI promises
+    except SettingsError as exc:  # the program's own validation, before any resource: one line, as the CLI promises
         raise InputError(str(stack_file), str(exc)) from None
     violations = analyze(monitor, policy_config)
     sys.stdout.write(render(violations, f"{PACK_NAME}@v{PACK_VERSION} (offline: {stack_file.name})"))

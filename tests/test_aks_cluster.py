@@ -12,9 +12,10 @@ from pulumi_policy import PolicyCustomTimeouts, PolicyResourceOptions, ResourceV
 
 import pulumi_mocks
 from conftest import ROOT
-from components.aks_cluster import AksConfigError, AksWindowsCluster, acr_pull_role, aks_cluster_settings
+from components.aks_cluster import AksWindowsCluster, acr_pull_role, aks_cluster_settings
 from policies import aks as aks_policies
 from policies.pack import POLICIES
+from migrate.core.errors import AksConfigError
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 POOLS = [{"name": "w22001", "os_sku": "Windows2022", "vm_size": "Standard_D8s_v5", "node_count": 3, "min_count": 3,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pulumi_azure_native import compute
 
-from components.validation import HostConfigError, validate_security_type
+from components.validation import validate_security_type
 from migrate.core import azure
+from migrate.core.errors import HostConfigError
 
 
 @pytest.mark.parametrize("size", ["Standard_D8s_v3", "Standard_D4s_v5", "Standard_D8as_v5", "Standard_D8s_v6",

@@ -167,7 +167,7 @@ def test_no_two_workloads_on_a_host_publish_the_same_port():
 
 def test_refused_colliding_plan_in_the_pulumi_program():
     from components.stack import refuse_port_collisions
-    from migrate.contract.stack_config import StackConfigError
+    from migrate.core.errors import StackConfigError
 
     refuse_port_collisions("h1", [("web1", [80, 443]), ("api", [8080])])
     with pytest.raises(StackConfigError, match="places web1 and web2 on h1, and both publish port 80"):

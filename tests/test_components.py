@@ -10,8 +10,8 @@ import pulumi_mocks
 import sdk_inputs
 from components.azure_host import AzureContainerHost
 from components.onprem_host import OnPremContainerHost
-from components.validation import HostConfigError
-from components.workload import ContainerDefinition, ContainerWorkload, WorkloadConfigError, run_script
+from components.workload import ContainerDefinition, ContainerWorkload, run_script
+from migrate.core.errors import HostConfigError, WorkloadConfigError
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 

@@ -8,11 +8,12 @@ import re
 
 import pytest
 
+from migrate.core.errors import SetupError
 from migrate.core.powershell import ps_quote
 from powershell_ast import command_names, parse
 from components.host_setup import (
     CMD_LIMIT, COMPOSE_VERSION, DOCKER_VERSION, NAT_WAIT_SECONDS, NAT_WAIT_TRIES, READY_MARKER, REBOOT_MARKER, STDIN_RUNNER, DomainJoin, HostSetup,
-    SetupError, daemon_json, default_base_images, domain_join_script, encoded_command, features_script,
+    daemon_json, default_base_images, domain_join_script, encoded_command, features_script,
     prepare_script, reboot_script, remote_invocation, runtime_script,
 )
 

@@ -16,7 +16,8 @@ import pulumi_mocks
 from conftest import run_cli
 from components.kubernetes_plan import in_namespace, plan_kubernetes, tenant_namespace
 from components.kubernetes_workloads import namespace_objects
-from migrate.contract.stack_config import StackConfig, StackConfigError
+from migrate.contract.stack_config import StackConfig
+from migrate.core.errors import StackConfigError
 from test_program import run_program
 
 SAMPLE = ["examples/estate/hv01.yaml", "examples/estate/hv02.json", "--dependencies", "examples/estate/dependencies.csv"]

@@ -14,8 +14,7 @@ from google.protobuf import json_format
 import pulumi_mocks
 import sdk_inputs
 from conftest import ROOT, run_cli
-from components.validation import HostConfigError
-from migrate.contract.stack_config import StackConfigError
+from migrate.core.errors import HostConfigError, StackConfigError
 
 EXAMPLE = yaml.safe_load((ROOT / "Pulumi.example.yaml").read_text(encoding="utf-8"))["config"]
 SECRETS = {"web01": {"SHOPDB": "a"}, "web02": {"SHOPDB": "b"}, "api01": {"ConnectionStrings__ShopDb": "c"}, "ordersvc01": {"ORDERSDB": "d"},

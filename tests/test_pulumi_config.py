@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from migrate.contract.stack_config import StackConfig, StackConfigError, aks_private_cluster
+from migrate.contract.stack_config import StackConfig, aks_private_cluster
+from migrate.core.errors import StackConfigError
 
 
 def valid_value(type_name: str, items: dict | None, value) -> bool:

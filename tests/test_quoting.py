@@ -20,12 +20,12 @@ import pytest
 from conftest import ROOT, guest, inventory, run_cli, vm, write_json
 from psref import dockerfile_problems
 from test_injection import HOSTILE
-from components.host_setup import HostSetup, SetupError, validate_setup
-from components.validation import HostConfigError, validate_admin_username
-from components.workload import ContainerDefinition, WorkloadConfigError, validate_definition
+from components.host_setup import HostSetup, validate_setup
+from components.validation import validate_admin_username
+from components.workload import ContainerDefinition, validate_definition
 from migrate.core.azure import series_of
 from migrate.discover_azure import discover_azure
-from migrate.core.errors import InputError
+from migrate.core.errors import HostConfigError, InputError, SetupError, WorkloadConfigError
 from migrate.core.powershell import ps_quote
 
 SOURCES = [p for folder in ("migrate", "components", "policies") for p in (ROOT / folder).rglob("*.py")] + [ROOT / "__main__.py"]

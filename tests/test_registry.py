@@ -8,11 +8,10 @@ from google.protobuf import json_format
 
 import pulumi_mocks
 import sdk_inputs
-from components.registry import (
-    ContainerRegistry, RegistryConfigError, acr_pull, acr_pull_role_definition, login_lines, registry_settings,
-)
+from components.registry import ContainerRegistry, acr_pull, acr_pull_role_definition, login_lines, registry_settings
 from components.workload import ContainerDefinition, run_script
 from migrate.core.azure import ACR_PULL_ROLE_ID
+from migrate.core.errors import RegistryConfigError
 from psref import problems
 
 

@@ -12,9 +12,8 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from migrate.contract.stack_config import (
-    DEFAULTS, KEY, KEYS, OPTIONAL_SECRETS, StackConfig, StackConfigError, read_stack_config,
-)
+from migrate.contract.stack_config import DEFAULTS, KEY, KEYS, OPTIONAL_SECRETS, StackConfig, read_stack_config
+from migrate.core.errors import StackConfigError
 
 README_BEGIN = "<!-- stack-config table: generated from migrate/contract/stack_config.py (UPDATE_GOLDEN=1 pytest tests/test_stack_config.py) -->"
 README_END = "<!-- end of stack-config table -->"

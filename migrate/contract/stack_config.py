@@ -24,15 +24,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
+from migrate.core.errors import StackConfigError
 from migrate.core.windows import HOST_OS_CHOICES
 
 NAMESPACE = "hyperdock"
-
-
-class StackConfigError(ValueError):
-    """Stack configuration that cannot be built; the message names the key."""
-
-
 HOST_ISOLATIONS = ("process", "hyperv", "both")
 STACK_PLATFORMS = ("hosts", "aks", "kubernetes")
 REGISTRY_AUTH_MODES = ("managed-identity", "password", "none")

@@ -78,6 +78,11 @@ def is_overly_broad_range(cidr: str) -> bool:
     return network.prefixlen < BROADEST_AUTHORIZED_PREFIX[network.version]
 
 
+# AKS's Linux system pool as hyperdock plans it (aks.yaml's systemPool) and AksWindowsCluster builds it
+# when not told: two nodes, so that the critical add-ons survive one node's upgrade; a Dsv5 size.
+AKS_SYSTEM_POOL_SIZE = "Standard_D4s_v5"
+AKS_SYSTEM_POOL_COUNT = 2
+
 # Built-in role AcrPull (Azure's built-in roles list; the ID is the same in every tenant).
 ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 

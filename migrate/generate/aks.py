@@ -30,7 +30,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from ..core.azure import AZURE_SIZES, HostSize
+from ..core.azure import AKS_SYSTEM_POOL_COUNT, AKS_SYSTEM_POOL_SIZE, AZURE_SIZES, HostSize
 from ..core.errors import InputError
 from ..core.windows import OS_BUILDS
 from .capacity import CapacityOptions, Demand, demand_of, pack
@@ -60,8 +60,8 @@ class AksOptions:
     windows_reserve_memory_mib: int = 2048
     eviction_memory_mib: int = 100
     headroom_percent: int = 25          # autoscaler maximum above the planned count, for surges and growth
-    system_pool_size: str = "Standard_D4s_v5"
-    system_pool_count: int = 2
+    system_pool_size: str = AKS_SYSTEM_POOL_SIZE
+    system_pool_count: int = AKS_SYSTEM_POOL_COUNT
     default_memory_mib: int = 2048
 
 
