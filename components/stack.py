@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 
 from migrate.contract.stack_config import StackConfig
-from migrate.core.errors import HostConfigError, InputError, StackConfigError
+from migrate.core.errors import InputError, StackConfigError
 from migrate.generate.dockerfile import is_batch
 from migrate.generate.gmsa import credential_spec_file
 from migrate.generate.names import data_mount, data_volume_name, parameter_variables, unique_labels
@@ -104,10 +104,7 @@ def _from_plan(config: StackConfig, folder: Path) -> StackPlan:
         raise StackConfigError(f"hyperdock:plan: hosts.yaml is for {hosts_doc['hostOS']}, plan.json for {plan['hostOS']}")
     platform = hosts_doc["platform"]
     if platform == "azure":
-        try:
-            sku_os = host_os_of_sku(config["imageSku"])
-        except HostConfigError as exc:
-            raise StackConfigError(f"hyperdock:{exc}") from None
+        sku_os = host_os_of_sku(config["imageSku"])   # a known SKU: the stack config checked it
         if sku_os != plan["hostOS"]:
             raise StackConfigError(f"hyperdock:imageSku: gives {sku_os} hosts, but the plan was made for {plan['hostOS']}")
     registry = config["registry"].rstrip("/")

@@ -15,35 +15,19 @@ from typing import Iterable
 
 from migrate.contract.stack_config import HOST_ISOLATIONS
 from migrate.core.azure import (
-    ENCRYPTION_AT_HOST_FEATURE, host_size_problem, hyperv_size_problem, is_internet_source,
-    is_private_source, supports_trusted_launch,
+    ENCRYPTION_AT_HOST_FEATURE, IMAGE_SKUS, admin_username_problem, host_size_problem, hyperv_size_problem,
+    image_sku_problem, management_cidr_problem, supports_trusted_launch,
 )
 from migrate.core.errors import HostConfigError
 from migrate.core.windows import OS_BUILDS, process_isolation_possible
 
-# Publisher MicrosoftWindowsServer, offer WindowsServer (S21, S23). The 2022 Azure Edition SKUs are
-# verified; the 2025 ones are seen only in third-party code [U]: verify with
-# `az vm image list-skus -l <region> -p MicrosoftWindowsServer -f WindowsServer`.
-IMAGE_SKUS = {
-    "2022-datacenter-azure-edition": "ltsc2022",
-    "2022-datacenter-azure-edition-core": "ltsc2022",
-    "2022-datacenter-azure-edition-core-smalldisk": "ltsc2022",
-    "2025-datacenter-azure-edition": "ltsc2025",
-    "2025-datacenter-azure-edition-core": "ltsc2025",
-    "2025-datacenter-azure-edition-core-smalldisk": "ltsc2025",
-}
-# Names Azure refuses for a Windows administrator (Azure's documented list; not in the shared reference).
-RESERVED_ADMIN_NAMES = {"administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1",
-                        "123", "a", "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest", "john",
-                        "owner", "root", "server", "sql", "support", "support_388945a0", "sys", "test2", "test3", "user4",
-                        "user5"}
 
 
 def host_os_of_sku(sku: str) -> str:
     """Return the LTSC family of a Windows Server marketplace SKU, or raise for an unknown SKU."""
-    if sku not in IMAGE_SKUS:
-        raise HostConfigError(f"imageSku: {sku!r} is not a Windows Server 2022/2025 Datacenter Azure Edition SKU; "
-                              f"expected one of {', '.join(IMAGE_SKUS)}")
+    problem = image_sku_problem(sku)
+    if problem:
+        raise HostConfigError(f"imageSku: {problem}")
     return IMAGE_SKUS[sku]
 
 
@@ -102,23 +86,17 @@ def validate_management_cidrs(cidrs: Iterable[str]) -> list[str]:
     """Return the management source ranges; refuse any range that is not private (RFC 1918 / unique local)."""
     result = []
     for cidr in cidrs:
-        if is_internet_source(cidr):
-            raise HostConfigError(f"managementCidrs: {cidr!r} would open RDP/WinRM/SSH to the internet; name your admin ranges")
-        try:
-            network = ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
-            raise HostConfigError(f"managementCidrs: {cidr!r} is not a CIDR range") from None
-        if not is_private_source(str(network)):
-            raise HostConfigError(f"managementCidrs: {cidr!r} is not a private range (RFC 1918 10/8, 172.16/12, "
-                                  "192.168/16 or unique local fc00::/7); reach hosts over a VPN or Bastion")
-        result.append(str(network))
+        problem = management_cidr_problem(cidr)
+        if problem:
+            raise HostConfigError(f"managementCidrs: {problem}")
+        result.append(str(ipaddress.ip_network(cidr, strict=False)))
     return result
 
 
 def validate_admin_username(name: str) -> None:
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9._-]{0,19}", name) or name.lower() in RESERVED_ADMIN_NAMES:
-        raise HostConfigError(f"adminUsername: {name!r} is reserved or invalid on Azure Windows VMs "
-                              "(1-20 letters, digits, '.', '_' or '-', not 'admin'/'administrator')")
+    problem = admin_username_problem(name)
+    if problem:
+        raise HostConfigError(f"adminUsername: {problem}")
 
 
 def computer_name(name: str) -> str:

@@ -127,7 +127,8 @@ def test_hosts_without_a_plan(monitor):
 
 @pytest.mark.parametrize("change, error, message", [
     ({"hyperdock:securityType": "Standard"}, HostConfigError, "securityType: 'Standard' is not in the Azure API's enum"),
-    ({"hyperdock:managementCidrs": ["0.0.0.0/1", "128.0.0.0/1"]}, HostConfigError, "not a private range"),
+    ({"hyperdock:managementCidrs": ["0.0.0.0/1", "128.0.0.0/1"]}, StackConfigError,
+     "hyperdock:managementCidrs: '0.0.0.0/1' is not a private range"),
     ({"hyperdock:workloadSecrets": json.dumps({})}, StackConfigError, "workloadSecrets: .* needs"),
     ({"hyperdock:registry": ""}, StackConfigError, "registry"),
     ({"hyperdock:adminPassword": "plain"}, StackConfigError, "hyperdock:adminPassword: set it as a secret"),
@@ -135,7 +136,9 @@ def test_hosts_without_a_plan(monitor):
      r"hyperdock:domain: the plan's gMSA workloads \(batch01, build01, ordersvc01, orderweb01, test-orderweb01\) need "
      "domain-joined hosts"),
     ({"hyperdock:imageSku": "2022-datacenter-azure-edition"}, StackConfigError, "plan was made for ltsc2025"),
-    ({"hyperdock:managementCidrs": ["0.0.0.0/0"]}, HostConfigError, "internet"),
+    ({"hyperdock:managementCidrs": ["0.0.0.0/0"]}, StackConfigError, "hyperdock:managementCidrs: .* internet"),
+    ({"hyperdock:imageSku": "2019-datacenter"}, StackConfigError, "hyperdock:imageSku: '2019-datacenter' is not a Windows"),
+    ({"hyperdock:adminUsername": "admin"}, StackConfigError, "hyperdock:adminUsername: 'admin' is reserved"),
     ({"hyperdock:plan": "examples/estate"}, StackConfigError, "hyperdock:plan"),
     ({"hyperdock:plan": "tests/data/collide/plan"}, StackConfigError,
      "places web01 and web02 on process-contoso-internal-01, and both publish port 80"),

@@ -154,6 +154,11 @@ def test_values_are_parsed_as_pulumi_config_does():
     ({"hyperdock:registrySku": "Free"}, "hyperdock:registrySku: expected one of Basic, Standard, Premium, got 'Free'"),
     ({"hyperdock:onpremHostOs": "ltsc2016"}, "hyperdock:onpremHostOs: expected one of ltsc2025, ltsc2022, ltsc2019"),
     ({"hyperdock:aksPrivateCluster": "yes"}, "hyperdock:aksPrivateCluster: expected true, false or empty, got 'yes'"),
+    ({"hyperdock:imageSku": "2019-datacenter"}, "hyperdock:imageSku: '2019-datacenter' is not a Windows Server 2022/2025"),
+    ({"hyperdock:adminUsername": "Administrator"}, "hyperdock:adminUsername: 'Administrator' is reserved or invalid"),
+    ({"hyperdock:managementCidrs": '["10.0.0.0/8", "203.0.113.0/24"]'},
+     "hyperdock:managementCidrs: '203.0.113.0/24' is not a private range"),
+    ({"hyperdock:managementCidrs": '["*"]'}, "hyperdock:managementCidrs: '\\*' would open RDP/WinRM/SSH to the internet"),
 ])
 def test_bad_values_are_one_line_naming_the_key(values, message):
     with pytest.raises(StackConfigError, match=message) as error:

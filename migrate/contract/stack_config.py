@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
 from migrate.core.errors import StackConfigError
+from migrate.core.azure import admin_username_problem, image_sku_problem, management_cidr_problem
 from migrate.core.windows import HOST_OS_CHOICES
 
 NAMESPACE = "hyperdock"
@@ -65,6 +66,10 @@ def _not_negative(value: int) -> str | None:
     return None if value >= 0 else "expected 0 or more"
 
 
+def _management_cidrs(value: list) -> str | None:
+    return next(filter(None, map(management_cidr_problem, value)), None)
+
+
 def _workload_secrets(value: str) -> str | None:
     try:
         parsed = json.loads(value)
@@ -101,7 +106,8 @@ KEYS: tuple[Key, ...] = (
     Key("azureHostCount", "integer", 0, "Number of Azure hosts to create when no plan is given.", check=_not_negative),
     # A Dsv5 size: Generation 2, Premium storage and nested virtualization (migrate/azure_facts.py).
     _string("vmSize", "Standard_D4s_v5", "Azure size of hosts created without a plan (a plan's hosts.yaml names its own)."),
-    _string("imageSku", "2025-datacenter-azure-edition-core", "MicrosoftWindowsServer/WindowsServer SKU of Azure hosts."),
+    _string("imageSku", "2025-datacenter-azure-edition-core", "MicrosoftWindowsServer/WindowsServer SKU of Azure hosts.",
+            check=image_sku_problem),
     _string("isolation", "process", "process, hyperv or both, for hosts created without a plan.", choices=HOST_ISOLATIONS),
     _string("securityType", "", "Empty (a standard VM, securityType left out) or TrustedLaunch for Azure hosts with "
             "Hyper-V isolation (nested virtualization; Trusted Launch with it is not verified). Process-isolation hosts "
@@ -111,9 +117,9 @@ KEYS: tuple[Key, ...] = (
         "EncryptionAtHost), or VM creation fails; hyperdock cannot check this offline. Set false only where a disk "
         "encryption set is used instead."),
     Key("managementCidrs", "array", [], "Source ranges allowed to reach RDP, WinRM over HTTPS and SSH on Azure hosts; "
-        "none by default.", items="string"),
+        "none by default.", items="string", check=_management_cidrs),
     Key("publicIp", "boolean", False, "Give Azure hosts a public IP (inbound still limited to managementCidrs)."),
-    _string("adminUsername", "hyperdock", "Local administrator of Azure hosts."),
+    _string("adminUsername", "hyperdock", "Local administrator of Azure hosts.", check=admin_username_problem),
     Key("onpremHosts", "array", [], "Addresses of existing Windows Servers reached over SSH, in the order of hosts.yaml's "
         "hosts.", items="string"),
     Key("onpremHostKeys", "array", [], "SSH host keys of onpremHosts, same order; pin them in production.", items="string"),

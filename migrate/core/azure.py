@@ -78,6 +78,54 @@ def is_overly_broad_range(cidr: str) -> bool:
     return network.prefixlen < BROADEST_AUTHORIZED_PREFIX[network.version]
 
 
+# Publisher MicrosoftWindowsServer, offer WindowsServer (S21, S23). The 2022 Azure Edition SKUs are
+# verified; the 2025 ones are seen only in third-party code [U]: verify with
+# `az vm image list-skus -l <region> -p MicrosoftWindowsServer -f WindowsServer`.
+IMAGE_SKUS = {
+    "2022-datacenter-azure-edition": "ltsc2022",
+    "2022-datacenter-azure-edition-core": "ltsc2022",
+    "2022-datacenter-azure-edition-core-smalldisk": "ltsc2022",
+    "2025-datacenter-azure-edition": "ltsc2025",
+    "2025-datacenter-azure-edition-core": "ltsc2025",
+    "2025-datacenter-azure-edition-core-smalldisk": "ltsc2025",
+}
+# Names Azure refuses for a Windows administrator (Azure's documented list; not in the shared reference).
+RESERVED_ADMIN_NAMES = {"administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1",
+                        "123", "a", "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest", "john",
+                        "owner", "root", "server", "sql", "support", "support_388945a0", "sys", "test2", "test3", "user4",
+                        "user5"}
+
+
+def image_sku_problem(sku: str) -> str | None:
+    """Return why `sku` is not a Windows Server image hyperdock builds hosts from, or None."""
+    if sku in IMAGE_SKUS:
+        return None
+    return f"{sku!r} is not a Windows Server 2022/2025 Datacenter Azure Edition SKU; expected one of {', '.join(IMAGE_SKUS)}"
+
+
+def admin_username_problem(name: str) -> str | None:
+    """Return why Azure refuses `name` for a Windows VM's administrator, or None."""
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9._-]{0,19}", name) and name.lower() not in RESERVED_ADMIN_NAMES:
+        return None
+    return (f"{name!r} is reserved or invalid on Azure Windows VMs (1-20 letters, digits, '.', '_' or '-', "
+            "not 'admin'/'administrator')")
+
+
+def management_cidr_problem(cidr: str) -> str | None:
+    """Return why `cidr` may not reach a host's management ports, or None: it must be a private range
+    (RFC 1918 / unique local), never the internet."""
+    if is_internet_source(cidr):
+        return f"{cidr!r} would open RDP/WinRM/SSH to the internet; name your admin ranges"
+    try:
+        network = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return f"{cidr!r} is not a CIDR range"
+    if not is_private_source(str(network)):
+        return (f"{cidr!r} is not a private range (RFC 1918 10/8, 172.16/12, 192.168/16 or unique local fc00::/7); "
+                "reach hosts over a VPN or Bastion")
+    return None
+
+
 # AKS's Linux system pool as hyperdock plans it (aks.yaml's systemPool) and AksWindowsCluster builds it
 # when not told: two nodes, so that the critical add-ons survive one node's upgrade; a Dsv5 size.
 AKS_SYSTEM_POOL_SIZE = "Standard_D4s_v5"
