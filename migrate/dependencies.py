@@ -129,9 +129,10 @@ def read_dependency_csv(path: Path, resolver: Resolver, edges: dict[tuple[str, s
 def _read_dependency_csv(path: Path, resolver: Resolver, edges: dict[tuple[str, str], Edge]) -> CsvRead:
     """Add the rows of an Azure Migrate dependency export to `edges`; return what was read.
 
-    Arrow reads the columns and collapses repeated rows (each 6-hour time slot repeats a pair) in
-    C++, so Python only sees distinct rows: name resolution and validation run once per distinct
-    row. A malformed file is re-read with the csv module to name the offending line.
+    Arrow reads the columns dictionary-encoded; Python resolves each distinct name, IP, port and
+    process once, and Arrow maps the results onto the rows and sums them per pair on all cores,
+    so Python only touches one object per edge. A malformed file is re-read with the csv module
+    to name the offending line.
     """
     where = str(path)
     header, encoding, skip = _header(path)
@@ -150,7 +151,8 @@ def _read_dependency_csv(path: Path, resolver: Resolver, edges: dict[tuple[str, 
     count = index.get(COUNT_COLUMN)
     keys = [c for c in dict.fromkeys(wanted) if c is not None and c != count]
     # Dictionary-encoded: names repeat across time slots and partners, so the table is about 40%
-    # smaller; group_by needs one dictionary per column, hence unify_dictionaries.
+    # smaller, and each distinct text is resolved once; unify_dictionaries gives each column one
+    # dictionary for all of its chunks.
     types = {c: pa.dictionary(pa.int32(), pa.string()) for c in keys} | ({count: pa.int64()} if count else {})
     try:
         table = pacsv.read_csv(
@@ -165,44 +167,148 @@ def _read_dependency_csv(path: Path, resolver: Resolver, edges: dict[tuple[str, 
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise _locate_problem(path, len(header), skip, count) or InputError(where, f"not a readable CSV: {exc}") from None
     read = CsvRead(where, table.num_rows)
-    aggregates = [([], "count_all")] + ([(count, "sum")] if count else [])
-    groups = table.group_by(keys, use_threads=False).aggregate(aggregates)
-    del table
-    src, dst, dst_ip, port, src_ip, src_proc, dst_proc = wanted
-    # Decoded in Arrow first: to_pylist on a dictionary column is 15x slower.
-    names = {c: groups.column(c).cast(pa.string()).to_pylist() for c in keys}
-    empty = [""] * groups.num_rows
-    rows = groups.column("count_all").to_pylist()
-    weights = groups.column(f"{count}_sum").to_pylist() if count else rows
-    nodes: dict[tuple[str, str], str] = {}
-    ports: dict[str | None, int | None] = {}  # a few distinct port texts among many rows: parsed once each
-    for s, sip, d, ip, p, sp, dp, n, weight in zip(
-            names[src], names[src_ip] if src_ip else empty, names[dst], names[dst_ip], names[port],
-            names[src_proc] if src_proc else empty, names[dst_proc] if dst_proc else empty, rows, weights):
-        s, sip, d, ip, sp, dp = (s or "").strip(), (sip or "").strip(), d or "", ip or "", sp or "", dp or ""
-        port_number = ports.get(p, -1)
-        if port_number == -1:
-            port_number = ports[p] = _port_number(p or "")
-        if port_number is None:
-            raise _locate_problem(path, len(header), skip, bad_port=p) or InputError(
-                where, f"Destination port {p!r} is not a port number (1-65535)")
-        if not (s or sip) or not (d.strip() or ip.strip()):
-            read.no_key += n  # nothing to resolve either end by
-            continue
-        source = nodes.get((s, sip))
-        if source is None:
-            source = nodes[(s, sip)] = resolver.node(s, sip)
-        target = nodes.get((d, ip))
-        if target is None:
-            target = nodes[(d, ip)] = resolver.node(d, ip)
-        if source.startswith(EXTERNAL_PREFIX):
-            read.outside += n
-        if source == target:
-            continue
-        _add(edges, source, target, weight, port_number, sp.strip())
-        if dp.strip():
-            edges[(source, target)].processes.add(dp.strip())
+    if not table.num_rows:
+        return read
+    bad_port = lambda p: _locate_problem(path, len(header), skip, bad_port=p) or InputError(  # noqa: E731
+        where, f"Destination port {p!r} is not a port number (1-65535)")
+    coded = _coded_rows(table, wanted, count, resolver, bad_port)
+    del table  # the file's columns and the reader's buffers are gone before the pairs are grouped
+    pa.default_memory_pool().release_unused()
+    _add_pairs(coded, edges, read)
     return read
+
+
+@dataclass(slots=True)
+class _CodedRows:
+    """A dependency export as integer codes: each row's source and target node, port, processes, weight."""
+
+    rows: pa.Table
+    nodes: list[str]      # node id by code; codes below `vms` are VMs
+    vms: int
+    processes: list[str]  # process name by code
+    weighted: bool        # a "w" column holds each row's connection count
+
+
+def _coded_rows(table: pa.Table, columns: list[str | None], count: str | None, resolver: Resolver,
+                bad_port) -> _CodedRows:
+    """Return `table`'s rows as codes. Python sees each distinct name, IP, port and process text once
+    (the columns' dictionaries); Arrow maps the codes onto the rows.
+
+    Raises `bad_port(text)` for the first row whose port is not a port number.
+    """
+    src, dst, dst_ip, port, src_ip, src_proc, dst_proc = columns
+    port_numbers = [_port_number(text) for text in _dictionary(table[port]).to_pylist()]
+    _check_ports(table[port], port_numbers, bad_port)
+    node_ids: dict[str, int] = {vm_id: i for i, vm_id in enumerate(dict.fromkeys(
+        v for v in list(resolver.by_name.values()) + list(resolver.by_ip.values()) if v))}
+    vms = len(node_ids)
+    processes: dict[str, int] = {}
+    rows = pa.table({
+        "s": _nodes(table, src, src_ip, resolver, node_ids),
+        "t": _nodes(table, dst, dst_ip, resolver, node_ids),
+        "port": _mapped(table[port], port_numbers),
+        "sp": _mapped(table[src_proc], _codes(table[src_proc], processes)) if src_proc else _nulls(table.num_rows),
+        "dp": _mapped(table[dst_proc], _codes(table[dst_proc], processes)) if dst_proc else _nulls(table.num_rows),
+    } | ({"w": table[count]} if count else {}))
+    return _CodedRows(rows, list(node_ids), vms, list(processes), count is not None)
+
+
+def _add_pairs(coded: _CodedRows, edges: dict[tuple[str, str], Edge], read: CsvRead) -> None:
+    """Group coded rows by (source, target) on all cores and add each pair to `edges`; count in
+    `read` the rows with a blank end and those from outside the inventory.
+
+    The groups are sorted by code, so the result does not depend on which thread finished first.
+    """
+    rows = coded.rows
+    placed = pc.and_(pc.is_valid(rows["s"]), pc.is_valid(rows["t"]))
+    read.no_key = rows.num_rows - (pc.sum(placed).as_py() or 0)
+    rows = rows.filter(placed)
+    read.outside = pc.sum(pc.greater_equal(rows["s"], coded.vms)).as_py() or 0
+    rows = rows.filter(pc.not_equal(rows["s"], rows["t"]))
+    # Both processes of a row as one code: pairs see few distinct combinations, each named once.
+    blank = len(coded.processes)
+    combined = pc.add(pc.multiply(pc.fill_null(rows["sp"], blank).cast(pa.int64()), blank + 1),
+                      pc.fill_null(rows["dp"], blank).cast(pa.int64()))
+    rows = rows.select(["s", "t", "port"] + (["w"] if coded.weighted else [])).append_column("pp", combined)
+    # Without a count column each row is one observation: the rows of a pair are counted.
+    weight = ("w", "sum") if coded.weighted else ("port", "count")
+    pairs = rows.group_by(["s", "t"], use_threads=True).aggregate(
+        [weight, ("port", "distinct"), ("pp", "distinct")],
+    ).sort_by([("s", "ascending"), ("t", "ascending")])
+    del rows, combined
+    coded.rows = None
+    pa.default_memory_pool().release_unused()  # the rows' pages, before the edges take their place
+    names, processes = coded.nodes, coded.processes + [""]
+    named: dict[int | tuple[int, ...], frozenset[str]] = {}
+    for batch in pairs.to_batches(max_chunksize=1 << 16):
+        columns = (batch.column(c).to_pylist() for c in ("s", "t", "_".join(weight), "port_distinct", "pp_distinct"))
+        for s, t, weight_sum, ports, combinations in zip(*columns):
+            combination = combinations[0] if len(combinations) == 1 else tuple(combinations)
+            used = named.get(combination)
+            if used is None:
+                used = named[combination] = frozenset(
+                    p for c in combinations for p in (processes[c // (blank + 1)], processes[c % (blank + 1)]) if p)
+            key = (names[s], names[t])
+            edge = edges.get(key)
+            if edge is None:
+                edges[key] = Edge(key[0], key[1], weight_sum, set(ports), set(used))
+            else:
+                edge.connections += weight_sum
+                edge.ports.update(ports)
+                edge.processes.update(used)
+
+
+def _dictionary(column: pa.ChunkedArray) -> pa.Array:
+    """Return the one dictionary of a unified dictionary column (its distinct texts)."""
+    return column.chunk(0).dictionary if column.num_chunks else pa.array([], pa.string())
+
+
+def _indices(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pa.chunked_array([chunk.indices for chunk in column.chunks], pa.int32())
+
+
+def _mapped(column: pa.ChunkedArray, values: list[int | None]) -> pa.ChunkedArray:
+    """Return, for each row of a dictionary column, the code its text maps to (null for a null cell)."""
+    return pc.take(pa.array(values, pa.int32()), _indices(column))
+
+
+def _nulls(rows: int) -> pa.Array:
+    return pa.nulls(rows, pa.int32())
+
+
+def _codes(column: pa.ChunkedArray, codes: dict[str, int]) -> list[int | None]:
+    """Return a code per distinct text of `column`, stripped (None when blank); new texts join `codes`."""
+    return [codes.setdefault(text.strip(), len(codes)) if text.strip() else None
+            for text in _dictionary(column).to_pylist()]
+
+
+def _check_ports(column: pa.ChunkedArray, numbers: list[int | None], bad_port) -> None:
+    """Raise `bad_port(text)` for the first row (in file order) whose port is not a port number."""
+    bad = [i for i, n in enumerate(numbers) if n is None]
+    if not bad and not column.null_count:
+        return
+    wrong = pc.or_kleene(pc.is_null(column), pc.is_in(_indices(column), pa.array(bad, pa.int32())))
+    first = pc.index(pc.fill_null(wrong, True), True).as_py()
+    raise bad_port(column[first].as_py())
+
+
+def _nodes(table: pa.Table, name: str, ip: str | None, resolver: Resolver, node_ids: dict[str, int]) -> pa.ChunkedArray:
+    """Return each row's node code for one end (`name` and `ip` columns), as Resolver.node would
+    name it: a VM by name, else by IP, else external by IP, else by name; null where both are blank.
+
+    Codes below len(node_ids) on entry are VMs; external nodes get the codes after them.
+    """
+    names = [n.strip().lower() for n in _dictionary(table[name]).to_pylist()]
+    by_name = [resolver.by_name.get(n) or resolver.by_name.get(n.split(".")[0]) if n else None for n in names]
+    code = lambda node: node_ids.setdefault(node, len(node_ids))  # noqa: E731
+    choices = [_mapped(table[name], [code(v) if v else None for v in by_name])]
+    external_names = [code(EXTERNAL_PREFIX + n) if n and not v else None for n, v in zip(names, by_name)]
+    if ip:
+        ips = [i.strip() for i in _dictionary(table[ip]).to_pylist()]
+        choices.append(_mapped(table[ip], [code(v) if (v := resolver.by_ip.get(i)) else None for i in ips]))
+        choices.append(_mapped(table[ip], [code(EXTERNAL_PREFIX + i) if i else None for i in ips]))
+    choices.append(_mapped(table[name], external_names))
+    return pc.coalesce(*choices)
 
 
 def _header(path: Path) -> tuple[list[str], str, int]:

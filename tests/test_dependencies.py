@@ -179,3 +179,64 @@ def test_bad_connection_count_names_the_line(tmp_path):
                     "WEB,API,10.0.0.2,443,4\nWEB,API,10.0.0.2,443,many\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"deps.csv:3: Connection Count: expected a whole number"):
         read_dependency_csv(path, Resolver(estate.vms), {})
+
+
+def _row_by_row(path, resolver):
+    """The export's meaning spelled out one row at a time (Resolver.node for each end), to hold
+    the column-wise reader to: edges as (connections, ports, processes), rows without a key, rows
+    from outside."""
+    import csv
+
+    edges, no_key, outside = {}, 0, 0
+    with path.open(encoding="utf-8", newline="") as stream:
+        for row in csv.DictReader(stream):
+            row = {k.lower(): v for k, v in row.items()}
+            s, sip = row["source server name"].strip(), row.get("source ip", "").strip()
+            d, ip = row["destination server name"], row["destination ip"]
+            if not (s or sip) or not (d.strip() or ip.strip()):
+                no_key += 1
+                continue
+            source, target = resolver.node(s, sip), resolver.node(d, ip)
+            outside += source.startswith("external:")
+            if source == target:
+                continue
+            connections, ports, processes = edges.get((source, target), (0, set(), set()))
+            count = row.get("connection count", "").strip()
+            ports.add(int(row["destination port"]))
+            processes |= {p.strip() for p in (row["source process"], row["destination process"]) if p.strip()}
+            edges[(source, target)] = (connections + (int(count) if count else 1), ports, processes)
+    return edges, no_key, outside
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_column_wise_reading_means_what_each_row_says(tmp_path, seed):
+    """Names in any case, with domains and blanks, IPs that resolve, are ambiguous or external,
+    processes with spaces, a count column or none: the same edges and counts as row by row."""
+    import random
+
+    rnd = random.Random(seed)
+    vms = [vm(f"VM{i}", ip=f"10.0.0.{i % 6}", guest_data=guest(FullyQualifiedDomainName=f"vm{i}.corp.local"))
+           for i in range(8)]
+    estate = estate_of(tmp_path, *vms)
+    names = ["", " ", "vm1", "VM2.corp.local", " vm3 ", "vm4.other", "unknown", "vm1.corp.local", "ext.example.com",
+             "Ext.Example.com ", "vm7"]
+    ips = ["", " ", "10.0.0.1", "10.0.0.2 ", "10.0.0.7", "203.0.113.1", "10.0.0.3", "::1"]
+    processes = ["", " ", "a.exe", " a.exe", "b.exe"]
+    for trial in range(10):
+        counted, source_ip = trial % 3 == 0, trial % 4 != 1
+        header = (["Source server name"] + ["Source IP"] * source_ip + ["Source process", "Destination server name",
+                  "Destination IP", "Destination process", "Destination port"] + ["Connection count"] * counted)
+        lines = [",".join(header)]
+        for _ in range(rnd.randint(1, 80)):
+            cells = ([rnd.choice(names)] + [rnd.choice(ips)] * source_ip + [rnd.choice(processes), rnd.choice(names),
+                     rnd.choice(ips), rnd.choice(processes), rnd.choice(["80", "443", " 8080"])]
+                     + [rnd.choice(["", "1", "5", "0"])] * counted)
+            lines.append(",".join(cells))
+        path = tmp_path / f"deps{trial}.csv"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        resolver = Resolver(estate.vms)
+        edges: dict = {}
+        read = read_dependency_csv(path, resolver, edges)
+        expected, no_key, outside = _row_by_row(path, resolver)
+        assert {k: (e.connections, e.ports, e.processes) for k, e in edges.items()} == expected
+        assert (read.rows, read.no_key, read.outside) == (len(lines) - 1, no_key, outside)
