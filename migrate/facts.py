@@ -57,6 +57,10 @@ class EstateFacts:
     zones: frozenset[str]
     host_os: str
     tenancy: str  # "dedicated": hyperdock's capacity plan keeps tenants/zones apart; "shared": it cannot
+    # One object per distinct fact value across the estate's workloads (derive's `shared`): an estate
+    # repeats the same feature sets, services and ports, and the decisions keep their facts until
+    # plan.json is written. Not part of the facts' equality or hash.
+    values: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def multi_tenant(self) -> bool:
@@ -189,6 +193,13 @@ def binding_port(binding: str) -> int | None:
     return parse_port(text if text is not None else binding.partition("/")[2].split(":")[0])
 
 
+def _sharer(values: dict):
+    """Return a function giving the one stored object equal to its argument (storing it the first time)."""
+    def shared(value):
+        return values.setdefault(value, value)
+    return shared
+
+
 def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
     """Return the facts the rules, the decision and the plan writer read for one workload."""
     common = dict(
@@ -200,6 +211,7 @@ def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
     guest = vm.guest
     if guest is None:
         return WorkloadFacts(**common)
+    shared = _sharer(estate.values)
     services = guest.services or []
     sites = guest.iis_sites or []
     pools = guest.app_pools or []
@@ -233,16 +245,16 @@ def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
         missing_sections=tuple(guest.missing_sections()),
         os_name=guest.os_name,
         guest_build=guest_build,
-        features=frozenset(f.lower() for f in guest.features or []),
-        service_names=frozenset(s.name.lower() for s in services),
-        app_services=tuple((s.name, s.start_mode) for s in app_services),
-        software=tuple(s.display_name.lower() for s in guest.software or []),
-        listener_processes=frozenset(l.process_name.lower().removesuffix(".exe") for l in listeners),
+        features=shared(frozenset(f.lower() for f in guest.features or [])),
+        service_names=shared(frozenset(s.name.lower() for s in services)),
+        app_services=shared(tuple((s.name, s.start_mode) for s in app_services)),
+        software=shared(tuple(s.display_name.lower() for s in guest.software or [])),
+        listener_processes=shared(frozenset(l.process_name.lower().removesuffix(".exe") for l in listeners)),
         bound_listeners=tuple(sorted({f"{l.local_address}:{l.local_port}" for l in listeners
                                       if l.local_port not in SYSTEM_PORTS and l.local_address not in _ANY_ADDRESS})),
-        bindings=bindings,
+        bindings=shared(bindings),
         has_iis_sites=bool(sites),
-        app_pools=tuple((p.name, p.managed_runtime_version.lower()) for p in pools),
+        app_pools=shared(tuple((p.name, p.managed_runtime_version.lower()) for p in pools)),
         iis_modules=tuple((m.name, m.image) for m in guest.iis_modules or []),
         kernel_drivers=tuple(d.name for d in guest.drivers or [] if d.service_type.lower().startswith(_KERNEL_TYPES)),
         connection_strings=tuple(c.name for c in guest.connection_strings or []),
@@ -252,12 +264,12 @@ def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
         data_drives=tuple(sorted({d for d in map(drive_of, paths) if d and d != "C"})),
         dotnet_majors=tuple(sorted({int(m.group(1)) for r in guest.dotnet_runtimes or []
                                     if (m := _DOTNET_RUNTIME.search(r))})),
-        ports=tuple(sorted(app_ports | {p for p in map(binding_port, bindings) if p is not None})),
+        ports=shared(tuple(sorted(app_ports | {p for p in map(binding_port, bindings) if p is not None}))),
         container_services=app_services,
         domain=guest.fqdn.split(".", 1)[1].lower() if "." in guest.fqdn else None,
-        features_to_install=tuple(sorted((f for f in guest.features or []
-                                          if not _BASE_FEATURES.fullmatch(f) and not HOST_ONLY_FEATURES.fullmatch(f)),
-                                         key=str.lower)),
+        features_to_install=shared(tuple(sorted(
+            (f for f in guest.features or [] if not _BASE_FEATURES.fullmatch(f) and not HOST_ONLY_FEATURES.fullmatch(f)),
+            key=str.lower))),
         pools_32bit=any(p.enable_32bit for p in pools),
         framework_release=guest.dotnet_framework_release,
         has_dotnet_runtimes=bool(guest.dotnet_runtimes),

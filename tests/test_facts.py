@@ -65,6 +65,7 @@ def test_equal_signatures_mean_equal_rule_results(tmp_path):
     facts = estate_facts(estate, "ltsc2025", "dedicated")
     fa, fb = (derive(v, facts) for v in estate.vms)
     assert fa.signature() == fb.signature() and hash(fa) == hash(fb) and fa == fb
+    assert fa.features is fb.features and fa.bindings is fb.bindings  # one object per distinct value, kept once
     assert [r.check(fa) for r in RULES] == [r.check(fb) for r in RULES]
     c = dict(a, Name="WEB03", VMId=vm_id("WEB03"), Tags={"trust": "untrusted"})
     fc = derive(_estate(tmp_path, a, c, name="c.json").vms[1], facts)
