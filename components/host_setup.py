@@ -35,21 +35,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
 
-from migrate.contract.stack_config import DEFAULTS
+from migrate.contract.stack_config import (
+    COMPOSE_VERSION, DEFAULTS, DOCKER_VERSION, compose_version_problem, docker_version_problem, domain_problem,
+    domain_user_problem, nat_subnet_problem, ou_path_problem, sha256_problem,
+)
 from migrate.core.errors import SetupError
 from migrate.core.powershell import ps_list, ps_quote
 from migrate.core.windows import OS_BUILDS
 
-# The pinned versions are the stack keys' defaults (dockerVersion, composeVersion: why these, there).
-DOCKER_VERSION = DEFAULTS["dockerVersion"]
 DOCKER_URL = "https://download.docker.com/win/static/stable/x86_64/docker-{version}.zip"
 # docker/compose release asset names: docker-compose-windows-x86_64.exe under releases/download/v<version>/
-COMPOSE_VERSION = DEFAULTS["composeVersion"]
 COMPOSE_URL = "https://github.com/docker/compose/releases/download/v{version}/docker-compose-windows-x86_64.exe"
 STATE_DIR = "C:\\ProgramData\\hyperdock"
 READY_MARKER = STATE_DIR + "\\host-ready"
@@ -59,10 +58,7 @@ CMD_LIMIT = 8191
 # The Run Command protected parameter carrying the domain join password (passed as -JoinPassword).
 JOIN_PASSWORD_PARAM = "param([string] $JoinPassword)"
 
-_VERSION = re.compile(r"\d+\.\d+\.\d+")
-_SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
 _IMAGE = re.compile(r"mcr\.microsoft\.com/[a-z0-9._/-]+:[A-Za-z0-9._-]+")
-_DOMAIN = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,21 +113,15 @@ def validate_setup(setup: HostSetup) -> None:
     """Raise SetupError for settings that would produce a broken or unsafe host."""
     if setup.host_os not in OS_BUILDS or setup.host_os == "ltsc2016":
         raise SetupError(f"hostOs: {setup.host_os!r} is not a supported host OS; expected ltsc2025, ltsc2022 or ltsc2019")
-    if not _VERSION.fullmatch(setup.docker_version):
-        raise SetupError(f"dockerVersion: expected a version like {DOCKER_VERSION}, got {setup.docker_version!r}")
-    if setup.docker_sha256 is not None and not _SHA256.fullmatch(setup.docker_sha256):
-        raise SetupError("dockerSha256: expected 64 hexadecimal characters")
-    if not _VERSION.fullmatch(setup.compose_version):
-        raise SetupError(f"composeVersion: expected a version like {COMPOSE_VERSION}, got {setup.compose_version!r}")
-    if setup.compose_sha256 is not None and not _SHA256.fullmatch(setup.compose_sha256):
-        raise SetupError("composeSha256: expected 64 hexadecimal characters")
-    if setup.nat_subnet is not None:
-        try:
-            network = ipaddress.ip_network(setup.nat_subnet, strict=True)
-        except ValueError as exc:
-            raise SetupError(f"natSubnet: {exc}") from None
-        if not network.is_private:
-            raise SetupError(f"natSubnet: {setup.nat_subnet} is not a private range")
+    checks = (("dockerVersion", setup.docker_version, docker_version_problem),
+              ("dockerSha256", setup.docker_sha256, sha256_problem),
+              ("composeVersion", setup.compose_version, compose_version_problem),
+              ("composeSha256", setup.compose_sha256, sha256_problem),
+              ("natSubnet", setup.nat_subnet, nat_subnet_problem))
+    for name, value, problem_of in checks:
+        problem = None if value is None else problem_of(value)
+        if problem:
+            raise SetupError(f"{name}: {problem}")
     for image in setup.base_images:
         if not _IMAGE.fullmatch(image) or image.endswith(":latest"):
             raise SetupError(f"baseImages: {image!r} must be an mcr.microsoft.com image pinned to a tag (no latest)")
@@ -139,12 +129,11 @@ def validate_setup(setup: HostSetup) -> None:
 
 def validate_domain_join(join: DomainJoin) -> None:
     """Raise SetupError for a domain, account or OU that cannot be right."""
-    if not _DOMAIN.fullmatch(join.domain):
-        raise SetupError(f"domain: {join.domain!r} is not a DNS domain name (e.g. contoso.local)")
-    if not re.fullmatch(r"[^\x00-\x1f]{1,256}", join.user) or ("\\" not in join.user and "@" not in join.user):
-        raise SetupError(f"domainUser: expected DOMAIN\\user or user@domain, got {join.user!r}")
-    if join.ou_path is not None and not re.fullmatch(r"(OU|CN)=[^\x00-\x1f]+", join.ou_path, re.IGNORECASE):
-        raise SetupError(f"domainOuPath: expected a distinguished name like OU=Hosts,DC=contoso,DC=local, got {join.ou_path!r}")
+    for name, value, problem_of in (("domain", join.domain, domain_problem), ("domainUser", join.user, domain_user_problem),
+                                    ("domainOuPath", join.ou_path, ou_path_problem)):
+        problem = None if value is None else problem_of(value)
+        if problem:
+            raise SetupError(f"{name}: {problem}")
 
 
 def host_features(hyperv: bool) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Iterable
 from migrate.contract.stack_config import HOST_ISOLATIONS
 from migrate.core.azure import (
     ENCRYPTION_AT_HOST_FEATURE, IMAGE_SKUS, admin_username_problem, host_size_problem, hyperv_size_problem,
-    image_sku_problem, management_cidr_problem, supports_trusted_launch,
+    image_sku_problem, management_cidr_problem, security_type_problem, supports_trusted_launch,
 )
 from migrate.core.errors import HostConfigError
 from migrate.core.windows import OS_BUILDS, process_isolation_possible
@@ -44,12 +44,9 @@ def validate_security_type(isolation: str, security_type: str | None, vm_size: s
     unless the user asks for TrustedLaunch explicitly. `Standard` is refused: it is not in the API's
     enum and works only where the subscription registered `UseStandardSecurityType`.
     """
-    if security_type == "Standard":
-        raise HostConfigError("securityType: 'Standard' is not in the Azure API's enum (TrustedLaunch, ConfidentialVM) "
-                              "and fails unless UseStandardSecurityType is registered; leave it empty for a standard VM")
-    if security_type and security_type != "TrustedLaunch":
-        raise HostConfigError(f"securityType: expected TrustedLaunch or empty (hyperdock does not make ConfidentialVM "
-                              f"hosts), got {security_type!r}")
+    problem = security_type_problem(security_type) if security_type else None
+    if problem:
+        raise HostConfigError(f"securityType: {problem}")
     problem = host_size_problem(vm_size) if isolation == "process" else hyperv_size_problem(vm_size)
     if problem:
         raise HostConfigError(f"vmSize: {problem}")

@@ -126,7 +126,10 @@ def test_hosts_without_a_plan(monitor):
 
 
 @pytest.mark.parametrize("change, error, message", [
-    ({"hyperdock:securityType": "Standard"}, HostConfigError, "securityType: 'Standard' is not in the Azure API's enum"),
+    ({"hyperdock:securityType": "Standard"}, StackConfigError,
+     "hyperdock:securityType: 'Standard' is not in the Azure API's enum"),
+    ({"hyperdock:dockerSha256": "abc"}, StackConfigError, "hyperdock:dockerSha256: expected 64 hexadecimal characters"),
+    ({"hyperdock:domainUser": "joiner"}, StackConfigError, r"hyperdock:domainUser: expected DOMAIN\\user or user@domain"),
     ({"hyperdock:managementCidrs": ["0.0.0.0/1", "128.0.0.0/1"]}, StackConfigError,
      "hyperdock:managementCidrs: '0.0.0.0/1' is not a private range"),
     ({"hyperdock:workloadSecrets": json.dumps({})}, StackConfigError, "workloadSecrets: .* needs"),

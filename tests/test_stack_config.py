@@ -158,6 +158,12 @@ def test_values_are_parsed_as_pulumi_config_does():
     ({"hyperdock:adminUsername": "Administrator"}, "hyperdock:adminUsername: 'Administrator' is reserved or invalid"),
     ({"hyperdock:managementCidrs": '["10.0.0.0/8", "203.0.113.0/24"]'},
      "hyperdock:managementCidrs: '203.0.113.0/24' is not a private range"),
+    ({"hyperdock:securityType": "ConfidentialVM"}, "hyperdock:securityType: expected TrustedLaunch or empty"),
+    ({"hyperdock:dockerVersion": "latest"}, "hyperdock:dockerVersion: expected a version like 27.5.1, got 'latest'"),
+    ({"hyperdock:composeSha256": "zz"}, "hyperdock:composeSha256: expected 64 hexadecimal characters"),
+    ({"hyperdock:natSubnet": "8.8.8.0/24"}, "hyperdock:natSubnet: 8.8.8.0/24 is not a private range"),
+    ({"hyperdock:domain": "contoso"}, "hyperdock:domain: 'contoso' is not a DNS domain name"),
+    ({"hyperdock:domainOuPath": "Hosts"}, "hyperdock:domainOuPath: expected a distinguished name"),
     ({"hyperdock:managementCidrs": '["*"]'}, "hyperdock:managementCidrs: '\\*' would open RDP/WinRM/SSH to the internet"),
 ])
 def test_bad_values_are_one_line_naming_the_key(values, message):

@@ -20,12 +20,16 @@ isolation, the registry against its auth mode) are checked by the components' *_
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
 from migrate.core.errors import StackConfigError
-from migrate.core.azure import admin_username_problem, image_sku_problem, management_cidr_problem
+from migrate.core.azure import (
+    admin_username_problem, image_sku_problem, management_cidr_problem, security_type_problem,
+)
 from migrate.core.windows import HOST_OS_CHOICES
 
 NAMESPACE = "hyperdock"
@@ -64,6 +68,57 @@ def _true_false_or_empty(value: str) -> str | None:
 
 def _not_negative(value: int) -> str | None:
     return None if value >= 0 else "expected 0 or more"
+
+
+# Docker CE static build for Windows, pinned; change deliberately, with its SHA-256 when known.
+# The version was chosen without access to download.docker.com's index here [U]: check that
+# docker-<version>.zip is listed under win/static/stable/x86_64/ before the first `pulumi up`.
+DOCKER_VERSION = "27.5.1"
+# docker/compose release asset names: docker-compose-windows-x86_64.exe under releases/download/v<version>/
+# (seen for v2.39.x in public install scripts; the release page itself was not reachable here [U]).
+COMPOSE_VERSION = "2.39.4"
+
+_VERSION = re.compile(r"\d+\.\d+\.\d+")
+_SHA256 = re.compile(r"[0-9A-Fa-f]{64}")
+_DOMAIN = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+
+
+# What is wrong with one value of a host setting, or None. The components' validators raise these
+# for their arguments too, so a value is judged by one rule whether it comes from a stack or not.
+def docker_version_problem(value: str) -> str | None:
+    return None if _VERSION.fullmatch(value) else f"expected a version like {DOCKER_VERSION}, got {value!r}"
+
+
+def compose_version_problem(value: str) -> str | None:
+    return None if _VERSION.fullmatch(value) else f"expected a version like {COMPOSE_VERSION}, got {value!r}"
+
+
+def sha256_problem(value: str) -> str | None:
+    return None if _SHA256.fullmatch(value) else "expected 64 hexadecimal characters"
+
+
+def nat_subnet_problem(value: str) -> str | None:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        return str(exc)
+    return None if network.is_private else f"{value} is not a private range"
+
+
+def domain_problem(value: str) -> str | None:
+    return None if _DOMAIN.fullmatch(value) else f"{value!r} is not a DNS domain name (e.g. contoso.local)"
+
+
+def domain_user_problem(value: str) -> str | None:
+    if re.fullmatch(r"[^\x00-\x1f]{1,256}", value) and ("\\" in value or "@" in value):
+        return None
+    return f"expected DOMAIN\\user or user@domain, got {value!r}"
+
+
+def ou_path_problem(value: str) -> str | None:
+    if re.fullmatch(r"(OU|CN)=[^\x00-\x1f]+", value, re.IGNORECASE):
+        return None
+    return f"expected a distinguished name like OU=Hosts,DC=contoso,DC=local, got {value!r}"
 
 
 def _management_cidrs(value: list) -> str | None:
@@ -111,7 +166,8 @@ KEYS: tuple[Key, ...] = (
     _string("isolation", "process", "process, hyperv or both, for hosts created without a plan.", choices=HOST_ISOLATIONS),
     _string("securityType", "", "Empty (a standard VM, securityType left out) or TrustedLaunch for Azure hosts with "
             "Hyper-V isolation (nested virtualization; Trusted Launch with it is not verified). Process-isolation hosts "
-            "always use Trusted Launch. The value Standard is refused (not in the Azure API enum)."),
+            "always use Trusted Launch. The value Standard is refused (not in the Azure API enum).",
+            check=security_type_problem),
     Key("encryptionAtHost", "boolean", True, "Encryption at host on Azure hosts. Needs the subscription feature "
         "Microsoft.Compute/EncryptionAtHost registered (az feature register --namespace Microsoft.Compute --name "
         "EncryptionAtHost), or VM creation fails; hyperdock cannot check this offline. Set false only where a disk "
@@ -126,21 +182,22 @@ KEYS: tuple[Key, ...] = (
     _string("onpremUser", "Administrator", "SSH user with administrator rights on on-premises hosts."),
     _string("onpremHostOs", "ltsc2025", "OS of the on-premises hosts (ltsc2025, ltsc2022 or ltsc2019).",
             choices=HOST_OS_CHOICES),
-    # Docker CE static build for Windows, pinned; change deliberately, with its SHA-256 when known.
-    # The version was chosen without access to download.docker.com's index here [U]: check that
-    # docker-<version>.zip is listed under win/static/stable/x86_64/ before the first `pulumi up`.
-    _string("dockerVersion", "27.5.1", "Docker CE version installed on hosts (pinned)."),
-    _string("dockerSha256", "", "SHA-256 of the Docker CE zip; verified on the host when set."),
-    # docker/compose release asset names: docker-compose-windows-x86_64.exe under releases/download/v<version>/
-    # (seen for v2.39.x in public install scripts; the release page itself was not reachable here [U]).
-    _string("composeVersion", "2.39.4", "Docker Compose plugin version installed on hosts (pinned; docker/compose "
-            "release docker-compose-windows-x86_64.exe into %ProgramFiles%\\Docker\\cli-plugins)."),
-    _string("composeSha256", "", "SHA-256 of the Docker Compose plugin; verified on the host when set."),
+    _string("dockerVersion", DOCKER_VERSION, "Docker CE version installed on hosts (pinned).",
+            check=docker_version_problem),
+    _string("dockerSha256", "", "SHA-256 of the Docker CE zip; verified on the host when set.", check=sha256_problem),
+    _string("composeVersion", COMPOSE_VERSION, "Docker Compose plugin version installed on hosts (pinned; docker/compose "
+            "release docker-compose-windows-x86_64.exe into %ProgramFiles%\\Docker\\cli-plugins).",
+            check=compose_version_problem),
+    _string("composeSha256", "", "SHA-256 of the Docker Compose plugin; verified on the host when set.",
+            check=sha256_problem),
     _string("domain", "", "Active Directory domain the hosts join (gMSA workloads need domain-joined hosts); none by "
-            "default."),
-    _string("domainUser", "", "Account allowed to join computers to the domain (DOMAIN\\user or user@domain)."),
-    _string("domainOuPath", "", "Organizational unit for the hosts' computer accounts, e.g. OU=Hosts,DC=contoso,DC=local."),
-    _string("natSubnet", "", "Private subnet for Docker's nat network; Docker's default when empty."),
+            "default.", check=domain_problem),
+    _string("domainUser", "", "Account allowed to join computers to the domain (DOMAIN\\user or user@domain).",
+            check=domain_user_problem),
+    _string("domainOuPath", "", "Organizational unit for the hosts' computer accounts, e.g. OU=Hosts,DC=contoso,DC=local.",
+            check=ou_path_problem),
+    _string("natSubnet", "", "Private subnet for Docker's nat network; Docker's default when empty.",
+            check=nat_subnet_problem),
     _string("platform", "hosts", "hosts (the capacity plan's hosts only), aks (an AksWindowsCluster from the plan's "
             "aks.yaml, plus hosts for what stays on them) or kubernetes (your own cluster, from kubeconfig).",
             choices=STACK_PLATFORMS),

@@ -96,6 +96,16 @@ RESERVED_ADMIN_NAMES = {"administrator", "admin", "user", "user1", "test", "user
                         "user5"}
 
 
+def security_type_problem(security_type: str) -> str | None:
+    """Return why hyperdock does not send `security_type` (TrustedLaunch is the one it asks for), or None."""
+    if security_type == "Standard":
+        return ("'Standard' is not in the Azure API's enum (TrustedLaunch, ConfidentialVM) and fails unless "
+                "UseStandardSecurityType is registered; leave it empty for a standard VM")
+    if security_type != "TrustedLaunch":
+        return f"expected TrustedLaunch or empty (hyperdock does not make ConfidentialVM hosts), got {security_type!r}"
+    return None
+
+
 def image_sku_problem(sku: str) -> str | None:
     """Return why `sku` is not a Windows Server image hyperdock builds hosts from, or None."""
     if sku in IMAGE_SKUS:
