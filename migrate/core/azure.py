@@ -1,21 +1,26 @@
 """Azure facts hyperdock relies on, kept once: VM sizes, security types, management ports, private ranges.
 
 Components (validation), the capacity plan and the policy pack all read this module.
+[V] verified in the named source, [I] inferred from it, [U] the sources disagree or none says.
 
-Sources (shared docs/windows-containers.md, "Corrections (2026-11-30)"):
-- size pages `dv3-series.md`, `dsv3-series.md`, `dsv5-series.md`: Dv3 is Generation 1 only with
-  no Premium storage; Dsv3, Dsv5, Dasv5, Dsv6 and Dasv6 support nested virtualization; v6 sizes
-  are Generation 2 only. [V]
-- Bsv2 has no nested virtualization (the S21 size page the components cited before). [V]
-- `trusted-launch-faq.md`, the pulumi-azure-native SDK's `compute.SecurityTypes` enum: the API
-  accepts `TrustedLaunch` and `ConfidentialVM`; `Standard` only with the `UseStandardSecurityType`
-  subscription feature; leaving `securityType` out gives a standard VM. [V]
-- `disks-enable-host-based-encryption-*`: `encryptionAtHost` needs the subscription feature
+Sources:
+- Microsoft Learn size pages (learn.microsoft.com/azure/virtual-machines/sizes/general-purpose/,
+  MicrosoftDocs/azure-compute-docs `articles/virtual-machines/sizes/general-purpose/`):
+  `dv3-series` lists Generation 1 only and no Premium storage; `dsv3-series`, `dsv5-series`,
+  `dasv5-series`, `dsv6-series` and `dasv6-series` list nested virtualization as supported, the v6
+  ones Generation 2 only (NVMe); `bsv2-series` lists it as not supported. [V]
+- Microsoft Learn "Trusted Launch FAQ" (learn.microsoft.com/azure/virtual-machines/trusted-launch-faq)
+  and the pulumi-azure-native SDK's `compute.SecurityTypes` enum: the API accepts `TrustedLaunch` and
+  `ConfidentialVM`; `Standard` only with the `UseStandardSecurityType` subscription feature; leaving
+  `securityType` out gives a standard VM. [V] Trusted Launch needs a Generation 2 size [I] (it is a
+  Gen2 feature); whether it works with nested virtualization, the "Trusted Launch" page (no longer
+  listed as unsupported) and Virtualization-Documentation's "Run Hyper-V in a virtual machine with
+  nested virtualization" (use Standard) disagree [U].
+- Microsoft Learn "Enable end-to-end encryption using encryption at host"
+  (`disks-enable-host-based-encryption-*`): `encryptionAtHost` needs the subscription feature
   `Microsoft.Compute/EncryptionAtHost` registered, or VM creation fails. [V] Not checkable offline.
-- Trusted Launch needs a Generation 2 size [I] (Trusted Launch is a Gen2 feature); with nested
-  virtualization the sources disagree [U].
-- vCPU and memory per size: the series' standard ratio (D-series 1 vCPU : 4 GiB), not from the
-  shared reference [U]: check with `az vm list-sizes` for a region.
+- vCPU and memory per size: the series' standard ratio (D-series 1 vCPU : 4 GiB) [U]: check with
+  `az vm list-sizes` for a region.
 """
 
 from __future__ import annotations
@@ -51,16 +56,19 @@ SERIES: tuple[SizeSeries, ...] = (
 SECURITY_TYPES = ("TrustedLaunch", "ConfidentialVM")
 ENCRYPTION_AT_HOST_FEATURE = "Microsoft.Compute/EncryptionAtHost"
 
-# Ports that administer a Windows host; the NSG opens only HOST_MANAGEMENT_PORTS (never WinRM over
+# Ports that administer a Windows host (WinRM: 5985 HTTP, 5986 HTTPS, Microsoft Learn "Installation and
+# configuration for Windows Remote Management"); the NSG opens only HOST_MANAGEMENT_PORTS (never WinRM over
 # plain HTTP), and policies judge every one of them.
 MANAGEMENT_PORTS = {22: "SSH", 3389: "RDP", 5985: "WinRM", 5986: "WinRM over HTTPS"}
 HOST_MANAGEMENT_PORTS = (22, 3389, 5986)
 
-# NSG source prefixes that mean "anyone": Azure's service tags and the catch-all ranges.
+# NSG source prefixes that mean "anyone": the `Internet` service tag (Microsoft Learn "Virtual network
+# service tags"), `*`/`Any` and the catch-all ranges.
 INTERNET_SOURCES = frozenset({"*", "internet", "any", "0.0.0.0/0", "0.0.0.0", "::/0"})
-# Private address space: RFC 1918 and IPv6 unique local addresses (RFC 4193).
+# Private address space: RFC 1918 (IPv4) and IPv6 unique local addresses (RFC 4193).
 PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
-# Service tags whose addresses are the VNet's own (and its peered / connected private spaces).
+# Service tags whose addresses are the VNet's own (and its peered / connected private spaces): `VirtualNetwork`
+# ("Virtual network service tags").
 PRIVATE_SERVICE_TAGS = frozenset({"virtualnetwork"})
 
 # An AKS authorized IP range is an administrator's network, not a share of the internet: no source
@@ -141,7 +149,7 @@ def management_cidr_problem(cidr: str) -> str | None:
 AKS_SYSTEM_POOL_SIZE = "Standard_D4s_v5"
 AKS_SYSTEM_POOL_COUNT = 2
 
-# Built-in role AcrPull (Azure's built-in roles list; the ID is the same in every tenant).
+# Built-in role AcrPull (Microsoft Learn "Azure built-in roles"; the ID is the same in every tenant).
 ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 
 

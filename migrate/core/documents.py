@@ -45,8 +45,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def sniff_encoding(head: bytes) -> tuple[str, int]:
     """Return (codec, BOM length) for a file written by PowerShell, from its first bytes.
 
-    UTF-8 with or without BOM, UTF-16 LE/BE with BOM (Windows PowerShell 5.1's `>` writes UTF-16
-    LE); a BOM-less UTF-16 file is recognised by the NUL byte of its first ASCII character.
+    UTF-8 with or without BOM, UTF-16 LE/BE with BOM (Windows PowerShell 5.1's `>` and Out-File write
+    UTF-16 LE, PowerShell 7's UTF-8 without BOM: Microsoft Learn "about_Character_Encoding"); a
+    BOM-less UTF-16 file is recognised by the NUL byte of its first ASCII character.
     """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8", len(codecs.BOM_UTF8)
@@ -87,7 +88,8 @@ def open_text(path: Path) -> TextIO:
 def load_document(path: Path) -> Any:
     """Return the parsed JSON or YAML document in `path`; raise InputError if it is neither.
 
-    JSON: orjson, which refuses NaN, numbers beyond a double, lone surrogates and nesting past 1024.
+    JSON: orjson, which refuses NaN, numbers beyond a double, lone surrogates and nesting past 1024
+    (orjson's README, "Deserialize").
     YAML: nesting at most MAX_NESTING, aliases only as far as they do not expand it many-fold.
     """
     where = str(path)

@@ -1,11 +1,14 @@
 """PowerShell that cannot be injected: every inventory value becomes exactly one string literal.
 
 Plain printable ASCII goes in single quotes, where `$()` and `%` are inert and a single quote is
-doubled. Anything else (double quotes, control characters, newlines, backticks, non-ASCII, which
-includes the typographic quotes PowerShell also treats as single quotes) is carried as Base64 and
-decoded at run time, so no character of it reaches the parser. Double quotes go as Base64 because
-Docker for Windows hands a shell-form RUN line to the SHELL as one Windows command line, whose
-parsing removes unescaped `"` [I]; a newline would end the RUN instruction.
+doubled (Microsoft Learn "about_Quoting_Rules"). Anything else (double quotes, control characters,
+newlines, backticks, non-ASCII) is carried as Base64 and decoded at run time, so no character of it
+reaches the parser. Non-ASCII includes the typographic quotes U+2018 to U+201B, which PowerShell's
+tokenizer also takes for single quotes (PowerShell/PowerShell
+`src/System.Management.Automation/engine/parser/CharTraits.cs`, `IsSingleQuote`) [V]. Double quotes
+go as Base64 because Docker for Windows hands a shell-form RUN line to the SHELL as one Windows
+command line, whose parsing removes unescaped `"` [I] (Docker's "Dockerfile reference", RUN and
+SHELL); a newline would end the RUN instruction.
 """
 
 from __future__ import annotations

@@ -1,6 +1,28 @@
-"""Windows builds, host/image compatibility and base images (shared docs/windows-containers.md §1–§3).
+"""Windows facts: builds, host/image compatibility, base images and host-only features.
 
-Pure functions; no I/O. Rule letters (R1–R4) refer to §2.2 of the reference.
+Pure functions; no I/O. [V] verified in the named source, [I] inferred from it, [U] unverified.
+
+Builds and compatibility, from Microsoft Learn "Windows container version compatibility"
+(learn.microsoft.com/virtualization/windowscontainers/deploy-containers/version-compatibility)
+and "Windows container base image lifecycle" (.../deploy-containers/base-image-lifecycle):
+- Windows Server 2016 is build 14393 (tag `ltsc2016`), 2019 is 17763 (`ltsc2019`/`1809`), 2022 is
+  20348 (`ltsc2022`), 2025 is 26100 (`ltsc2025`). Builds compare on major.minor.build. [V]
+- R1: before Windows Server 2022, a process-isolated container needs the same build on host and
+  image, else it fails with 0xc0370101. [V]
+- R3: Hyper-V isolation gives the container its own kernel, so an image older than the host runs;
+  an image newer than the host never runs, in either mode. [V]
+- R4: from build 20348 on, microsoft/hcsshim's `CheckHostAndContainerCompat`
+  (`osversion/platform_compat_windows.go`) accepts a process-isolated image whose build lies in
+  [floor, host], floor being the highest LTSC build (20348, 26100) strictly below the host's, or
+  20348. containerd/platforms' `platform_windows_compat.go` floors newer hosts lower; hcsshim's
+  stricter rule is the one kept. [V]
+
+Images, from Microsoft Learn "Container base images" (.../manage-containers/container-base-images):
+.NET Framework apps go on Server Core; .NET on Nano Server, which has no Windows PowerShell and no
+WMI (and runs 64-bit code only: Windows Server docs, "Nano Server"); what needs the full Windows API
+(GDI, fonts, printing) on `windows/server`, published for ltsc2022 and ltsc2025 only, or on
+`windows`, published as 1809 only. Nano Server has no `ltsc2019` tag (its 2019 tag is `1809`). [V]
+Tags of the application images: see each function.
 """
 
 from __future__ import annotations
@@ -8,14 +30,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# §1: container tag family → build.
+# Container tag family → Windows Server build (version-compatibility, base-image-lifecycle).
 OS_BUILDS = {"ltsc2016": 14393, "ltsc2019": 17763, "ltsc2022": 20348, "ltsc2025": 26100}
 HOST_OS_CHOICES = ("ltsc2025", "ltsc2022", "ltsc2019")
 LTSC_BUILDS = (20348, 26100)  # R4's LTSC list for hosts at or above 20348
 
 # Digit runs start after a non-digit and are short: linear on 40 KB of digits, and int() stays small.
 _VERSION = re.compile(r"(?<!\d)(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?!\d)")
-# Features that act on the container host (Corrections 2026-11-30): never installed in an image.
+# Features that act on the container host, never installed in an image: Microsoft Learn "Windows container
+# requirements" (.../deploy-containers/system-requirements) and microsoft/Windows-Containers'
+# install-docker-ce.ps1 enable Containers and Hyper-V on the host. [V]
 HOST_ONLY_FEATURES = re.compile(r"(containers|hyper-v(-.*)?|microsoft-hyper-v(-.*)?)", re.IGNORECASE)
 # .NET Framework 3.5 features (lower-case), ASP.NET 3.5 included: Install-WindowsFeature cannot add them on
 # Server Core without a source, so an image gets NetFx3 instead (generate/iis_image.py netfx3_script),
@@ -77,20 +101,22 @@ class ImageChoice:
 
 
 def _framework_tag(image_os: str) -> str:
-    # §3.6: 4.8.1 images exist for ltsc2022/2025; ltsc2019 and ltsc2016 stop at 4.8.
+    # microsoft/dotnet-framework-docker README.aspnet.md / README.runtime.md: 4.8.1 tags exist for
+    # ltsc2022/2025; ltsc2019 and ltsc2016 stop at 4.8. [V]
     version = "4.8.1" if OS_BUILDS[image_os] >= 20348 else "4.8"
     return f"{version}-windowsservercore-{image_os}"
 
 
 def _nanoserver_tag(image_os: str) -> str:
-    return "1809" if image_os == "ltsc2019" else image_os  # §3.1: no ltsc2019 Nano tag
+    return "1809" if image_os == "ltsc2019" else image_os  # no ltsc2019 Nano Server tag (module docstring)
 
 
 def dotnet_core_image(major: int, image_os: str, nano: bool) -> str | None:
     """Return the `dotnet/aspnet` image for .NET `major` on `image_os`, or None if none is published.
 
-    §3.6: 8.0, 9.0 and 10.0 publish ltsc2022/ltsc2025 tags; 8.0 and 9.0 also `nanoserver-1809`
-    and `windowsservercore-ltsc2019`; 10.0 has no 2019 tags. Nothing for ltsc2016.
+    dotnet/dotnet-docker README.aspnet.md: 8.0, 9.0 and 10.0 publish ltsc2022/ltsc2025 tags; 8.0 and
+    9.0 also `nanoserver-1809` and `windowsservercore-ltsc2019`; 10.0 has no 2019 tags. Nothing for
+    ltsc2016. [V]
     """
     if major not in (8, 9, 10) or image_os == "ltsc2016":
         return None
@@ -109,7 +135,7 @@ def choose_base_image(
     needs_full_api: bool,
     needs_windows_powershell: bool,
 ) -> ImageChoice:
-    """Return the base image for a workload, following the reference's ladder (§3.5, §3.6, §8.3).
+    """Return the base image for a workload, following "Container base images"' guideline (module docstring).
 
     `needs_full_api`: GDI, fonts or printing → `windows/server` (2022+) or `windows` (1809).
     `needs_windows_powershell`: features to install, 32-bit code or WMI → not Nano Server.
@@ -127,6 +153,7 @@ def choose_base_image(
         if image:
             return ImageChoice(image, f".NET {dotnet_core_major} application")
     if has_iis:
-        # §3.6: the IIS image; its ltsc2025 tag is inferred from the published Dockerfile [I].
+        # microsoft/iis-docker publishes servercore/iis per LTSC; its ltsc2025 tag is inferred from that
+        # repository's `windowsservercore-ltsc2025/Dockerfile` [I].
         return ImageChoice(f"mcr.microsoft.com/windows/servercore/iis:windowsservercore-{image_os}", "IIS site without .NET Framework")
     return ImageChoice(f"mcr.microsoft.com/windows/servercore:{image_os}", "Windows application on Server Core")
