@@ -106,7 +106,7 @@ def write_estate(n: int, folder: Path, seed: int = 7) -> tuple[Path, Path]:
 
 
 def bare_read_seconds(csv_path: Path) -> tuple[float, float]:
-    """Seconds to merely read the CSV: with the csv module, and with Arrow (the floor in benchmarks.md)."""
+    """Seconds to merely read the CSV: with the csv module, and with Arrow (the floor README's Benchmarks section compares with)."""
     import pyarrow.csv
 
     started = time.perf_counter()

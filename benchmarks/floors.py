@@ -2,7 +2,7 @@
 
 | step | floor |
 |---|---|
-| `hyperdock assess` of an estate (shared docs/benchmarks.md shape, 100 dependency rows per VM) | `pyarrow.csv.read_csv` of the same dependency CSV |
+| `hyperdock assess` of an estate (assess_scale.py's estate shape, 100 dependency rows per VM) | `pyarrow.csv.read_csv` of the same dependency CSV |
 | `hyperdock generate` from that plan | writing the same files with the same bytes (plain open/write, one process) |
 | the Pulumi program with N Azure hosts, under mocks (registration, imports excluded) | the same harness registering the same number of resources as children of empty components |
 

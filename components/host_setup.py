@@ -1,6 +1,8 @@
 """The PowerShell that makes a Windows Server a container host. Pure: no Pulumi resources here.
 
-Steps (windows-containers.md §6.1), each its own script so the components can sequence them:
+Steps (Microsoft Learn "Windows container requirements" and "Prepare Windows operating system
+containers": the Containers feature, Hyper-V for Hyper-V isolation, a restart, a runtime), each its
+own script so the components can sequence them:
 1. `features_script`: the `Containers` feature, plus Hyper-V for Hyper-V isolation. On Azure
    nested-virtualization VMs Hyper-V is enabled with `Enable-WindowsOptionalFeature -Online
    -FeatureName Microsoft-Hyper-V -All`: `Install-WindowsFeature Hyper-V` is reported to fail its
@@ -16,10 +18,12 @@ costs the azure-native SDK 18 alias URNs per `pulumi up`); SSH hosts run the ste
 
 Runtime: Docker CE (Moby) static binaries, pinned. Chosen over containerd + nerdctl because
 everything hyperdock generates speaks Docker: `docker run --isolation=process|hyperv`,
-compose's `isolation:` and `credential_spec:` (gMSA) work with it as documented (S22, S13);
-Microsoft's own install-docker-ce.ps1 registers it the same way (`dockerd --register-service`,
-S18). Kubernetes nodes use containerd (>= 1.7 for Hyper-V isolated pods) from their own
-distribution; hyperdock's hosts are not Kubernetes nodes.
+compose's `isolation:` and `credential_spec:` (gMSA) work with it as documented (docker/cli's
+`container_run.md`, the Compose specification's services page, Microsoft Learn "Create gMSAs for
+Windows containers"); Microsoft's own install-docker-ce.ps1 (microsoft/Windows-Containers
+`helpful_tools/Install-DockerCE/`) registers it the same way (`dockerd --register-service`).
+Kubernetes nodes use containerd (>= 1.7 for Hyper-V isolated pods) from their own distribution;
+hyperdock's hosts are not Kubernetes nodes.
 
 Docker Compose: the static Docker zip holds docker.exe and dockerd.exe only (docs.docker.com
 engine/install/binaries), so the compose plugin is installed too: the pinned
@@ -53,7 +57,8 @@ COMPOSE_URL = "https://github.com/docker/compose/releases/download/v{version}/do
 STATE_DIR = "C:\\ProgramData\\hyperdock"
 READY_MARKER = STATE_DIR + "\\host-ready"
 REBOOT_MARKER = STATE_DIR + "\\reboot-requested"
-# cmd.exe's command-line limit, the shell Win32-OpenSSH runs commands in by default (pulumi-practices.md §5.3).
+# cmd.exe's command-line limit, the shell Win32-OpenSSH runs commands in by default (its DefaultShell, unless
+# HKLM\SOFTWARE\OpenSSH\DefaultShell names another: PowerShell/Win32-OpenSSH issues #800, #936).
 CMD_LIMIT = 8191
 # The Run Command protected parameter carrying the domain join password (passed as -JoinPassword).
 JOIN_PASSWORD_PARAM = "param([string] $JoinPassword)"
@@ -137,7 +142,7 @@ def validate_domain_join(join: DomainJoin) -> None:
 
 
 def host_features(hyperv: bool) -> list[str]:
-    """Return the Windows features a container host needs (§6.1): Hyper-V only for Hyper-V isolation."""
+    """Return the Windows features a container host needs (see the module docstring): Hyper-V only for Hyper-V isolation."""
     return ["Containers", "Hyper-V"] if hyperv else ["Containers"]
 
 

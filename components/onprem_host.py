@@ -1,6 +1,7 @@
 """OnPremContainerHost: an existing Windows Server made a container host over SSH.
 
-Remote commands in order (pulumi-practices.md §5.4; scripts in host_setup): install the features,
+Remote commands in order (scripts in host_setup; `dial_error_limit` exists for hosts that restart,
+pulumi/pulumi-command PR #180): install the features,
 join the domain when asked (`Add-Computer` with a secret credential), restart when either asked
 for it, pause on the Pulumi machine (reboot_pause), then dial until the host answers
 (`dial_error_limit=-1`), check that its last boot time changed, verify the features and install

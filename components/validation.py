@@ -2,9 +2,8 @@
 message that names the setting and what was expected.
 
 Azure facts (sizes, security types, private ranges) come from migrate/core/azure.py, the one
-table components, capacity plan and policies share. Other facts from shared
-docs/windows-containers.md: §6.3 (marketplace images), §2.2 (process isolation needs the image
-build to fit the host), §5.2.
+table components, capacity plan and policies share; Windows builds and the process-isolation rule
+(R1, R4) from migrate/core/windows.py.
 """
 
 from __future__ import annotations

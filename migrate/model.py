@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Tag keys that drive planning (inventory-format.md, "Tags").
+# Tag keys that drive planning (README, "Collecting an inventory").
 PLANNING_TAGS = ("app", "env", "tenant", "zone", "criticality", "trust", "exposure", "osPin")
 
 

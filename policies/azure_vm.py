@@ -1,7 +1,8 @@
 """Policies on Azure VMs, one rule each: every VM of the stack, not only hyperdock's container hosts
 (config onlyHyperdockComponents narrows them to AzureContainerHost's VMs).
 
-Facts: shared docs/windows-containers.md §6.3 (images, sizes, Trusted Launch) and §5.
+Facts: migrate/core/azure.py (sizes, nested virtualization, Trusted Launch, encryption at host) and
+components/validation.py (marketplace images), each with its source.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ import pulumi
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
-from pulumi_policy.policy import _PolicyAnalyzerServicer  # private API: see offline-testing.md §4.4
+from pulumi_policy.policy import _PolicyAnalyzerServicer  # private API: pulumi_policy 1.21.0's policy.py
 
 from migrate.contract.stack_config import read_stack_config
 from migrate.core.cli import OneLineParser

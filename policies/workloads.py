@@ -1,7 +1,8 @@
 """Policies on container workloads: isolation that fits the host, images from allowed registries.
 
-Facts: windows-containers.md §2.2 (R1, R4: process isolation needs a fitting build) and §5.1
-(the kernel is no boundary between tenants: process isolation only on hosts of one tenant and zone).
+Facts: migrate/core/windows.py (R1, R4: process isolation needs a fitting build) and Microsoft Learn
+"Container security" (the kernel is no boundary between hostile tenants: process isolation only on
+hosts of one tenant and zone).
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def test_csv_with_bom(tmp_path, bom, encoding):
     assert list(edges) == [(ids["A"], ids["B"])]
 
 
-# Azure Migrate's export header as real files show it (migration-tools.md, 2026-11-30 addendum).
+# Azure Migrate's export header as real files show it (Azure-Samples/azure-docs-powershell-samples, azure-migrate/dependencies-at-scale/AzMig_Dependencies.ps1).
 PORTAL = ("Time slot,Source server name,Source IP,Source application,Source process,Destination server name,"
           "Destination IP,Destination application,Destination process,Destination port\n")
 

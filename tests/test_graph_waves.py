@@ -1,4 +1,4 @@
-"""Move groups and waves against Azure Migrate's wave conditions (migration-tools.md §5)."""
+"""Move groups and waves against Azure Migrate's wave conditions (as README's `hyperdock assess` section lists them)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Version compatibility (windows-containers.md §2) and image tags (§3)."""
+"""Version compatibility and image tags, as migrate/core/windows.py states them with their sources."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ H = OS_BUILDS
 
 
 @pytest.mark.parametrize("host, image, process, hyperv", [
-    # §2.1 matrix, row by row
+    # "Windows container version compatibility"'s matrix, row by row
     ("ltsc2025", "ltsc2025", True, True),
     ("ltsc2025", "ltsc2022", True, True),
     ("ltsc2025", "ltsc2019", False, True),

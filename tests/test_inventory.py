@@ -1,4 +1,4 @@
-"""The reader owes real PowerShell output its tolerances (shared docs/inventory-format.md)."""
+"""The reader owes real PowerShell output its tolerances (README, "Collecting an inventory")."""
 
 from __future__ import annotations
 

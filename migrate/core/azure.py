@@ -86,9 +86,9 @@ def is_overly_broad_range(cidr: str) -> bool:
     return network.prefixlen < BROADEST_AUTHORIZED_PREFIX[network.version]
 
 
-# Publisher MicrosoftWindowsServer, offer WindowsServer (S21, S23). The 2022 Azure Edition SKUs are
-# verified; the 2025 ones are seen only in third-party code [U]: verify with
-# `az vm image list-skus -l <region> -p MicrosoftWindowsServer -f WindowsServer`.
+# Publisher MicrosoftWindowsServer, offer WindowsServer. The 2022 Azure Edition SKUs are verified (Microsoft
+# Learn "Trusted Launch" and Windows Server's "Hotpatch" page); the 2025 ones are seen only in third-party
+# code [U]: verify with `az vm image list-skus -l <region> -p MicrosoftWindowsServer -f WindowsServer`.
 IMAGE_SKUS = {
     "2022-datacenter-azure-edition": "ltsc2022",
     "2022-datacenter-azure-edition-core": "ltsc2022",
@@ -97,7 +97,8 @@ IMAGE_SKUS = {
     "2025-datacenter-azure-edition-core": "ltsc2025",
     "2025-datacenter-azure-edition-core-smalldisk": "ltsc2025",
 }
-# Names Azure refuses for a Windows administrator (Azure's documented list; not in the shared reference).
+# Names Azure refuses for a Windows administrator (Microsoft Learn "Frequently asked questions about
+# Windows Virtual Machines", username requirements).
 RESERVED_ADMIN_NAMES = {"administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1",
                         "123", "a", "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest", "john",
                         "owner", "root", "server", "sql", "support", "support_388945a0", "sys", "test2", "test3", "user4",

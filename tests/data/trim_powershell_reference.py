@@ -1,10 +1,14 @@
-"""Re-trim tests/data/powershell-reference.json from the shared cmdlet reference.
+"""Re-trim tests/data/powershell-reference.json from a full cmdlet reference.
 
-    python tests/data/trim_powershell_reference.py ../shared/data/powershell-reference/cmdlets.json
+    python tests/data/trim_powershell_reference.py CMDLETS_JSON
+
+CMDLETS_JSON is every documented cmdlet per documentation set, with its module, parameters, aliases
+and parameter sets, extracted from MicrosoftDocs/windows-powershell-docs and MicrosoftDocs/PowerShell-Docs
+at the commits tests/data/SOURCES.md names (it is not part of the repository).
 
 Keeps, per documentation set, the cmdlets of the modules hyperdock's PowerShell may use (MODULES)
 with their parameters' names, aliases and parameter sets (types dropped), then adds ADDED: inbox
-or Gallery commands that the shared reference does not cover, each with its source. Add a module
+or Gallery commands that the full reference does not cover, each with its source. Add a module
 here (not by hand in the JSON) when generated PowerShell starts using it.
 """
 
@@ -32,7 +36,7 @@ ADDED = {
         "CredentialSpec (PowerShell Gallery, MIT): MicrosoftDocs/Virtualization-Documentation "
         "windows-server-container-tools/ServiceAccounts/CredentialSpec.psm1 @ 1c99891d43e8e4a5fa3289bf31e1e17cca482977",
     ],
-    # Inbox commands missing from the shared reference, in every core set.
+    # Inbox commands missing from the full reference, in every core set.
     "core": {
         "Install-Module": {
             "module": "PowerShellGet",
