@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from migrate.generate.names import unique_labels  # noqa: E402
+from migrate.contract.names import unique_labels  # noqa: E402
 
 TEST_PAGE = "<!doctype html><title>hyperdock</title><p>hyperdock test page</p>\n"
 TLS_TARGET = "C:\\hyperdock\\tls"

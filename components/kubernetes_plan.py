@@ -20,7 +20,8 @@ from migrate.contract.stack_config import StackConfig
 from migrate.core.errors import StackConfigError
 from migrate.generate.aks import pin_to_pool, plan_for_aks, aks_placement, with_probes
 from migrate.generate.kubernetes import CLUSTER_SCOPED, manifests
-from migrate.generate.names import dns_label, unique_labels
+from migrate.contract.model import Isolation, Target
+from migrate.contract.names import tenant_namespace
 
 from .stack import read_capacity_document, read_stack_plan
 
@@ -31,7 +32,7 @@ class KubeWorkload:
     namespace: str
     pool: str
     wave: int
-    isolation: str
+    isolation: Isolation
     objects: list[dict]
     secret_keys: dict[str, list[str]]       # Secret object name → keys whose values come from stack secrets
     binary_keys: set[str] = field(default_factory=set)     # keys of Secret `data`: base64 values
@@ -49,11 +50,6 @@ class KubernetesPlan:
     stay_on_hosts: list[dict] = field(default_factory=list)
 
 
-def tenant_namespace(tenant: str | None) -> str:
-    """Return the namespace of a tenant's workloads: hd-<tenant>, or hd-shared for untagged ones."""
-    return f"hd-{dns_label(tenant, 'shared')}"[:63].rstrip("-") if tenant else "hd-shared"
-
-
 def plan_kubernetes(config: StackConfig, project_dir: Path = Path(".")) -> KubernetesPlan:
     """Return the pools, namespaces and objects to deploy; raise StackConfigError naming the key."""
     if not config["plan"]:
@@ -65,9 +61,9 @@ def plan_kubernetes(config: StackConfig, project_dir: Path = Path(".")) -> Kuber
     plan = read_stack_plan(folder)
     aks = read_capacity_document(folder, "aks.yaml", "aks", "hyperdock generate --platform aks")
     waves = set(config["waves"]) or None   # empty: every wave
-    labels = unique_labels([(w["vmId"], w["name"]) for w in plan["workloads"]])
+    labels = plan.labels
     retargeted = plan_for_aks(plan, labels, aks_placement(plan, labels))
-    by_label = {labels[w["vmId"]]: w for w in retargeted["workloads"]}
+    by_label = {labels[w.vm_id]: w for w in retargeted.workloads}
     result = KubernetesPlan(pools=aks["pools"], max_pods=aks["maxPods"], node_size=aks["nodeSize"]["name"],
                             system_pool=aks["systemPool"],
                             stay_on_hosts=aks["stayOnHosts"])
@@ -77,18 +73,18 @@ def plan_kubernetes(config: StackConfig, project_dir: Path = Path(".")) -> Kuber
         namespaces.add(namespace)
         for label in pool["workloads"]:
             w = by_label.get(label)
-            if w is None or w["target"] != "process":
+            if w is None or w.target is not Target.PROCESS:
                 raise StackConfigError(f"hyperdock:plan: aks.yaml places {label!r}, which plan.json does not run process-isolated")
-            if w["imageOS"] != pool["imageOS"]:
-                raise StackConfigError(f"hyperdock:plan: {label} is {w['imageOS']} but pool {pool['name']} runs {pool['imageOS']}")
-            result.gmsa |= bool(w["container"]["gmsa"])
-            if waves is not None and w["wave"] not in waves:
+            if w.image_os != pool["imageOS"]:
+                raise StackConfigError(f"hyperdock:plan: {label} is {w.image_os} but pool {pool['name']} runs {pool['imageOS']}")
+            result.gmsa |= bool(w.container.gmsa)
+            if waves is not None and w.wave not in waves:
                 continue
             objects = in_namespace(with_probes(pin_to_pool(manifests(w, label, registry), pool["name"])), namespace)
             secrets = {o["metadata"]["name"]: sorted({*(o.get("stringData") or {}), *(o.get("data") or {})})
                        for o in objects if o["kind"] == "Secret"}
             binary = {k for o in objects if o["kind"] == "Secret" for k in (o.get("data") or {})}
-            result.workloads.append(KubeWorkload(label, namespace, pool["name"], w["wave"], w["target"], objects, secrets, binary))
+            result.workloads.append(KubeWorkload(label, namespace, pool["name"], w.wave, w.isolation, objects, secrets, binary))
     result.namespaces = sorted(namespaces)
     result.workloads.sort(key=lambda k: (k.wave, k.label))
     return result

@@ -10,16 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jsonschema
-
+from migrate.contract.model import HostsPlan, Isolation, Plan, Platform
+from migrate.contract.names import credential_spec_file, data_mount, data_volume_name
+from migrate.contract.packaged import read_packaged, with_packaged_parameters
+from migrate.contract.plan_io import SchemaError, hosts_from_document, read_document, read_plan
 from migrate.contract.stack_config import StackConfig
 from migrate.core.errors import InputError, StackConfigError
-from migrate.generate.dockerfile import is_batch
-from migrate.generate.gmsa import credential_spec_file
-from migrate.generate.names import data_mount, data_volume_name, parameter_variables, unique_labels
-from migrate.generate.packaged import read_packaged, with_packaged_parameters
-from migrate.plan_reader import read_plan, schema
-from migrate.core.documents import load_document
 
 from .validation import host_os_of_sku
 
@@ -27,8 +23,8 @@ from .validation import host_os_of_sku
 @dataclass(frozen=True, slots=True)
 class HostSpec:
     name: str
-    platform: str                   # azure | onprem
-    isolation: str                  # process | hyperv | both
+    platform: Platform
+    isolation: str                  # process | hyperv (Isolation) | both
     vm_size: str = ""
     address: str = ""
     host_key: str | None = None
@@ -40,7 +36,7 @@ class WorkloadSpec:
     name: str                       # generated label
     host: str
     image: str
-    isolation: str
+    isolation: Isolation
     ports: tuple[int, ...]
     secret_names: tuple[str, ...]
     credential_spec: str | None
@@ -65,16 +61,16 @@ def plan_stack(config: StackConfig, project_dir: Path = Path(".")) -> StackPlan:
         return _from_plan(config, project_dir / config["plan"])
     plan = StackPlan()
     for i in range(1, config["azureHostCount"] + 1):
-        plan.hosts.append(HostSpec(name=f"azure-host-{i:02d}", platform="azure", isolation=config["isolation"],
+        plan.hosts.append(HostSpec(name=f"azure-host-{i:02d}", platform=Platform.AZURE, isolation=config["isolation"],
                                    vm_size=config["vmSize"]))
     keys = config["onpremHostKeys"]
     for i, address in enumerate(config["onpremHosts"], start=1):
-        plan.hosts.append(HostSpec(name=f"onprem-host-{i:02d}", platform="onprem", isolation=config["isolation"],
+        plan.hosts.append(HostSpec(name=f"onprem-host-{i:02d}", platform=Platform.ONPREM, isolation=config["isolation"],
                                    address=address, host_key=keys[i - 1] if i <= len(keys) else None))
     return plan
 
 
-def read_stack_plan(folder: Path) -> dict:
+def read_stack_plan(folder: Path) -> Plan:
     """Return plan.json of `folder`, with the parameters `hyperdock package` found (package.json) joined in."""
     try:
         return with_packaged_parameters(read_plan(folder / "plan.json"), read_packaged(folder))
@@ -86,65 +82,62 @@ def read_capacity_document(folder: Path, file_name: str, schema_name: str, comma
     """Return the capacity document `file_name` (hosts.yaml, aks.yaml) of `folder`, checked against its schema.
 
     `command` is what writes it, named in the error when it is missing or unreadable."""
-    path = folder / file_name
     try:
-        document = load_document(path)  # bounded: no alias bomb, no deep nesting
-        jsonschema.validate(document, schema(schema_name))
+        return read_document(folder / file_name, schema_name)
+    except SchemaError as exc:
+        raise StackConfigError(f"hyperdock:plan: {exc}") from None
     except InputError as exc:
         raise StackConfigError(f"hyperdock:plan: {exc}; run `{command}`") from None
-    except jsonschema.ValidationError as exc:
-        raise StackConfigError(f"hyperdock:plan: {path}: {exc.message}") from None
-    return document
 
 
 def _from_plan(config: StackConfig, folder: Path) -> StackPlan:
     plan = read_stack_plan(folder)
-    hosts_doc = read_capacity_document(folder, "hosts.yaml", "hosts", "hyperdock generate")
-    if hosts_doc["hostOS"] != plan["hostOS"]:
-        raise StackConfigError(f"hyperdock:plan: hosts.yaml is for {hosts_doc['hostOS']}, plan.json for {plan['hostOS']}")
-    platform = hosts_doc["platform"]
-    if platform == "azure":
+    hosts: HostsPlan = hosts_from_document(read_capacity_document(folder, "hosts.yaml", "hosts", "hyperdock generate"))
+    if hosts.host_os != plan.host_os:
+        raise StackConfigError(f"hyperdock:plan: hosts.yaml is for {hosts.host_os}, plan.json for {plan.host_os}")
+    platform = hosts.platform
+    if platform is Platform.AZURE:
         sku_os = host_os_of_sku(config["imageSku"])   # a known SKU: the stack config checked it
-        if sku_os != plan["hostOS"]:
-            raise StackConfigError(f"hyperdock:imageSku: gives {sku_os} hosts, but the plan was made for {plan['hostOS']}")
+        if sku_os != plan.host_os:
+            raise StackConfigError(f"hyperdock:imageSku: gives {sku_os} hosts, but the plan was made for {plan.host_os}")
     registry = config["registry"].rstrip("/")
-    labels = unique_labels([(w["vmId"], w["name"]) for w in plan["workloads"]])
-    by_label = {labels[w["vmId"]]: w for w in plan["workloads"] if w["target"] != "vm"}
+    labels = plan.labels
+    by_label = {labels[w.vm_id]: w for w in plan.containers}
     addresses, keys = config["onpremHosts"], config["onpremHostKeys"]
     result = StackPlan()
     index = 0
-    for pool in hosts_doc["pools"]:
-        for host in pool["hosts"]:
-            image_os = tuple(sorted({by_label[label]["imageOS"] for label in host["workloads"] if label in by_label}))
-            if platform == "onprem":
+    for pool in hosts.pools:
+        for host in pool.hosts:
+            image_os = tuple(sorted({by_label[label].image_os for label in host.workloads if label in by_label}))
+            if platform is Platform.ONPREM:
                 if index >= len(addresses):
-                    raise StackConfigError(f"hyperdock:onpremHosts: hosts.yaml plans {sum(len(p['hosts']) for p in hosts_doc['pools'])} "
+                    raise StackConfigError(f"hyperdock:onpremHosts: hosts.yaml plans {hosts.host_count} "
                                            f"hosts but only {len(addresses)} addresses are configured")
-                spec = HostSpec(host["name"], "onprem", pool["isolation"], address=addresses[index],
+                spec = HostSpec(host.name, Platform.ONPREM, pool.isolation, address=addresses[index],
                                 host_key=keys[index] if index < len(keys) else None, image_os=image_os)
             else:
-                spec = HostSpec(host["name"], "azure", pool["isolation"], vm_size=hosts_doc["hostSize"]["name"], image_os=image_os)
+                spec = HostSpec(host.name, Platform.AZURE, pool.isolation, vm_size=hosts.host_size.name, image_os=image_os)
             index += 1
             result.hosts.append(spec)
-            for label in host["workloads"]:
+            for label in host.workloads:
                 if label not in by_label:
                     raise StackConfigError(f"hyperdock:plan: hosts.yaml places {label!r}, which plan.json does not containerize")
                 if not registry:
                     raise StackConfigError("hyperdock:registry: the plan has workloads; name the registry their images are pushed to")
                 w = by_label[label]
                 result.workloads.append(WorkloadSpec(
-                    name=label, host=host["name"], image=f"{registry}/{label}:wave-{w['wave']}", isolation=w["target"],
-                    ports=tuple(w["container"]["ports"]),
-                    secret_names=tuple(parameter_variables(w["container"])),
-                    credential_spec=credential_spec_file(label) if w["container"]["gmsa"] else None,
-                    image_os=w["imageOS"], tenant=w["tags"].get("tenant", ""), zone=w["tags"].get("zone", ""),
-                    restart_policy="no" if is_batch(w["container"]) else "unless-stopped",
-                    volumes=tuple((data_volume_name(label, d), data_mount(d)) for d in w["container"]["dataDrives"])))
-            refuse_port_collisions(host["name"], [(label, by_label[label]["container"]["ports"]) for label in host["workloads"]])
+                    name=label, host=host.name, image=w.image_reference(registry, label), isolation=w.isolation,
+                    ports=w.container.ports,
+                    secret_names=tuple(w.container.parameter_variables()),
+                    credential_spec=credential_spec_file(label) if w.container.gmsa else None,
+                    image_os=w.image_os, tenant=w.tenant, zone=w.zone,
+                    restart_policy="no" if w.container.is_batch else "unless-stopped",
+                    volumes=tuple((data_volume_name(label, d), data_mount(d)) for d in w.container.data_drives)))
+            refuse_port_collisions(host.name, [(label, by_label[label].container.ports) for label in host.workloads])
     return result
 
 
-def refuse_port_collisions(host: str, workloads: list[tuple[str, list[int]]]) -> None:
+def refuse_port_collisions(host: str, workloads: list[tuple[str, tuple[int, ...]]]) -> None:
     """Raise StackConfigError when two workloads of a host publish the same port: the second
     `docker run -p` would fail (a host port is published once per host)."""
     owner: dict[int, str] = {}

@@ -142,9 +142,10 @@ def assess_into(out: Path, inventories: list[Path], dependency_csvs: list[Path],
         files = {"plan.json": json_chunks(plan)}
         generated = None
         if generate_options is not None:
+            from .contract.plan_io import plan_from_document
             from .generate.files import generate
 
-            definitions, generated = generate(plan, generate_options)
+            definitions, generated = generate(plan_from_document(plan), generate_options)
             files.update(definitions)
         files["report.md"] = report_chunks(plan, generated)
         write_tree(out, files)

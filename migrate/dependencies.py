@@ -15,10 +15,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .core.documents import open_text, sniff_encoding
+from .core.documents import open_text, parse_port, sniff_encoding
 from .core.errors import InputError
 from .model import VM
-from .tolerant import parse_port
 
 EXTERNAL_PREFIX = "external:"
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from .core.windows import HOST_ONLY_FEATURES, OS_BUILDS, guest_build_from_name, parse_build
 from .model import VM, Service
-from .tolerant import http_binding_port_text, parse_port
+from .core.documents import http_binding_port_text, parse_port
 
 if TYPE_CHECKING:
     from .scrub import RemovedSecret
@@ -186,7 +186,7 @@ def drive_of(path: str) -> str | None:
 def binding_port(binding: str) -> int | None:
     """Return the port of an IIS binding like "http/*:80:host", "https/[::1]:443:" or "net.tcp/808:*".
 
-    HTTP(S) bindings are read as the inventory reader checked them (tolerant.http_binding_port_text),
+    HTTP(S) bindings are read as the inventory reader checked them (core.documents.http_binding_port_text),
     so an IPv6-bound HTTPS binding's port is published like any other.
     """
     text = http_binding_port_text(binding)

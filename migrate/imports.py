@@ -18,10 +18,10 @@ from typing import Any, Iterator
 
 import orjson
 
-from .core.documents import MAX_INTEGER, open_text
+from .core.documents import MAX_INTEGER, open_text, parse_port
 from .core.errors import InputError
 from .inventory import SCHEMA_ID
-from .tolerant import name_problem, parse_port
+from .tolerant import name_problem
 
 MIB = 1024 * 1024
 # Bounds on what one row may ask for, far above real servers (Hyper-V: at most 256 virtual disks

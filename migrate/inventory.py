@@ -11,14 +11,14 @@ from pathlib import Path
 import orjson
 from typing import Iterable
 
-from .core.documents import checked_text, load_document, type_name
+from .core.documents import MAX_PORT, binding_problem, checked_text, load_document, type_name
 from .core.errors import InputError
 from .model import (
     VM, AppPool, Connection, ConnectionString, Driver, Estate, Guest, HardDrive, Host, IISApplication,
     IISModule, IISSite, Listener, NetworkAdapter, ScheduledTask, Service, Software, TaskTrigger, PLANNING_TAGS,
 )
 from .scrub import scrub_estate
-from .tolerant import MAX_PORT, Record, binding_problem, name_problem, parse_timestamp
+from .tolerant import Record, name_problem, parse_timestamp
 
 SCHEMA_ID = "hyperdock/inventory@1"
 

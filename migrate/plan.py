@@ -10,13 +10,13 @@ from typing import Iterable
 
 from . import __version__
 from . import graph as g
+from .contract.plan_io import PLAN_SCHEMA_ID
 from .decide import Decision
 from .dependencies import CONNECTIONS_DEFINITION, Edge
 from .model import VM, PLANNING_TAGS, Estate
 from .rules import FIT_ORDER, Rule
 from .waves import Wave
 
-PLAN_SCHEMA_ID = "hyperdock/plan@1"
 MIB = 1024 * 1024
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .contract.names import env_name
 from .core.secrets import SECRET, secret_kind
-from .generate.names import env_name
 from .model import VM, Estate
 
 

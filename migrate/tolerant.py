@@ -13,39 +13,6 @@ from typing import Any
 from .core.documents import MAX_INTEGER, checked_text, type_name
 from .core.errors import InputError
 
-MAX_PORT = 65535
-
-
-def parse_port(text: str) -> int | None:
-    """Return the port in `text` (ASCII digits, 1-65535), or None: no `4_4_3`, no other scripts' digits."""
-    if 0 < len(text) <= 5 and text.isascii() and text.isdigit():
-        port = int(text)
-        return port if 0 < port <= MAX_PORT else None
-    return None
-
-
-def http_binding_port_text(binding: str) -> str | None:
-    """Return the port text of an HTTP(S) binding ("http/*:80:host", "https/[::1]:443:"); None for other protocols.
-
-    Only HTTP(S) bindings carry `address:port:host`; the address may be an IPv6 one in brackets.
-    """
-    protocol, _, information = binding.partition("/")
-    if protocol.lower() not in ("http", "https"):
-        return None
-    if information.startswith("["):
-        _, bracket, rest = information.partition("]")
-        return rest[1:].partition(":")[0] if bracket and rest.startswith(":") else ""
-    return information.partition(":")[2].partition(":")[0]
-
-
-def binding_problem(binding: str) -> str | None:
-    """Return what is wrong with an IIS binding ("http/*:80:host", "https/[::1]:443:"), or None."""
-    port = http_binding_port_text(binding)
-    if port is not None and parse_port(port) is None:
-        return f"port {port[:20]!r} is not a port number (ASCII digits, 1-{MAX_PORT})"
-    return None
-
-
 _LOWER_MAPS: dict[tuple, dict[str, str]] = {}
 
 

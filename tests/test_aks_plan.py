@@ -18,7 +18,8 @@ from migrate.core.windows import OS_BUILDS, choose_base_image
 from migrate.generate.aks import (
     AKS_OS_SKUS, POOL_LABEL, RETARGET, AksOptions, aks_plan, allocatable, pool_name, retarget_image,
 )
-from migrate.plan_reader import schema
+from migrate.contract.plan_io import schema
+from plan_fixtures import typed_plan
 
 SAMPLE = ["examples/estate/hv01.yaml", "examples/estate/hv02.json", "--dependencies", "examples/estate/dependencies.csv"]
 KUBERNETES_VERSION = "1.32.0"
@@ -54,7 +55,7 @@ def pod_specs(documents: list[dict]) -> list[dict]:
 
 
 def plan_of(workloads):
-    return {"hostOS": "ltsc2025", "hostBuild": "10.0.26100", "workloads": workloads}
+    return typed_plan(workloads)
 
 
 def test_os_sku_table_follows_the_installed_sdk():

@@ -42,12 +42,6 @@ VIOLATIONS = {
     ("components/aks_cluster.py", "migrate.generate.aks"): "item 2, AKS pool facts into migrate.core (11a-core)",
     ("components/kubernetes_plan.py", "migrate.generate.aks"): "item 1, the plan as typed objects (11b-contract)",
     ("components/kubernetes_plan.py", "migrate.generate.kubernetes"): "item 1, the plan as typed objects (11b-contract)",
-    ("components/kubernetes_plan.py", "migrate.generate.names"): "item 1, derived names in the contract (11b-contract)",
-    ("components/stack.py", "migrate.generate.dockerfile"): "item 1, the plan as typed objects (11b-contract)",
-    ("components/stack.py", "migrate.generate.gmsa"): "item 1, derived names in the contract (11b-contract)",
-    ("components/stack.py", "migrate.generate.names"): "item 1, derived names in the contract (11b-contract)",
-    ("components/stack.py", "migrate.generate.packaged"): "item 1, the plan as typed objects (11b-contract)",
-    ("components/stack.py", "migrate.plan_reader"): "item 1, one module reads plan@1 (11b-contract)",
     ("policies/check.py", "components.stack"): "item 1, secret names from the contract (11b-contract)",
     ("policies/check.py", "components.kubernetes_plan"): "item 1, secret keys from the contract (11b-contract)",
 }

@@ -6,8 +6,11 @@ import random
 
 import pytest
 
+from migrate.contract.plan_io import hosts_document
 from migrate.core.azure import AZURE_SIZES, HostSize
 from migrate.generate.capacity import CapacityOptions, capacity_plan
+
+from plan_fixtures import typed_plan
 
 # A host of 16 vCPUs / 65536 MiB with a reserve of 1 / 1024 offers exactly 15 / 64512.
 SIZE = HostSize("test", 16, 65536, True)
@@ -20,12 +23,8 @@ def workload(name, cpus, memory, target="process", tenant="t1", zone="internal")
             "resources": {"cpus": cpus, "memoryMiB": memory, "memoryAssignedMiB": None}}
 
 
-def plan_of(workloads):
-    return {"hostOS": "ltsc2025", "hostBuild": "10.0.26100", "workloads": workloads}
-
-
 def run(workloads, options=OPTIONS):
-    return capacity_plan(plan_of(workloads), {w["vmId"]: w["name"] for w in workloads}, options)
+    return hosts_document(capacity_plan(typed_plan(workloads), {w["vmId"]: w["name"] for w in workloads}, options))
 
 
 def shuffled(workloads, seed=3):

@@ -13,7 +13,7 @@ from migrate.commands import COMMANDS
 
 # What the commands need to do their work, never to parse their options or print help.
 HEAVY = ("networkx", "pyarrow", "jsonschema", "jsonschema_rs", "openpyxl", "pulumi", "azure", "yaml",
-         "migrate.assess", "migrate.generate.files", "migrate.plan_reader", "migrate.package.build",
+         "migrate.assess", "migrate.generate.files", "migrate.contract.plan_io", "migrate.package.build",
          "migrate.imports", "migrate.discover_azure", "policies.check")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT
 from migrate.package.parts import EXCLUDED_EXTENSIONS, EXCLUDED_TOP_FOLDERS
-from migrate.plan_reader import schema
+from migrate.contract.plan_io import schema
 from powershell_ast import command_names, nodes, parse
 
 SCRIPT = ROOT / "migrate" / "collect" / "Get-HyperdockInventory.ps1"

@@ -10,10 +10,11 @@ from xml.dom import minidom
 from migrate.generate.dockerfile import render_dockerfile
 from migrate.generate.startup import TEMPLATES_DIR, UNFED_TOKENS_XPATH, start_script
 from migrate.package.configs import rewrite_config
+from migrate.contract.plan_io import plan_from_document
 from powershell_ast import parse
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAN = json.loads((ROOT / "examples" / "plan" / "plan.json").read_text(encoding="utf-8"))
+PLAN = plan_from_document(json.loads((ROOT / "examples" / "plan" / "plan.json").read_text(encoding="utf-8")))
 CONFIG = b"""<configuration>
   <appSettings><add key="PaymentGatewayApiKey" value="k-123" /></appSettings>
   <connectionStrings><add name="ShopDb" connectionString="Server=db;Password=hunter2" /></connectionStrings>
@@ -49,7 +50,7 @@ def test_the_start_scripts_selection_is_exactly_the_tokens_no_builder_fills():
 
 
 def test_iis_image_start_fills_tokens_before_the_pool_starts_without_printing_values():
-    web01 = next(w for w in PLAN["workloads"] if w["name"] == "WEB01")
+    web01 = next(w for w in PLAN.workloads if w.name == "WEB01")
     _, files = render_dockerfile(web01, "web01")
     script = files["start.ps1"]
     tree = parse(script.encode("utf-8"))
@@ -62,5 +63,5 @@ def test_iis_image_start_fills_tokens_before_the_pool_starts_without_printing_va
 
 
 def test_no_folders_no_fill_step():
-    container = next(w for w in PLAN["workloads"] if w["name"] == "WEB01")["container"]
+    container = next(w for w in PLAN.workloads if w.name == "WEB01").container
     assert "config-templates" not in start_script(container, "web01", "DefaultAppPool", [])

@@ -15,8 +15,8 @@ import yaml
 
 from conftest import DATA, run_cli
 from migrate.generate.files import generate
-from migrate.generate.names import parameter_variable
-from migrate.plan_reader import schema
+from migrate.contract.names import parameter_variable
+from migrate.contract.plan_io import plan_from_document, schema
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "sample"
 SAMPLE = ["examples/estate/hv01.yaml", "examples/estate/hv02.json", "--dependencies", "examples/estate/dependencies.csv"]
@@ -84,7 +84,7 @@ def test_dockerfiles_carry_the_plan(sample):
         if "nanoserver" not in w["baseImage"]:
             assert 'SHELL ["powershell"' in text
         for param in w["container"]["parameters"]:
-            assert parameter_variable(param) in text  # named as a runtime parameter, no value
+            assert parameter_variable(param["name"], param.get("file")) in text  # named as a runtime parameter, no value
 
 
 def compose_files(folder: Path) -> dict[str, dict]:
@@ -155,7 +155,7 @@ def test_hyperv_workloads_flagged_not_silently_downgraded(sample, tmp_path):
     assert "Kubernetes and AKS do not support Hyper-V isolation" in report and "`dmz-nw-api01`" in report
     assert not (sample / "k8s" / "dmz-nw-api01.yaml").exists()
     plan = json.loads((sample / "plan.json").read_text(encoding="utf-8"))
-    files, index = generate(plan, __import__("migrate.generate.files", fromlist=["GenerateOptions"]).GenerateOptions(experimental_k8s_hyperv=True))
+    files, index = generate(plan_from_document(plan), __import__("migrate.generate.files", fromlist=["GenerateOptions"]).GenerateOptions(experimental_k8s_hyperv=True))
     assert index.kubernetes_skipped == []
     runtime = yaml.safe_load(files["k8s/runtimeclass-hyperv.yaml"])
     kubernetes_validate.validate(runtime, KUBERNETES_VERSION, strict=True)

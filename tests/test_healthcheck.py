@@ -10,9 +10,10 @@ import yaml
 
 from migrate.generate.aks import with_probes
 from migrate.generate.dockerfile import render_dockerfile
+from migrate.contract.plan_io import plan_from_document
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAN = json.loads((ROOT / "examples" / "plan" / "plan.json").read_text(encoding="utf-8"))
+PLAN = plan_from_document(json.loads((ROOT / "examples" / "plan" / "plan.json").read_text(encoding="utf-8")))
 GOLDEN = ROOT / "tests" / "golden" / "sample" / "containers"
 
 
@@ -32,8 +33,8 @@ def test_no_http_probe_fails_on_an_http_status():
 
 
 def test_nano_and_iis_images_share_the_rule():
-    api01 = next(w for w in PLAN["workloads"] if w["name"] == "API01")
-    web01 = next(w for w in PLAN["workloads"] if w["name"] == "WEB01")
+    api01 = next(w for w in PLAN.workloads if w.name == "API01")
+    web01 = next(w for w in PLAN.workloads if w.name == "WEB01")
     nano, iis = _probe(render_dockerfile(api01, "api01")[0]), _probe(render_dockerfile(web01, "web01")[0])
     assert nano[:-1] == ["curl.exe", "-sS", "-o", "NUL", "--max-time", "5"] and nano[-1].startswith("http://localhost:")
     assert iis[:6] == nano[:6]

@@ -141,12 +141,12 @@ def test_random_estate_generates_valid_definitions(seed, tmp_path):
 
     from conftest import DATA
     from migrate.generate.files import GenerateOptions, generate
-    from migrate.plan_reader import schema
+    from migrate.contract.plan_io import plan_from_document, schema
 
     path = write_json(tmp_path / "estate.json", inventory(*random_estate(100 + seed)))
     plan = assess([path], [], Options(host_os="ltsc2025"))
     jsonschema.validate(plan, schema("plan"))
-    files, index = generate(plan, GenerateOptions(experimental_k8s_hyperv=True))
+    files, index = generate(plan_from_document(plan), GenerateOptions(experimental_k8s_hyperv=True))
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")

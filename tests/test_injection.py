@@ -16,7 +16,7 @@ import yaml
 
 from powershell_ast import command_names, parse
 from conftest import DATA, guest, inventory, run_cli, vm, write_json
-from migrate.generate.names import dns_label, unique_labels
+from migrate.contract.names import dns_label, unique_labels
 from migrate.core.powershell import ps_quote
 
 HOSTILE = [

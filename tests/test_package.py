@@ -17,10 +17,10 @@ from conftest import DATA, ROOT, run_cli
 from migrate.cli import main
 from migrate.generate import configbuilders
 from migrate.generate.files import generate
-from migrate.generate.names import unique_labels
+from migrate.contract.model import Plan
 from migrate.output import write_files
 from migrate.package.parts import content_parts
-from migrate.plan_reader import read_plan
+from migrate.contract.plan_io import read_plan
 
 PLAN = ROOT / "examples" / "plan" / "plan.json"
 EXAMPLE = ROOT / "examples" / "extract"
@@ -97,10 +97,10 @@ def test_every_iis_workload_of_the_sample_gets_its_content_and_no_secret(out, ca
     assert code == 0, err
     plan = read_plan(PLAN)
     report = {w["vmId"]: w for w in json.loads((out / "package.json").read_text())["workloads"]}
-    iis = [w for w in plan["workloads"] if w["target"] in ("process", "hyperv") and w["container"]["iisSites"]]
+    iis = [w for w in plan.containers if w.container.iis_sites]
     assert len(iis) >= 9
     for w in iis:
-        context = out / "containers" / report[w["vmId"]]["label"]
+        context = out / "containers" / report[w.vm_id]["label"]
         for part in content_parts(w):
             folder = context / "content" / part.folder
             assert (folder / "Default.aspx").is_file(), folder
@@ -109,14 +109,14 @@ def test_every_iis_workload_of_the_sample_gets_its_content_and_no_secret(out, ca
             if part.kind == "site" and (part.runtime or "").startswith("v2"):
                 # CLR 2.0 has no configuration builders: placeholders only, and a finding.
                 assert "configBuilders" not in config and "${PAYMENTGATEWAYAPIKEY}" in config
-                assert any("CLR 2.0" in f for f in report[w["vmId"]]["findings"])
+                assert any("CLR 2.0" in f for f in report[w.vm_id]["findings"])
             elif part.kind == "site":
                 assert "configBuilders=\"HyperdockEnvironment\"" in config
         assert (context / ".dockerignore").is_file()
-        assert report[w["vmId"]]["layerBytes"] > 0 and not report[w["vmId"]]["notExtracted"]
+        assert report[w.vm_id]["layerBytes"] > 0 and not report[w.vm_id]["notExtracted"]
         # The plan's connection-string parameters are the variables the config reads.
-        wanted = {p["name"].upper() for p in w["container"]["parameters"]}
-        assert wanted <= {p["env"] for p in report[w["vmId"]]["parameters"] if p["inPlan"]}
+        wanted = {p.name.upper() for p in w.container.parameters}
+        assert wanted <= {p["env"] for p in report[w.vm_id]["parameters"] if p["inPlan"]}
     everything = b"".join(snapshot(out).values()) + err.encode()
     for secret in secrets:
         assert secret.encode() not in everything, secret
@@ -172,12 +172,9 @@ def test_packaged_iis_workloads_bring_the_builder_into_their_bin_folder(out, cap
     assert checked >= 8
 
 
-def assert_parts_are_copy_sources(plan: dict, folder: Path) -> None:
-    labels = unique_labels([(w["vmId"], w["name"]) for w in plan["workloads"]])
-    for w in plan["workloads"]:
-        if w["target"] not in ("process", "hyperv"):
-            continue
-        label = labels[w["vmId"]]
+def assert_parts_are_copy_sources(plan: Plan, folder: Path) -> None:
+    for w in plan.containers:
+        label = plan.label(w)
         dockerfile = (folder / "containers" / label / "Dockerfile").read_text()
         sources = set(re.findall(r'^COPY \["(content/[^"]+/)"', dockerfile, re.MULTILINE))
         assert {f"content/{p.folder}/" for p in content_parts(w)} == sources, label

@@ -13,7 +13,7 @@ from components.stack import plan_stack
 from migrate.contract.stack_config import StackConfig
 from migrate.cli import main
 from migrate.core.errors import InputError
-from migrate.generate.packaged import read_packaged
+from migrate.contract.packaged import read_packaged
 from test_package import make_extraction, out, package, template  # noqa: F401 (fixtures)
 
 LEGACY01 = "6139ad94-84e0-506f-867b-6a80231adf08"
@@ -40,7 +40,7 @@ def test_packaged_parameters_reach_compose_k8s_start_and_pulumi(out, tmp_path, c
     assert "env_file" not in _compose_service(out, "legacy01")  # the plan has no parameter for legacy01
     code, err = package(out, content, capsys=capsys)
     assert code == 0, err
-    assert [p["variable"] for p in read_packaged(out)[LEGACY01]] == NEW
+    assert [p.variable for p in read_packaged(out)[LEGACY01]] == NEW
     assert main(["generate", str(out)]) == 0
     assert _compose_service(out, "legacy01")["env_file"] == ["../secrets/legacy01.env"]
     objects = list(yaml.safe_load_all((out / "k8s" / "legacy01.yaml").read_text(encoding="utf-8")))

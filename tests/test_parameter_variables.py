@@ -12,27 +12,31 @@ from components.stack import plan_stack
 from migrate.contract.stack_config import StackConfig
 from components.workload import ContainerDefinition, run_script
 from migrate.generate.files import generate
-from migrate.generate.names import parameter_variable, parameter_variables
+from migrate.contract.model import Workload
+from migrate.contract.names import parameter_variable
+from migrate.contract.plan_io import plan_from_document
 from migrate.generate.startup import start_script
 
 ROOT = Path(__file__).resolve().parent.parent
-PLAN = json.loads((ROOT / "examples" / "plan" / "plan.json").read_text(encoding="utf-8"))
+DOCUMENT = json.loads((ROOT / "examples" / "plan" / "plan.json").read_text(encoding="utf-8"))
+PLAN = plan_from_document(DOCUMENT)
 
 
-def _workload(name: str) -> dict:
-    return next(w for w in PLAN["workloads"] if w["name"] == name)
+def _workload(name: str) -> Workload:
+    return next(w for w in PLAN.workloads if w.name == name)
 
 
 def test_json_connection_string_is_read_as_section__key():
-    assert parameter_variable({"name": "ShopDb", "file": "C:\\apps\\shopapi\\appsettings.json"}) == "ConnectionStrings__ShopDb"
-    assert parameter_variable({"name": "ShopDb", "file": "C:\\inetpub\\webshop\\web.config"}) == "SHOPDB"
-    assert parameter_variable({"name": "PAYMENTGATEWAY_API_KEY", "file": ""}) == "PAYMENTGATEWAY_API_KEY"
+    assert parameter_variable("ShopDb", "C:\\apps\\shopapi\\appsettings.json") == "ConnectionStrings__ShopDb"
+    assert parameter_variable("ShopDb", "C:\\inetpub\\webshop\\web.config") == "SHOPDB"
+    assert parameter_variable("PAYMENTGATEWAY_API_KEY", "") == "PAYMENTGATEWAY_API_KEY"
+    assert parameter_variable("ShopDb", "C:\\apps\\shopapi\\appsettings.json", "SHOP_DB") == "SHOP_DB"
 
 
 def test_dotnet_workload_gets_connectionstrings_variable_everywhere(tmp_path):
     files, _ = generate(PLAN)
     api = _workload("API01")
-    assert parameter_variables(api["container"]) == ["ConnectionStrings__ShopDb"]
+    assert api.container.parameter_variables() == ["ConnectionStrings__ShopDb"]
     objects = list(yaml.safe_load_all(files["k8s/api01.yaml"]))
     secret = next(o for o in objects if o["kind"] == "Secret" and o["metadata"]["name"] == "api01-parameters")
     assert list(secret["stringData"]) == ["ConnectionStrings__ShopDb"]
@@ -40,7 +44,7 @@ def test_dotnet_workload_gets_connectionstrings_variable_everywhere(tmp_path):
     env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
     assert [(e["name"], e["valueFrom"]["secretKeyRef"]["key"]) for e in env] == [("ConnectionStrings__ShopDb",) * 2]
     (tmp_path / "plan").mkdir()
-    (tmp_path / "plan" / "plan.json").write_text(json.dumps(PLAN), encoding="utf-8")
+    (tmp_path / "plan" / "plan.json").write_text(json.dumps(DOCUMENT), encoding="utf-8")
     (tmp_path / "plan" / "hosts.yaml").write_text(files["hosts.yaml"], encoding="utf-8")
     stack = plan_stack(StackConfig.from_values({"plan": "plan", "registry": "registry.contoso.com/apps",
                         "onpremHosts": [f"192.0.2.{i}" for i in range(1, 40)]}), tmp_path)
@@ -52,8 +56,8 @@ def test_dotnet_workload_gets_connectionstrings_variable_everywhere(tmp_path):
 
 
 def test_iis_workload_keeps_its_name_and_start_copies_only_framework_names():
-    assert parameter_variables(_workload("WEB01")["container"]) == ["SHOPDB"]
-    container = dict(_workload("API01")["container"])
+    assert _workload("WEB01").container.parameter_variables() == ["SHOPDB"]
+    container = _workload("API01").container
     script = start_script(container, "api01", None, ["svc"])
     assert "'ConnectionStrings__ShopDb'" in script
     assert "$values['ShopDb']" not in script  # .NET reads the section variable; no copy under another name

@@ -21,6 +21,8 @@ from migrate.contract.stack_config import StackConfig
 from components.workload import ContainerDefinition, remove_script, run_script
 from migrate.assess import Options, assess
 from migrate.discover_azure import guest_probe_script
+from migrate.contract.model import Platform
+from migrate.contract.plan_io import plan_from_document
 from migrate.generate.capacity import CapacityOptions
 from migrate.generate.files import GenerateOptions, generate
 from migrate.output import to_json
@@ -136,7 +138,7 @@ def generated(records_or_paths, host_os: str, tmp_path: Path) -> tuple[dict, dic
         paths = [write_json(tmp_path / "estate.json", inventory(*records_or_paths))]
     plan = assess(list(paths), [], Options(host_os=host_os))
     # On-premises hosts: Azure has no Windows Server 2019 host image, and the scripts are the same.
-    files, _ = generate(plan, GenerateOptions(experimental_k8s_hyperv=True, capacity=CapacityOptions(platform="onprem")))
+    files, _ = generate(plan_from_document(plan), GenerateOptions(experimental_k8s_hyperv=True, capacity=CapacityOptions(platform=Platform.ONPREM)))
     return plan, files
 
 

@@ -10,9 +10,9 @@ import yaml
 from conftest import guest, inventory, run_cli, vm, vm_id, write_json
 from migrate.generate.compose import escape_interpolation
 from migrate.generate.files import dump_yaml
-from migrate.generate.names import unique_labels
+from migrate.contract.names import unique_labels
 from migrate.report import _cell, _code
-from migrate.tolerant import binding_problem, parse_port
+from migrate.core.documents import binding_problem, parse_port
 
 
 def test_labels_stay_unique_when_a_suffix_meets_a_real_name():

@@ -20,6 +20,7 @@ import yaml
 
 from conftest import DATA, run_cli
 from powershell_ast import command_names, nodes, parse
+from plan_fixtures import typed_trigger, typed_workload
 from psref import dockerfile_powershell, dockerfile_problems, problems
 from migrate.generate.schedule import cron_schedule
 
@@ -275,7 +276,7 @@ def test_start_scripts_parse_and_call_known_commands(out):
     ({"type": "Other"}, None, False),
 ])
 def test_cron_schedule_from_triggers(trigger, schedule, noted):
-    result, notes = cron_schedule(trigger)
+    result, notes = cron_schedule(typed_trigger(trigger))
     assert result == schedule
     assert bool(notes) == noted
 
@@ -301,7 +302,7 @@ def test_dotnet8_service_on_server_core_gets_its_port_through_the_service_enviro
                 "container": {"windowsFeatures": ["MSMQ-Server"], "ports": [5000], "iisSites": [], "appPools": [],
                               "services": [{"name": "Pricing", "pathName": "C:\\apps\\p\\Pricing.exe"}],
                               "scheduledTasks": [], "parameters": [{"name": "PricingDb"}], "dataDrives": [], "gmsa": False}}
-    text, files = render_dockerfile(workload, "pricing")
+    text, files = render_dockerfile(typed_workload({"name": "Pricing", **workload}), "pricing")
     # The .NET (Core) aspnet image has no IIS and no ServiceMonitor: it is downloaded.
     assert "ADD https://github.com/microsoft/IIS.ServiceMonitor/releases/download/v2.0.1.10/ServiceMonitor.exe" in text
     assert "Install-WindowsFeature -Name 'MSMQ-Server'" in text
@@ -315,7 +316,7 @@ def test_connection_strings_with_other_spellings_reach_the_config_under_their_ow
     from migrate.generate.startup import start_script
 
     container = {"parameters": [{"name": "Shop.Db"}, {"name": "Orders"}], "iisSites": [{"name": "S", "bindings": [], "applicationPool": "P"}]}
-    script = start_script(container, "s", "P", [])
+    script = start_script(typed_workload({"name": "s", "container": container}).container, "s", "P", [])
     assert "$parameters = @('ORDERS', 'SHOP_DB')" in script
     assert ("if ($values.Contains('SHOP_DB')) { $values['Shop.Db'] = $values['SHOP_DB']; "
             "[Environment]::SetEnvironmentVariable('Shop.Db', $values['SHOP_DB']) }") in script
@@ -334,7 +335,7 @@ def test_bindings_on_the_vm_address_move_to_all_addresses():
                 "baseImage": "mcr.microsoft.com/dotnet/framework/aspnet:4.8.1-windowsservercore-ltsc2022",
                 "container": {"windowsFeatures": [], "ports": [80, 81, 8080], "iisSites": sites, "appPools": [],
                               "services": [], "scheduledTasks": [], "parameters": [], "dataDrives": [], "gmsa": False}}
-    text, _ = render_dockerfile(workload, "a")
+    text, _ = render_dockerfile(typed_workload({"name": "a", **workload}), "a")
     calls = [(c["Name"], c["IPAddress"], c["Port"], c.get("HostHeader", "")) for c in arguments(run_script(text), "New-WebBinding")]
     assert calls == [("'A'", "'*'", "80", "'www.contoso.com'"),
                      ("'A'", "'10.0.0.5'", "8080", ""),  # '*:8080:' is B's: IP-based hosting cannot share one container
@@ -352,4 +353,4 @@ def test_trigger_as_the_collector_writes_an_unset_interval_and_start(tmp_path):
     (a,) = read_estate([write_json(tmp_path / "inv.json", inventory(vm("A", guest_data=data)))]).vms
     (trigger,) = a.guest.scheduled_tasks[0].triggers
     assert (trigger.type, trigger.start_boundary, trigger.days_interval, trigger.days_of_week) == ("Daily", "", None, ["Monday"])
-    assert cron_schedule({"type": "Daily", "repetitionInterval": trigger.repetition_interval})[0] == "0 * * * *"
+    assert cron_schedule(typed_trigger({"type": "Daily", "repetitionInterval": trigger.repetition_interval}))[0] == "0 * * * *"

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from ..core.azure import AZURE_SIZES, HostSize
 from ..core.errors import InputError
 from ..generate.capacity import CapacityOptions
-from ..generate.names import DEFAULT_REGISTRY
+from ..contract.model import Platform
+from ..contract.names import DEFAULT_REGISTRY
 from ..output import write_tree
 from .common import check_out_folder, positive
 
@@ -80,23 +81,24 @@ def generate_settings(args: argparse.Namespace) -> GenerateOptions:
         raise InputError("--registry", f"{args.registry!r} is not a registry reference like myregistry.azurecr.io/hyperdock")
     return GenerateOptions(
         experimental_k8s_hyperv=args.experimental_k8s_hyperv, registry=args.registry,
-        capacity=CapacityOptions(platform="azure" if aks else args.platform, size=size, edition=args.edition), aks=aks,
+        capacity=CapacityOptions(platform=Platform.AZURE if aks else Platform(args.platform), size=size, edition=args.edition),
+        aks=aks,
     )
 
 
 def run(args: argparse.Namespace) -> int:
     from ..generate.files import generate
-    from ..generate.packaged import read_packaged, with_packaged_parameters
-    from ..plan_reader import read_plan
+    from ..contract.packaged import read_packaged, with_packaged_parameters
+    from ..contract.plan_io import plan_from_document, read_plan_document
     from ..report import render_report
 
     options = generate_settings(args)
     out = args.out or args.plan_dir
     check_out_folder(out)
     plan_path = args.plan_dir / "plan.json"
-    plan = read_plan(plan_path)
+    plan = read_plan_document(plan_path)
     # Parameters `hyperdock package` found in the configs (package.json) join the plan's.
-    packaged = with_packaged_parameters(plan, read_packaged(args.plan_dir))
+    packaged = with_packaged_parameters(plan_from_document(plan, str(plan_path)), read_packaged(args.plan_dir))
     try:
         files, generated = generate(packaged, options)
         files["report.md"] = render_report(plan, generated)

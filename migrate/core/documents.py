@@ -3,7 +3,8 @@
 Encodings as PowerShell writes them (UTF-8 with or without BOM, UTF-16 with or without BOM); JSON
 through orjson, YAML through PyYAML's safe loader with nesting and alias expansion bounded before
 it is composed. Every failure raises one `InputError` naming the file (and line when known).
-`checked_text` and `type_name` turn a parsed value into text or a name for messages.
+`checked_text` and `type_name` turn a parsed value into text or a name for messages; `parse_port`
+and `binding_problem` check the port numbers and IIS bindings that inventories and plans both hold.
 """
 
 from __future__ import annotations
@@ -200,3 +201,36 @@ def type_name(value: Any) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+MAX_PORT = 65535
+
+
+def parse_port(text: str) -> int | None:
+    """Return the port in `text` (ASCII digits, 1-65535), or None: no `4_4_3`, no other scripts' digits."""
+    if 0 < len(text) <= 5 and text.isascii() and text.isdigit():
+        port = int(text)
+        return port if 0 < port <= MAX_PORT else None
+    return None
+
+
+def http_binding_port_text(binding: str) -> str | None:
+    """Return the port text of an HTTP(S) binding ("http/*:80:host", "https/[::1]:443:"); None for other protocols.
+
+    Only HTTP(S) bindings carry `address:port:host`; the address may be an IPv6 one in brackets.
+    """
+    protocol, _, information = binding.partition("/")
+    if protocol.lower() not in ("http", "https"):
+        return None
+    if information.startswith("["):
+        _, bracket, rest = information.partition("]")
+        return rest[1:].partition(":")[0] if bracket and rest.startswith(":") else ""
+    return information.partition(":")[2].partition(":")[0]
+
+
+def binding_problem(binding: str) -> str | None:
+    """Return what is wrong with an IIS binding ("http/*:80:host", "https/[::1]:443:"), or None."""
+    port = http_binding_port_text(binding)
+    if port is not None and parse_port(port) is None:
+        return f"port {port[:20]!r} is not a port number (ASCII digits, 1-{MAX_PORT})"
+    return None

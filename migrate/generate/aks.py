@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from ..contract.model import Finding, Plan, Target, Workload
 from ..core.azure import AKS_SYSTEM_POOL_COUNT, AKS_SYSTEM_POOL_SIZE, AZURE_SIZES, HostSize
 from ..core.errors import InputError
 from ..core.windows import OS_BUILDS
@@ -81,13 +82,13 @@ def allocatable(size: HostSize, max_pods: int, options: AksOptions) -> tuple[int
     return size.vcpus - math.ceil(milli / 1000), memory
 
 
-def placement(workload: dict) -> tuple[str | None, str | None]:
+def placement(workload: Workload) -> tuple[str | None, str | None]:
     """Return (image OS on AKS, None) for a workload AKS can run, or (None, why it stays on hosts)."""
-    if workload["target"] == "hyperv":
+    if workload.target is Target.HYPERV:
         return None, "Hyper-V isolation: AKS runs process-isolated containers only"
-    image_os = RETARGET.get(workload["imageOS"], workload["imageOS"])
+    image_os = RETARGET.get(workload.image_os, workload.image_os)
     if image_os not in AKS_OS_SKUS:
-        return None, (f"{workload['imageOS']} image: AKS has no node pool for it "
+        return None, (f"{workload.image_os} image: AKS has no node pool for it "
                       "(Windows Server 2019 pools retired 2026-03-01); rebuild it on ltsc2022 to move it")
     return image_os, None
 
@@ -101,40 +102,34 @@ def retarget_image(image: str, from_os: str, to_os: str) -> str:
     return f"{name}:{new_tag}"
 
 
-def retargeted(workload: dict, image_os: str) -> dict:
+def retargeted(workload: Workload, image_os: str) -> Workload:
     """Return a copy of `workload` built for `image_os` (base image and imageOS), with a finding saying so."""
-    if workload["imageOS"] == image_os:
+    if workload.image_os == image_os:
         return workload
-    copy = dict(workload)
-    copy["baseImage"] = retarget_image(workload["baseImage"], workload["imageOS"], image_os)
-    copy["imageOS"] = image_os
-    copy["findings"] = [*workload.get("findings", []), {
-        "rule": "aks.retarget", "severity": "info",
-        "message": f"retargeted from {workload['imageOS']} to {image_os}: AKS runs {AKS_OS_SKUS[image_os]} node pools",
-        "remediation": f"Test the application on {image_os}; move it back to {workload['imageOS']} when AKS offers that build.",
-    }]
-    return copy
+    return replace(
+        workload, base_image=retarget_image(workload.base_image, workload.image_os, image_os), image_os=image_os,
+        findings=(*workload.findings, Finding(
+            "aks.retarget", "info",
+            f"retargeted from {workload.image_os} to {image_os}: AKS runs {AKS_OS_SKUS[image_os]} node pools",
+            f"Test the application on {image_os}; move it back to {workload.image_os} when AKS offers that build.")))
 
 
-def aks_placement(plan: dict, labels: dict[str, str]) -> AksPlacement:
+def aks_placement(plan: Plan, labels: dict[str, str]) -> AksPlacement:
     """Return which container workloads of `plan` run on AKS (and on which image OS) and which stay on hosts."""
     result = AksPlacement()
-    for w in plan["workloads"]:
-        if w["target"] not in ("process", "hyperv"):
-            continue
+    for w in plan.containers:
         image_os, reason = placement(w)
         if image_os:
-            result.on_aks[labels[w["vmId"]]] = image_os
+            result.on_aks[labels[w.vm_id]] = image_os
         else:
-            result.on_hosts[labels[w["vmId"]]] = reason
+            result.on_hosts[labels[w.vm_id]] = reason
     return result
 
 
-def plan_for_aks(plan: dict, labels: dict[str, str], where: AksPlacement) -> dict:
+def plan_for_aks(plan: Plan, labels: dict[str, str], where: AksPlacement) -> Plan:
     """Return `plan` with the workloads that go to AKS retargeted to their node pools' build."""
-    workloads = [retargeted(w, where.on_aks[labels[w["vmId"]]]) if labels[w["vmId"]] in where.on_aks else w
-                 for w in plan["workloads"]]
-    return dict(plan, workloads=workloads)
+    return plan.with_workloads(retargeted(w, where.on_aks[labels[w.vm_id]]) if labels[w.vm_id] in where.on_aks else w
+                               for w in plan.workloads)
 
 
 def pool_name(image_os: str, index: int) -> str:
@@ -152,16 +147,15 @@ def _pack(demands: list[Demand], max_pods: int, options: AksOptions) -> list:
     return hosts
 
 
-def aks_plan(plan: dict, labels: dict[str, str], options: AksOptions = AksOptions()) -> dict:
+def aks_plan(plan: Plan, labels: dict[str, str], options: AksOptions = AksOptions()) -> dict:
     """Return the aks.yaml document: node pools per (build, tenant, zone), sized from the demand model."""
     where = aks_placement(plan, labels)
     demand_options = CapacityOptions(default_memory_mib=options.default_memory_mib)
     groups: dict[tuple[str, str, str], list[Demand]] = {}
-    for w in plan["workloads"]:
-        label = labels.get(w["vmId"])
+    for w in plan.workloads:
+        label = labels.get(w.vm_id)
         if label in where.on_aks:
-            tags = w.get("tags") or {}
-            key = (where.on_aks[label], tags.get("tenant", ""), tags.get("zone", ""))
+            key = (where.on_aks[label], w.tenant, w.zone)
             groups.setdefault(key, []).append(demand_of(w, label, demand_options))
     # One max-pods value for the cluster: the most pods the packing puts on a node, plus DaemonSets.
     max_pods = options.max_pods
@@ -171,7 +165,7 @@ def aks_plan(plan: dict, labels: dict[str, str], options: AksOptions = AksOption
     if max_pods > 250:
         raise InputError("--node-size", f"{max_pods} pods per node is more than Azure CNI's 250; choose a smaller node size")
     cpu, memory = allocatable(options.node_size, max_pods, options)
-    planned_os = {labels[w["vmId"]]: w["imageOS"] for w in plan["workloads"]}
+    planned_os = {labels[w.vm_id]: w.image_os for w in plan.workloads}
     pools, counters = [], {}
     chunk = MAX_POOL_NODES * 100 // (100 + options.headroom_percent)
     for (image_os, tenant, zone), demands in sorted(groups.items()):
@@ -202,7 +196,7 @@ def aks_plan(plan: dict, labels: dict[str, str], options: AksOptions = AksOption
                                         "choose a larger node size or split the estate")
     return {
         "schema": AKS_SCHEMA_ID,
-        "hostOS": plan["hostOS"],
+        "hostOS": plan.host_os,
         "nodeSize": {"name": options.node_size.name, "vcpus": options.node_size.vcpus, "memoryMiB": options.node_size.memory_mib},
         "maxPods": max_pods,
         "allocatablePerNode": {"vcpus": cpu, "memoryMiB": memory},

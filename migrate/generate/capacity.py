@@ -23,15 +23,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..contract.model import Host, HostsPlan, Isolation, Plan, Platform, Pool, Target, Workload
+from ..contract.names import host_name, pool_name
 from ..core.azure import AZURE_SIZES, HostSize, hyperv_size_problem
-from .names import dns_label
-
-HOSTS_SCHEMA_ID = "hyperdock/hosts@1"
 
 
 @dataclass(frozen=True, slots=True)
 class CapacityOptions:
-    platform: str = "azure"             # azure | onprem
+    platform: Platform = Platform.AZURE
     size: HostSize = AZURE_SIZES["Standard_D16s_v5"]
     edition: str = "datacenter"         # datacenter | standard
     reserve_vcpus: int = 1
@@ -45,14 +44,16 @@ class CapacityOptions:
 @dataclass(slots=True)
 class Demand:
     label: str
-    isolation: str
+    isolation: Isolation
     vcpus: int
     memory_mib: int
     ports: frozenset[int] = frozenset()     # host ports it publishes; none on Kubernetes nodes
 
 
 @dataclass(slots=True)
-class Host:
+class _Bin:
+    """A host being filled by `pack`."""
+
     vcpus: int = 0
     memory_mib: int = 0
     hyperv: int = 0
@@ -60,14 +61,14 @@ class Host:
     ports: set[int] = field(default_factory=set)
 
 
-def demand_of(workload: dict, label: str, options: CapacityOptions) -> Demand:
+def demand_of(workload: Workload, label: str, options: CapacityOptions) -> Demand:
     """Return what one container workload needs of a host."""
-    resources = workload.get("resources") or {}
-    vcpus = resources.get("cpus") or 1
-    memory = resources.get("memoryAssignedMiB") or resources.get("memoryMiB") or options.default_memory_mib
-    if workload["target"] == "hyperv":
-        return Demand(label, "hyperv", vcpus + options.hyperv_overhead_vcpus, memory + options.hyperv_overhead_memory_mib)
-    return Demand(label, "process", vcpus, memory + options.process_overhead_memory_mib)
+    vcpus = workload.resources.cpus or 1
+    memory = workload.resources.memory_used_mib or options.default_memory_mib
+    if workload.target is Target.HYPERV:
+        return Demand(label, Isolation.HYPERV, vcpus + options.hyperv_overhead_vcpus,
+                      memory + options.hyperv_overhead_memory_mib)
+    return Demand(label, Isolation.PROCESS, vcpus, memory + options.process_overhead_memory_mib)
 
 
 def capacity(options: CapacityOptions) -> tuple[int, int]:
@@ -75,15 +76,14 @@ def capacity(options: CapacityOptions) -> tuple[int, int]:
     return options.size.vcpus - options.reserve_vcpus, options.size.memory_mib - options.reserve_memory_mib
 
 
-def pool_key(workload: dict) -> tuple[str, str, str]:
+def pool_key(workload: Workload) -> tuple[Isolation, str, str]:
     """Return (isolation, tenant, zone): the hosts a workload may share."""
-    if workload["target"] == "hyperv":
-        return ("hyperv", "", "")
-    tags = workload.get("tags") or {}
-    return ("process", tags.get("tenant", ""), tags.get("zone", ""))
+    if workload.target is Target.HYPERV:
+        return (Isolation.HYPERV, "", "")
+    return (Isolation.PROCESS, workload.tenant, workload.zone)
 
 
-def pack(demands: list[Demand], options: CapacityOptions) -> tuple[list[Host], list[str]]:
+def pack(demands: list[Demand], options: CapacityOptions) -> tuple[list[_Bin], list[str]]:
     """Place demands on as few hosts as first-fit decreasing finds; return hosts and notes."""
     cpu, memory = capacity(options)
     hyperv_cap = 2 if options.edition == "standard" else len(demands) + 1  # Datacenter: no limit
@@ -91,7 +91,7 @@ def pack(demands: list[Demand], options: CapacityOptions) -> tuple[list[Host], l
     crowd = port_counts(demands)
     order = sorted(demands, key=lambda d: (-max((crowd[p] for p in d.ports), default=0),
                                            -max(d.vcpus / cpu, d.memory_mib / memory), d.label))
-    hosts: list[Host] = []
+    hosts: list[_Bin] = []
     notes = []
     free = _FreeTree(len(demands), (cpu, memory, hyperv_cap))
     # One more tree per set of ports that demands publish, where hosts already publishing one of
@@ -104,7 +104,7 @@ def pack(demands: list[Demand], options: CapacityOptions) -> tuple[list[Host], l
         if d.vcpus > cpu or d.memory_mib > memory:
             notes.append(f"{d.label} needs {d.vcpus} vCPUs and {d.memory_mib} MiB, more than a "
                          f"{options.size.name} host offers ({cpu} vCPUs, {memory} MiB): it gets a host of its own")
-        need = (d.vcpus, d.memory_mib, int(d.isolation == "hyperv"))
+        need = (d.vcpus, d.memory_mib, int(d.isolation == Isolation.HYPERV))
         # A host port is published once per host: skip open hosts that already publish one of d's.
         if not d.ports:
             index = free.first_fit(need)
@@ -114,11 +114,11 @@ def pack(demands: list[Demand], options: CapacityOptions) -> tuple[list[Host], l
             index = free.first_fit(need, lambda i, d=d: i < len(hosts) and bool(hosts[i].ports & d.ports))
         if index is None or index >= len(hosts):  # fits no open host: open one
             index = len(hosts)
-            hosts.append(Host())
+            hosts.append(_Bin())
         host = hosts[index]
         host.vcpus += d.vcpus
         host.memory_mib += d.memory_mib
-        host.hyperv += d.isolation == "hyperv"
+        host.hyperv += d.isolation == Isolation.HYPERV
         host.workloads.append(d.label)
         host.ports |= d.ports
         left = (cpu - host.vcpus, memory - host.memory_mib, hyperv_cap - host.hyperv)
@@ -185,7 +185,7 @@ def lower_bound(demands: list[Demand], options: CapacityOptions) -> int:
     cpu, memory = capacity(options)
     bounds = [math.ceil(sum(d.vcpus for d in demands) / cpu), math.ceil(sum(d.memory_mib for d in demands) / memory)]
     if options.edition == "standard":
-        bounds.append(math.ceil(sum(d.isolation == "hyperv" for d in demands) / 2))
+        bounds.append(math.ceil(sum(d.isolation == Isolation.HYPERV for d in demands) / 2))
     bounds += [max(port_counts(demands).values(), default=0)]
     return max(1, *bounds)
 
@@ -199,58 +199,47 @@ def port_counts(demands: list[Demand]) -> dict[int, int]:
     return counts
 
 
-def capacity_plan(plan: dict, labels: dict[str, str], options: CapacityOptions) -> dict:
-    """Return the hosts document for the container workloads of `plan`; `labels` by vmId."""
-    groups: dict[tuple[str, str, str], list[Demand]] = {}
-    for w in plan["workloads"]:
-        if w["target"] in ("process", "hyperv"):
-            demand = demand_of(w, labels[w["vmId"]], options)
-            demand.ports = frozenset((w.get("container") or {}).get("ports") or ())
+def capacity_plan(plan: Plan, labels: dict[str, str], options: CapacityOptions) -> HostsPlan:
+    """Return the capacity plan (hosts@1) for the container workloads of `plan`; `labels` by vmId."""
+    groups: dict[tuple[Isolation, str, str], list[Demand]] = {}
+    for w in plan.workloads:
+        if w.is_container:
+            demand = demand_of(w, labels[w.vm_id], options)
+            demand.ports = frozenset(w.container.ports)
             groups.setdefault(pool_key(w), []).append(demand)
     pools = []
     for (isolation, tenant, zone), demands in sorted(groups.items()):
-        name = "-".join(p for p in (isolation, dns_label(tenant, "") if tenant else "", dns_label(zone, "") if zone else "") if p)
+        name = pool_name(isolation, tenant, zone)
         hosts, notes = pack(demands, options)
         crowded = sorted((port, n) for port, n in port_counts(demands).items() if n > 1)
         if crowded:
             notes.append("published ports keep workloads apart (one host per port): " + ", ".join(
                 f"{n} publish {port}" for port, n in crowded))
-        if isolation == "hyperv" and options.platform == "azure" and hyperv_size_problem(options.size.name):
+        if isolation is Isolation.HYPERV and options.platform is Platform.AZURE and hyperv_size_problem(options.size.name):
             notes.append(f"Hyper-V isolation cannot run here: {hyperv_size_problem(options.size.name)}")
-        pools.append({
-            "name": name,
-            "isolation": isolation,
-            "tenant": tenant or None,
-            "zone": zone or None,
-            "hypervRole": isolation == "hyperv",
-            "hostCount": len(hosts),
-            "lowerBound": lower_bound(demands, options),
-            "hosts": [{"name": f"{name}-{i:02d}", "workloads": sorted(h.workloads),
-                       "demand": {"vcpus": h.vcpus, "memoryMiB": h.memory_mib}, "ports": sorted(h.ports)}
-                      for i, h in enumerate(hosts, start=1)],
-            "notes": notes,
-        })
+        pools.append(Pool(
+            name=name, isolation=isolation, tenant=tenant or None, zone=zone or None,
+            hyperv_role=isolation is Isolation.HYPERV, host_count=len(hosts), lower_bound=lower_bound(demands, options),
+            hosts=tuple(Host(host_name(name, i), tuple(sorted(h.workloads)), h.vcpus, h.memory_mib, tuple(sorted(h.ports)))
+                        for i, h in enumerate(hosts, start=1)),
+            notes=tuple(notes),
+        ))
     all_demands = [d for ds in groups.values() for d in ds]
-    total = sum(p["hostCount"] for p in pools)
-    bound = sum(p["lowerBound"] for p in pools)
+    total = sum(p.host_count for p in pools)
+    bound = sum(p.lower_bound for p in pools)
     cpu, memory = capacity(options)
-    return {
-        "schema": HOSTS_SCHEMA_ID,
-        "hostOS": plan["hostOS"],
-        "hostBuild": plan["hostBuild"],
-        "platform": options.platform,
-        "edition": options.edition,
-        "hostSize": {"name": options.size.name, "vcpus": options.size.vcpus, "memoryMiB": options.size.memory_mib,
-                     "nestedVirtualization": options.size.nested_virtualization},
-        "reserve": {"vcpus": options.reserve_vcpus, "memoryMiB": options.reserve_memory_mib},
-        "overhead": {"hyperv": {"vcpus": options.hyperv_overhead_vcpus, "memoryMiB": options.hyperv_overhead_memory_mib},
-                     "process": {"vcpus": 0, "memoryMiB": options.process_overhead_memory_mib}},
-        "summary": {
+    return HostsPlan(
+        host_os=plan.host_os, host_build=plan.host_build, platform=options.platform, edition=options.edition,
+        host_size=options.size,
+        reserve={"vcpus": options.reserve_vcpus, "memoryMiB": options.reserve_memory_mib},
+        overhead={"hyperv": {"vcpus": options.hyperv_overhead_vcpus, "memoryMiB": options.hyperv_overhead_memory_mib},
+                  "process": {"vcpus": 0, "memoryMiB": options.process_overhead_memory_mib}},
+        summary={
             "hosts": total,
             "lowerBound": bound,
             "lowerBoundWithoutSeparation": lower_bound(all_demands, options),
             "gapPercent": round(100 * (total - bound) / bound, 1) if bound else 0.0,
             "capacityPerHost": {"vcpus": cpu, "memoryMiB": memory},
         },
-        "pools": pools,
-    }
+        pools=tuple(pools),
+    )

@@ -11,46 +11,45 @@ docker/compose#10817). The applications read parameters from the environment any
 
 from __future__ import annotations
 
-from .dockerfile import is_batch
-from .gmsa import credential_spec_file
+from ..contract.model import Workload
+from ..contract.names import credential_spec_file, data_mount, data_volume_name, tenant_network
 from .startup import TLS_DIR, https_bindings
-from .names import data_mount, data_volume_name, dns_label
 
 
-def compose_document(workloads: list[dict], labels: dict[str, str], registry: str) -> dict:
+def compose_document(workloads: list[Workload], labels: dict[str, str], registry: str) -> dict:
     """Return the compose document for `workloads` (container targets only); `labels` by vmId."""
-    by_id = {w["vmId"]: w for w in workloads}
+    by_id = {w.vm_id: w for w in workloads}
     networks: dict[str, dict] = {}
     volumes: dict[str, dict] = {}
     services: dict[str, dict] = {}
     for w in workloads:
-        label = labels[w["vmId"]]
-        container = w["container"]
-        network = _network(w)
+        label = labels[w.vm_id]
+        container = w.container
+        network = tenant_network(w.tenant)
         service: dict = {
             "build": {"context": f"../containers/{label}"},
-            "image": f"{registry}/{label}:wave-{w['wave']}",
-            "isolation": w["target"],
+            "image": w.image_reference(registry, label),
+            "isolation": w.target.value,
             # Scheduled work runs once per `up` (schedule it with `docker compose run --rm`), never forever.
-            "restart": "no" if is_batch(container) else "unless-stopped",
-            "labels": {"io.hyperdock.vm-id": w["vmId"], "io.hyperdock.wave": str(w["wave"]),
-                       "io.hyperdock.move-group": w["moveGroup"] or ""},
+            "restart": "no" if container.is_batch else "unless-stopped",
+            "labels": {"io.hyperdock.vm-id": w.vm_id, "io.hyperdock.wave": str(w.wave),
+                       "io.hyperdock.move-group": w.move_group or ""},
         }
-        if container["ports"]:
-            service["expose"] = [str(p) for p in container["ports"]]
-        dependencies = sorted({labels[d["vmId"]] for d in w["dependsOn"] if d["vmId"] in by_id})
+        if container.ports:
+            service["expose"] = [str(p) for p in container.ports]
+        dependencies = sorted({labels[d.vm_id] for d in w.depends_on if d.vm_id in by_id})
         if dependencies:
             service["depends_on"] = dependencies
-        attached = {network} | {_network(by_id[d["vmId"]]) for d in w["dependsOn"] if d["vmId"] in by_id}
+        attached = {network} | {tenant_network(by_id[d.vm_id].tenant) for d in w.depends_on if d.vm_id in by_id}
         service["networks"] = sorted(attached)
         for name in attached:
             networks[name] = {"driver": "nat"}
-        if container["parameters"]:
-            # NAME=value lines, NAME from names.parameter_variables; see the module docstring for why not secrets:.
+        if container.parameters:
+            # NAME=value lines, NAME from Container.parameter_variables; see the module docstring for why not secrets:.
             service["env_file"] = [f"../secrets/{label}.env"]
-        if container["dataDrives"]:
+        if container.data_drives:
             service["volumes"] = []
-            for drive in container["dataDrives"]:
+            for drive in container.data_drives:
                 volume = data_volume_name(label, drive)
                 volumes[volume] = {}
                 service["volumes"].append(f"{volume}:{data_mount(drive)}")
@@ -59,7 +58,7 @@ def compose_document(workloads: list[dict], labels: dict[str, str], registry: st
             # single file: Windows containers cannot bind-mount a single file.
             service.setdefault("volumes", []).append(
                 {"type": "bind", "source": f"../secrets/{label}/tls", "target": TLS_DIR, "read_only": True})
-        if container["gmsa"]:
+        if container.gmsa:
             service["credential_spec"] = {"file": credential_spec_file(label)}
         services[label] = service
     document: dict = {"services": dict(sorted(services.items()))}
@@ -80,8 +79,3 @@ def escape_interpolation(value):
     if isinstance(value, list):
         return [escape_interpolation(v) for v in value]
     return value
-
-
-def _network(workload: dict) -> str:
-    """One network per tenant: tenants do not share a container network."""
-    return f"tenant-{dns_label(workload['tags'].get('tenant', ''), 'default')}"

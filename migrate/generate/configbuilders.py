@@ -19,6 +19,7 @@ does): it binds to the copy in the app's folder, the pinned one or the app's own
 
 from __future__ import annotations
 
+from ..contract.model import Parameter
 from ..core.powershell import ps_list, ps_quote
 from ..package.configs import BUILDER_NAME, BUILDER_TYPE, SECTION_TYPE
 
@@ -57,7 +58,7 @@ def add_instructions() -> list[str]:
             + [f"ADD {package_url(p)} C:/hyperdock/nuget/{package_file(p)}" for p in PACKAGES])
 
 
-def config_targets(parameters: list[dict], folders: dict[str, tuple[str, bool]],
+def config_targets(parameters: tuple[Parameter, ...], folders: dict[str, tuple[str, bool]],
                    configs: dict[str, str] | None = None) -> list[tuple[str, str, bool]]:
     """Return (config file, the builder assembly it needs, whether to wire it) in the image, by config file.
 
@@ -72,7 +73,7 @@ def config_targets(parameters: list[dict], folders: dict[str, tuple[str, bool]],
         if folder in folders:
             found.setdefault(f"{folder}\\{name}".lower(), (name, False))
     for parameter in parameters:
-        file = parameter.get("file") or ""
+        file = parameter.file or ""
         folder, _, name = file.rpartition("\\")
         if name.lower().endswith(".config") and folder.lower() in folders:
             found[f"{folder}\\{name}".lower()] = (name, True)

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from ..contract.model import AppPool, Container, ScheduledTask, Workload
+from ..contract.names import application_label, service_label, site_label, task_label
 from ..core.powershell import ps_quote
 from ..core.windows import OS_BUILDS
 from ..package.parts import content_parts
 from .configbuilders import add_instructions, config_targets, configure_script
 from .configbuilders import run_statements as configure_statements
 from .iis_image import all_addresses, features_to_install, needs_netfx3, netfx3_script
-from .names import dns_label, parameter_variable
 from .powershell import container_path, iis_prologue, iis_site_script, install_features, parse_binding, service_script
 from .startup import LOGMONITOR_URL, LOGMONITOR_VERSION, entrypoint, https_bindings, logmonitor_config, start_script
 
@@ -65,18 +66,18 @@ class _Parts:
         self.content_folders.append(target)
 
 
-def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
+def render_dockerfile(workload: Workload, label: str) -> tuple[str, dict[str, str]]:
     """Return (Dockerfile text, the other files of its build context by relative path).
 
     Those files are the content placeholders and, for IIS and service images, `start.ps1` and
     `LogMonitorConfig.json` (see startup.py), and `configure-config.ps1` (configbuilders.py).
     """
-    container = dict(workload["container"], iisSites=all_addresses(workload["container"]["iisSites"]))
-    workload = dict(workload, container=container)
-    image = workload["baseImage"]
+    container = replace(workload.container, iis_sites=all_addresses(workload.container.iis_sites))
+    workload = replace(workload, container=container)
+    image = workload.base_image
     nano = "nanoserver" in image
-    wrapped = not nano and bool(container["services"] or container["iisSites"])  # LogMonitor + start.ps1
-    lines = ["# escape=`", f"# hyperdock: {label}, {workload['target']} isolation, wave {workload['wave']}.",
+    wrapped = not nano and bool(container.services or container.iis_sites)  # LogMonitor + start.ps1
+    lines = ["# escape=`", f"# hyperdock: {label}, {workload.target} isolation, wave {workload.wave}.",
              "# Generated from plan.json by `hyperdock generate`; change the plan, then generate again."]
     if wrapped:
         lines += ["# At start, start.ps1 (under LogMonitor, which sends logs to stdout) reads the parameters from the",
@@ -84,19 +85,19 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
                   + ("imports C:\\hyperdock\\tls\\tls.pfx for HTTPS, " if https_bindings(container) else "")
                   + "and runs the app."]
     lines += [f"FROM {image}",
-              f'LABEL io.hyperdock.workload="{label}" io.hyperdock.isolation="{workload["target"]}"']
+              f'LABEL io.hyperdock.workload="{label}" io.hyperdock.isolation="{workload.target}"']
     if not nano:
         lines.append(SHELL)
     parts = _Parts()
     if not nano:
         features = features_to_install(workload)
         parts.setup += [install_features(features)] if features else []
-        parts.setup += netfx3_script(workload["imageOS"], bool(container["iisSites"])) if needs_netfx3(container) else []
+        parts.setup += netfx3_script(workload.image_os, bool(container.iis_sites)) if needs_netfx3(container) else []
     _add_sites(parts, workload, nano)
     _add_services(parts, container, nano)
-    if is_batch(container):
+    if container.is_batch:
         _add_tasks(parts, container)
-    targets = config_targets(container["parameters"], parts.folders, parts.configs) if not nano else []
+    targets = config_targets(container.parameters, parts.folders, parts.configs) if not nano else []
     if targets:
         parts.files["configure-config.ps1"] = configure_script(targets)
         parts.copies += add_instructions()  # the builder, for apps that do not ship it
@@ -113,84 +114,84 @@ def render_dockerfile(workload: dict, label: str) -> tuple[str, dict[str, str]]:
     if port:
         # .NET 8+ images listen on ASPNETCORE_HTTP_PORTS (8080 by default); keep the VM's port.
         lines.append(f"ENV ASPNETCORE_HTTP_PORTS={port}")
-    for parameter in container["parameters"]:
-        lines.append(f"# runtime parameter (secret, never baked in): {parameter_variable(parameter)}")
-    if container["ports"]:
-        lines.append("EXPOSE " + " ".join(str(p) for p in container["ports"]))
+    for parameter in container.parameters:
+        lines.append(f"# runtime parameter (secret, never baked in): {parameter.env_variable}")
+    if container.ports:
+        lines.append("EXPOSE " + " ".join(str(p) for p in container.ports))
     lines.append(_healthcheck(workload, nano))
     lines.append(_entrypoint(workload, nano))
     return "\n".join(lines) + "\n", parts.files
 
 
-def _add_sites(parts: _Parts, workload: dict, nano: bool) -> None:
+def _add_sites(parts: _Parts, workload: Workload, nano: bool) -> None:
     """IIS: no Default Web Site, then each site with its pools, bindings and applications, and its content."""
-    container = workload["container"]
-    pools = {p["name"]: p for p in container["appPools"]}
-    if container["iisSites"] and not nano:
+    container = workload.container
+    pools = {p.name: p for p in container.app_pools}
+    if container.iis_sites and not nano:
         parts.setup.extend(iis_prologue())
     application_parts = {p.name: p for p in content_parts(workload) if p.kind == "application"}
-    for site_id, site in enumerate(container["iisSites"], start=1):
-        site_label = dns_label(site["name"], "site")
-        path = safe_container_path(site.get("physicalPath", ""), site_label)
-        safe_site = dict(site, physicalPath=path, applications=[
-            dict(a, physicalPath=safe_container_path(a.get("physicalPath", ""), f"{site_label}-{dns_label(a['path'], 'app')}"))
-            for a in site.get("applications", [])])
+    for site_id, site in enumerate(container.iis_sites, start=1):
+        folder = site_label(site.name)
+        path = safe_container_path(site.physical_path, folder)
+        safe_site = replace(site, physical_path=path, applications=tuple(
+            replace(a, physical_path=safe_container_path(a.physical_path, application_label(site.name, a.path)))
+            for a in site.applications))
         # ConfigurationBuilders need .NET Framework 4.7.1+: a CLR 2.0 app's config is left alone.
-        builders = not _clr2(pools, site.get("applicationPool") or "DefaultAppPool")
+        builders = not _clr2(pools, site.pool)
         if builders:
-            parts.folders[_vm_folder(site.get("physicalPath", ""))] = (path, True)
-            parts.configs[_vm_folder(site.get("physicalPath", ""))] = "web.config"
-        for app, safe_app in zip(site.get("applications", []), safe_site["applications"]):
-            if not _clr2(pools, app.get("applicationPool") or site.get("applicationPool") or "DefaultAppPool"):
-                parts.folders.setdefault(_vm_folder(app.get("physicalPath", "")), (safe_app["physicalPath"], True))
-                parts.configs.setdefault(_vm_folder(app.get("physicalPath", "")), "web.config")
+            parts.folders[_vm_folder(site.physical_path)] = (path, True)
+            parts.configs[_vm_folder(site.physical_path)] = "web.config"
+        for app, safe_app in zip(site.applications, safe_site.applications):
+            if not _clr2(pools, app.application_pool or site.pool):
+                parts.folders.setdefault(_vm_folder(app.physical_path), (safe_app.physical_path, True))
+                parts.configs.setdefault(_vm_folder(app.physical_path), "web.config")
         if not nano:
             parts.setup.extend(iis_site_script(safe_site, pools, site_id))
-        parts.copy(f"content/{site_label}/", path)
-        readme = _placeholder(f"IIS site {site['name']!r}", site.get("physicalPath", ""))
-        parts.files[f"content/{site_label}/README.txt"] = readme + (
-            _configuration_builders(container) if container["parameters"] and builders else "")
+        parts.copy(f"content/{folder}/", path)
+        readme = _placeholder(f"IIS site {site.name!r}", site.physical_path)
+        parts.files[f"content/{folder}/README.txt"] = readme + (
+            _configuration_builders(container) if container.parameters and builders else "")
         # An application outside its site's folder has content of its own (`hyperdock package` fills it).
-        for app in safe_site["applications"]:
-            part = application_parts.get(f"{site['name']}{app['path']}")
+        for app in safe_site.applications:
+            part = application_parts.get(f"{site.name}{app.path}")
             if part is not None:
-                parts.copy(f"content/{part.folder}/", app["physicalPath"])
+                parts.copy(f"content/{part.folder}/", app.physical_path)
                 parts.files[f"content/{part.folder}/README.txt"] = _placeholder(f"IIS application {part.name!r}", part.guest_path)
 
 
-def _clr2(pools: dict[str, dict], pool: str) -> bool:
-    return (pools.get(pool, {}).get("managedRuntimeVersion") or "").lower().startswith("v2.")
+def _clr2(pools: dict[str, AppPool], pool: str) -> bool:
+    return pool in pools and pools[pool].clr2
 
 
-def _add_services(parts: _Parts, container: dict, nano: bool) -> None:
+def _add_services(parts: _Parts, container: Container, nano: bool) -> None:
     """Windows services: content, and registration (Manual: start.ps1 starts them)."""
-    for service in container["services"]:
-        service_label = dns_label(service["name"], "service")
-        binary = service.get("pathName", "")
-        folder = _folder_of(binary, service_label)
+    for service in container.services:
+        content = service_label(service.name)
+        binary = service.path_name
+        folder = _folder_of(binary, content)
         parts.log_folders.append(folder)
         program_folder, _, program = _split_command(binary)[0].rpartition("\\")
         parts.folders.setdefault(_vm_folder(program_folder), (folder, False))
         if program.lower().endswith(".exe"):
             parts.configs.setdefault(_vm_folder(program_folder), f"{program}.config")
-        parts.copy(f"content/{service_label}/", folder)
-        parts.files[f"content/{service_label}/README.txt"] = _placeholder(f"Windows service {service['name']!r}", binary)
+        parts.copy(f"content/{content}/", folder)
+        parts.files[f"content/{content}/README.txt"] = _placeholder(f"Windows service {service.name!r}", binary)
         if not nano:
-            parts.registrations.extend(service_script(dict(service, pathName=_rebase(binary, folder))))
+            parts.registrations.extend(service_script(replace(service, path_name=_rebase(binary, folder))))
 
 
-def _add_tasks(parts: _Parts, container: dict) -> None:
+def _add_tasks(parts: _Parts, container: Container) -> None:
     """Scheduled tasks of a batch workload: the content of each (the orchestrator runs them)."""
-    for task in container["scheduledTasks"]:
-        task_label = dns_label(task["taskName"], "task")
-        parts.copy(f"content/{task_label}/", _folder_of(task.get("execute", ""), task_label))
-        parts.files[f"content/{task_label}/README.txt"] = _placeholder(f"scheduled task {task['taskName']!r}", task.get("execute", ""))
+    for task in container.scheduled_tasks:
+        content = task_label(task.task_name)
+        parts.copy(f"content/{content}/", _folder_of(task.execute, content))
+        parts.files[f"content/{content}/README.txt"] = _placeholder(f"scheduled task {task.task_name!r}", task.execute)
 
 
-def _wrapper(workload: dict, label: str, parts: _Parts) -> list[str]:
+def _wrapper(workload: Workload, label: str, parts: _Parts) -> list[str]:
     """The entry point's parts: ServiceMonitor where the image lacks it, LogMonitor, its config and start.ps1."""
-    container = workload["container"]
-    image = workload["baseImage"]
+    container = workload.container
+    image = workload.base_image
     lines = []
     if "/framework/aspnet:" not in image and "/iis:" not in image:
         # Pinned release of Microsoft's ServiceMonitor (the IIS images already hold C:\ServiceMonitor.exe).
@@ -200,10 +201,10 @@ def _wrapper(workload: dict, label: str, parts: _Parts) -> list[str]:
               f"COPY {json.dumps(['LogMonitorConfig.json', 'C:/LogMonitor/'])}",
               f"COPY {json.dumps(['start.ps1', 'C:/hyperdock/'])}"]
     parts.files["LogMonitorConfig.json"] = logmonitor_config(container, parts.log_folders)
-    sites = container["iisSites"]
-    main_pool = (sites[0].get("applicationPool") or "DefaultAppPool") if sites else None
+    sites = container.iis_sites
+    main_pool = sites[0].pool if sites else None
     port = _dotnet_port(workload)
-    parts.files["start.ps1"] = start_script(container, label, main_pool, [s["name"] for s in container["services"]],
+    parts.files["start.ps1"] = start_script(container, label, main_pool, [s.name for s in container.services],
                                             {"ASPNETCORE_HTTP_PORTS": str(port)} if port else None,
                                             sorted(set(parts.content_folders)))
     return lines
@@ -214,21 +215,16 @@ def _vm_folder(path: str) -> str:
     return (path or "").strip().strip('"').rstrip("\\").lower()
 
 
-def is_batch(container: dict) -> bool:
-    """True for a workload whose only work is scheduled tasks: it runs on a schedule, never forever."""
-    return not container["services"] and not container["iisSites"] and bool(container["scheduledTasks"])
-
-
-def _dotnet_port(workload: dict) -> int | None:
+def _dotnet_port(workload: Workload) -> int | None:
     """Return the port a .NET 8+ image must listen on: the one the app used on the VM."""
-    match = re.search(r"/dotnet/aspnet:(\d+)\.", workload["baseImage"])
-    ports = workload["container"]["ports"]
+    match = re.search(r"/dotnet/aspnet:(\d+)\.", workload.base_image)
+    ports = workload.container.ports
     return ports[0] if match and int(match.group(1)) >= 8 and ports else None
 
 
-def _configuration_builders(container: dict) -> str:
+def _configuration_builders(container: Container) -> str:
     """How a .NET Framework app gets the parameters from web.config (aspnet/MicrosoftConfigurationBuilders)."""
-    names = ", ".join(sorted({p["name"] for p in container["parameters"]}))
+    names = ", ".join(sorted({p.name for p in container.parameters}))
     return ("\nConfiguration: the connection strings (" + names + ") are runtime parameters, set as environment\n"
             "variables of the app pool at start. web.config reads them through Microsoft's EnvironmentConfigBuilder\n"
             "(NuGet Microsoft.Configuration.ConfigurationBuilders.Environment, .NET Framework 4.7.1+): the image\n"
@@ -273,16 +269,16 @@ _PLAIN_ARGUMENT = re.compile(r"[\x20\x21\x23-\x7e]+")  # printable ASCII without
 _DNS_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 
-def _probe_binding(container: dict) -> tuple[str, int, str, bool] | None:
+def _probe_binding(container: Container) -> tuple[str, int, str, bool] | None:
     """Return (protocol, port, host name, answers anonymously) of the binding to probe: HTTP first, then HTTPS."""
     found = []
-    for site in container["iisSites"]:
-        for binding in site.get("bindings", []):
+    for site in container.iis_sites:
+        for binding in site.bindings:
             parsed = parse_binding(binding)
             if parsed:
                 protocol, _, port, host = parsed
                 host = host if _DNS_NAME.fullmatch(host) else ""
-                found.append((protocol != "http", protocol, port, host, not site.get("windowsAuthentication")))
+                found.append((protocol != "http", protocol, port, host, not site.windows_authentication))
     return min(found)[1:] if found else None
 
 
@@ -290,7 +286,7 @@ def _probe_binding(container: dict) -> tuple[str, int, str, bool] | None:
 _HTTP_PROBE = ["curl.exe", "-sS", "-o", "NUL", "--max-time", "5"]
 
 
-def _healthcheck(workload: dict, nano: bool) -> str:
+def _healthcheck(workload: Workload, nano: bool) -> str:
     """A probe: HTTP(S) on an IIS binding with its host name, else the service's state, else a TCP connect.
 
     curl.exe ships with Windows from build 17763 (and Nano Server); PowerShell 5.1's
@@ -300,13 +296,13 @@ def _healthcheck(workload: dict, nano: bool) -> str:
     without a default document 403, one with Windows authentication 401, and all of them are alive;
     curl still fails when nothing answers in time. The inventory names no health path to ask for.
     """
-    container = workload["container"]
-    ports = container["ports"]
+    container = workload.container
+    ports = container.ports
     options = "HEALTHCHECK --interval=30s --timeout=10s CMD "
     if nano:
         return options + json.dumps(_HTTP_PROBE + [f"http://localhost:{ports[0]}/"]) if ports else "HEALTHCHECK NONE"
     binding = _probe_binding(container)
-    has_curl = OS_BUILDS[workload["imageOS"]] >= OS_BUILDS["ltsc2019"]
+    has_curl = OS_BUILDS[workload.image_os] >= OS_BUILDS["ltsc2019"]
     if binding and has_curl:
         protocol, port, host, _ = binding
         command = list(_HTTP_PROBE)
@@ -316,8 +312,8 @@ def _healthcheck(workload: dict, nano: bool) -> str:
         else:
             command += (["-H", f"Host:{host}"] if host else []) + [f"http://localhost:{port}/"]
         return options + json.dumps(command)
-    if container["services"] and not container["iisSites"]:
-        probe = (f"if ((Get-Service -Name {ps_quote(container['services'][0]['name'])}).Status -eq 'Running') "
+    if container.services and not container.iis_sites:
+        probe = (f"if ((Get-Service -Name {ps_quote(container.services[0].name)}).Status -eq 'Running') "
                  "{ exit 0 } else { exit 1 }")
     elif ports:
         probe = (f"if ((Test-NetConnection -ComputerName localhost -Port {ports[0]}).TcpTestSucceeded) "
@@ -327,20 +323,20 @@ def _healthcheck(workload: dict, nano: bool) -> str:
     return options + json.dumps(["powershell", "-NoProfile", "-Command", probe])
 
 
-def _entrypoint(workload: dict, nano: bool) -> str:
+def _entrypoint(workload: Workload, nano: bool) -> str:
     """LogMonitor + start.ps1 for IIS and services; the program itself on Nano Server and for batch work."""
-    container = workload["container"]
-    if not nano and (container["iisSites"] or container["services"]):
+    container = workload.container
+    if not nano and (container.iis_sites or container.services):
         return f"ENTRYPOINT {json.dumps(entrypoint())}"
-    if container["services"]:
+    if container.services:
         # Nano Server: a .NET app runs as the entry point and logs to stdout itself.
-        service = container["services"][0]
-        binary = service.get("pathName", "")
-        folder = _folder_of(binary, dns_label(service["name"], "service"))
+        service = container.services[0]
+        binary = service.path_name
+        folder = _folder_of(binary, service_label(service.name))
         exe, _ = _split_command(_rebase(binary, folder))
         return f"ENTRYPOINT {json.dumps([exe])}"
-    tasks = container["scheduledTasks"]
-    if tasks and tasks[0].get("execute"):
+    tasks = container.scheduled_tasks
+    if tasks and tasks[0].execute:
         # A batch workload: the first task runs once in the foreground; the orchestrator schedules it.
         exe = task_command(tasks[0])
         if not _PLAIN_ARGUMENT.fullmatch(exe):
@@ -351,8 +347,7 @@ def _entrypoint(workload: dict, nano: bool) -> str:
     return 'ENTRYPOINT ["powershell", "-NoLogo", "-Command", "Write-Output \'no entry point found in the inventory\'; exit 1"]'
 
 
-def task_command(task: dict) -> str:
+def task_command(task: ScheduledTask) -> str:
     """Return where a scheduled task's program lives in the image."""
-    label = dns_label(task["taskName"], "task")
-    exe, _ = _split_command(_rebase(task.get("execute", ""), _folder_of(task.get("execute", ""), label)))
+    exe, _ = _split_command(_rebase(task.execute, _folder_of(task.execute, task_label(task.task_name))))
     return exe

@@ -8,27 +8,16 @@ that file with `New-CredentialSpec`, and the names that compose and Kubernetes u
 
 from __future__ import annotations
 
-import hashlib
-import re
-
+from ..contract.model import Container
+from ..contract.names import credential_spec_file, gmsa_account
 from ..core.powershell import ps_quote
 
 
-def gmsa_account(label: str) -> str:
-    """Return the gMSA name for a workload: at most 15 characters (sAMAccountName), unique per label."""
-    stem = re.sub(r"[^a-z0-9]", "", label)[:8] or "hd"
-    return f"{stem}-{hashlib.sha256(label.encode('utf-8')).hexdigest()[:6]}"
-
-
-def credential_spec_file(label: str) -> str:
-    return f"{label}_credspec.json"
-
-
-def gmsa_script(label: str, container: dict) -> str:
+def gmsa_script(label: str, container: Container) -> str:
     """Return PowerShell that creates the gMSA and writes its credential spec (run once per workload)."""
     account = gmsa_account(label)
-    domain = container.get("domain") or "example.local"
-    identities = ", ".join(container.get("domainIdentities") or []) or "Windows authentication"
+    domain = container.domain or "example.local"
+    identities = ", ".join(container.domain_identities) or "Windows authentication"
     return "\n".join([
         "#Requires -Modules ActiveDirectory",
         f"# gMSA for {label}: the identity the container runs as, in place of the VM's domain accounts.",
@@ -56,14 +45,14 @@ def gmsa_script(label: str, container: dict) -> str:
     ])
 
 
-def gmsa_credential_spec_resource(label: str, container: dict) -> dict:
+def gmsa_credential_spec_resource(label: str, container: Container) -> dict:
     """Return the Kubernetes GMSACredentialSpec for a workload (windows.k8s.io/v1).
 
     Sid and Guid come from `New-CredentialSpec` output; they are marked, never invented.
     """
     account = gmsa_account(label)
-    domain = container.get("domain") or "example.local"
-    netbios = container.get("netbiosDomain") or domain.split(".")[0].upper()
+    domain = container.domain or "example.local"
+    netbios = container.netbios_domain or domain.split(".")[0].upper()
     return {
         "apiVersion": "windows.k8s.io/v1",
         "kind": "GMSACredentialSpec",

@@ -5,6 +5,9 @@ Pure functions over a plan workload; dockerfile.py puts their statements into th
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from ..contract.model import Container, Site, Workload
 from ..core.windows import HOST_ONLY_FEATURES, NETFX3_FEATURES, OS_BUILDS
 from .powershell import non_http_protocols, parse_binding
 
@@ -24,13 +27,13 @@ _ACTIVATION_FEATURES = {"net.tcp": "NET-WCF-TCP-Activation45", "net.pipe": "NET-
                         "net.msmq": "NET-WCF-MSMQ-Activation45", "msmq.formatname": "NET-WCF-MSMQ-Activation45"}
 
 
-def features_to_install(workload: dict) -> list[str]:
+def features_to_install(workload: Workload) -> list[str]:
     """Return the features to install: the VM's, less the image's own, host-only and .NET 3.5 ones, plus WCF activation."""
-    image = workload["baseImage"]
+    image = workload.base_image
     present = ASPNET_IMAGE_FEATURES if "/framework/aspnet:" in image else IIS_IMAGE_FEATURES if "/iis:" in image else set()
-    features = [f for f in workload["container"]["windowsFeatures"]
+    features = [f for f in workload.container.windows_features
                 if f.lower() not in present and f.lower() not in NETFX3_FEATURES and not HOST_ONLY_FEATURES.fullmatch(f)]
-    for site in workload["container"]["iisSites"]:
+    for site in workload.container.iis_sites:
         features += [_ACTIVATION_FEATURES[p] for p in non_http_protocols(site)]
     return list(dict.fromkeys(features))
 
@@ -54,29 +57,28 @@ def netfx3_script(image_os: str, iis: bool) -> list[str]:
     return lines + (["Install-WindowsFeature -Name 'Web-Asp-Net'"] if iis else [])
 
 
-def needs_netfx3(container: dict) -> bool:
+def needs_netfx3(container: Container) -> bool:
     """.NET 3.5 (CLR 2.0 app pools, or the NET-Framework-Core feature on the VM)."""
-    return (any((p.get("managedRuntimeVersion") or "").lower().startswith("v2.") for p in container["appPools"])
-            or any(f.lower() in NETFX3_FEATURES for f in container["windowsFeatures"]))
+    return any(p.clr2 for p in container.app_pools) or any(f.lower() in NETFX3_FEATURES for f in container.windows_features)
 
 
-def all_addresses(sites: list[dict]) -> list[dict]:
+def all_addresses(sites: tuple[Site, ...]) -> tuple[Site, ...]:
     """Return the sites with HTTP(S) bindings on a VM address moved to all addresses (`*`).
 
     The container has one interface with an address of its own: a binding to the VM's address
     would never answer. A binding that would then clash with another (IP-based hosting of two
     sites on one port) keeps its address, and that site must be split into its own container.
     """
-    used = {(p[0], p[2], p[3].lower()) for site in sites for b in site.get("bindings", [])
+    used = {(p[0], p[2], p[3].lower()) for site in sites for b in site.bindings
             if (p := parse_binding(b)) and p[1] == "*"}
     result = []
     for site in sites:
         bindings = []
-        for binding in site.get("bindings", []):
+        for binding in site.bindings:
             parsed = parse_binding(binding)
             if parsed and parsed[1] != "*" and (parsed[0], parsed[2], parsed[3].lower()) not in used:
                 used.add((parsed[0], parsed[2], parsed[3].lower()))
                 binding = f"{parsed[0]}/*:{parsed[2]}:{parsed[3]}"
             bindings.append(binding)
-        result.append(dict(site, bindings=bindings))
-    return result
+        result.append(replace(site, bindings=tuple(bindings)))
+    return tuple(result)

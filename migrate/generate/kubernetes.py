@@ -7,12 +7,13 @@ workload gets manifests only with the experimental option, which adds RuntimeCla
 
 from __future__ import annotations
 
+from ..contract.model import Target, Workload
+from ..contract.names import data_mount, data_volume_name, parameters_secret, tls_secret
 from ..core.windows import OS_BUILDS
-from .dockerfile import is_batch, task_command
+from .dockerfile import task_command
 from .gmsa import gmsa_credential_spec_resource
 from .schedule import batch_objects
 from .startup import TLS_DIR, https_bindings
-from .names import data_mount, data_volume_name, parameter_variables
 
 HYPERV_RUNTIME_CLASS = "runhcs-wcow-hypervisor"
 NAMESPACE = "hyperdock"
@@ -35,52 +36,52 @@ def runtime_class() -> dict:
     }
 
 
-def manifests(workload: dict, label: str, registry: str) -> list[dict]:
+def manifests(workload: Workload, label: str, registry: str) -> list[dict]:
     """Return the Kubernetes objects for one container workload, in apply order."""
-    container = workload["container"]
+    container = workload.container
     selector = {"app.kubernetes.io/name": label}
-    labels = {**selector, "app.kubernetes.io/part-of": "hyperdock", "hyperdock.io/wave": str(workload["wave"])}
+    labels = {**selector, "app.kubernetes.io/part-of": "hyperdock", "hyperdock.io/wave": str(workload.wave)}
     objects: list[dict] = []
     env = []
-    if container["parameters"]:
-        keys = parameter_variables(container)
+    if container.parameters:
+        keys = container.parameter_variables()
         objects.append({
             "apiVersion": "v1", "kind": "Secret",
-            "metadata": {"name": f"{label}-parameters", "labels": labels,
+            "metadata": {"name": parameters_secret(label), "labels": labels,
                          "annotations": {"hyperdock.io/note": "values are not in the inventory: set them before applying"}},
             "type": "Opaque",
             "stringData": {key: "" for key in keys},
         })
-        env = [{"name": key, "valueFrom": {"secretKeyRef": {"name": f"{label}-parameters", "key": key}}} for key in keys]
+        env = [{"name": key, "valueFrom": {"secretKeyRef": {"name": parameters_secret(label), "key": key}}} for key in keys]
     pod: dict = {
         "os": {"name": "windows"},
         "nodeSelector": {"kubernetes.io/os": "windows",
-                         "node.kubernetes.io/windows-build": f"10.0.{OS_BUILDS[workload['imageOS']]}"},
+                         "node.kubernetes.io/windows-build": f"10.0.{OS_BUILDS[workload.image_os]}"},
         "tolerations": [WINDOWS_TOLERATION],
         "containers": [{
             "name": label,
-            "image": f"{registry}/{label}:wave-{workload['wave']}",
-            "ports": [{"containerPort": p, "protocol": "TCP"} for p in container["ports"]],
+            "image": workload.image_reference(registry, label),
+            "ports": [{"containerPort": p, "protocol": "TCP"} for p in container.ports],
             "resources": _resources(workload),
         }],
     }
     if env:
         pod["containers"][0]["env"] = env
-    if workload["target"] == "hyperv":
+    if workload.target is Target.HYPERV:
         pod["runtimeClassName"] = HYPERV_RUNTIME_CLASS
     if https_bindings(container):
         objects.append(_tls_secret(label, labels))
-        pod.setdefault("volumes", []).append({"name": "tls", "secret": {"secretName": f"{label}-tls"}})
+        pod.setdefault("volumes", []).append({"name": "tls", "secret": {"secretName": tls_secret(label)}})
         pod["containers"][0].setdefault("volumeMounts", []).append({"name": "tls", "mountPath": TLS_DIR, "readOnly": True})
-    if container["gmsa"]:
+    if container.gmsa:
         objects.append(gmsa_credential_spec_resource(label, container))
         objects.extend(_gmsa_rbac(label, labels))
         pod["serviceAccountName"] = label
         pod["securityContext"] = {"windowsOptions": {"gmsaCredentialSpecName": label}}
-    if container["dataDrives"]:
+    if container.data_drives:
         pod.setdefault("volumes", [])
         pod["containers"][0].setdefault("volumeMounts", [])
-        for drive in container["dataDrives"]:
+        for drive in container.data_drives:
             claim = data_volume_name(label, drive)
             objects.append({
                 "apiVersion": "v1", "kind": "PersistentVolumeClaim",
@@ -90,9 +91,9 @@ def manifests(workload: dict, label: str, registry: str) -> list[dict]:
             })
             pod["volumes"].append({"name": f"data-{drive.lower()}", "persistentVolumeClaim": {"claimName": claim}})
             pod["containers"][0]["volumeMounts"].append({"name": f"data-{drive.lower()}", "mountPath": data_mount(drive)})
-    if is_batch(container):
+    if container.is_batch:
         # Scheduled work runs as CronJobs/Jobs (schedule.py), never as a Deployment restarting it.
-        objects.extend(batch_objects(workload, label, labels, pod, [task_command(t) for t in container["scheduledTasks"]]))
+        objects.extend(batch_objects(workload, label, labels, pod, [task_command(t) for t in container.scheduled_tasks]))
         return _namespaced(objects)
     objects.append({
         "apiVersion": "apps/v1", "kind": "Deployment",
@@ -100,12 +101,12 @@ def manifests(workload: dict, label: str, registry: str) -> list[dict]:
         "spec": {"replicas": 1, "selector": {"matchLabels": selector},
                  "template": {"metadata": {"labels": labels}, "spec": pod}},
     })
-    if container["ports"]:
+    if container.ports:
         objects.append({
             "apiVersion": "v1", "kind": "Service",
             "metadata": {"name": label, "labels": labels},
             "spec": {"type": "ClusterIP", "selector": selector,
-                     "ports": [{"name": f"tcp-{p}", "port": p, "targetPort": p, "protocol": "TCP"} for p in container["ports"]]},
+                     "ports": [{"name": f"tcp-{p}", "port": p, "targetPort": p, "protocol": "TCP"} for p in container.ports]},
         })
     return _namespaced(objects)
 
@@ -119,12 +120,12 @@ def _namespaced(objects: list[dict]) -> list[dict]:
     return objects
 
 
-def _resources(workload: dict) -> dict:
-    resources = workload["resources"]
-    memory = resources.get("memoryAssignedMiB") or resources.get("memoryMiB")
+def _resources(workload: Workload) -> dict:
+    resources = workload.resources
+    memory = resources.memory_used_mib
     requests = {}
-    if resources.get("cpus"):
-        requests["cpu"] = str(resources["cpus"])
+    if resources.cpus:
+        requests["cpu"] = str(resources.cpus)
     if memory:
         requests["memory"] = f"{memory}Mi"
     return {"requests": requests, "limits": dict(requests)} if requests else {}
@@ -134,7 +135,7 @@ def _tls_secret(label: str, labels: dict) -> dict:
     """The HTTPS certificate start.ps1 imports at start: mounted as a folder, never in the image."""
     return {
         "apiVersion": "v1", "kind": "Secret",
-        "metadata": {"name": f"{label}-tls", "labels": labels,
+        "metadata": {"name": tls_secret(label), "labels": labels,
                      "annotations": {"hyperdock.io/note": "put the site's PFX (base64) in tls.pfx and its password in password"}},
         "type": "Opaque",
         "data": {"tls.pfx": ""},

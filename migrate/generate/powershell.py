@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
+from ..contract.model import AppPool, Service, Site
 from ..core.powershell import ps_list, ps_quote
+from ..contract.names import data_mount
 from ..core.windows import NON_HTTP_PROTOCOLS
-from .names import data_mount
 
 
 def container_path(path: str) -> str:
@@ -75,38 +76,38 @@ def binding_arguments(binding: str) -> str | None:
     return arguments
 
 
-def non_http_protocols(site: dict) -> list[str]:
+def non_http_protocols(site: Site) -> list[str]:
     """Return the site's non-HTTP binding protocols (net.tcp, ...), lower-case, in binding order."""
-    return list(dict.fromkeys(b.partition("/")[0].lower() for b in site.get("bindings", [])
+    return list(dict.fromkeys(b.partition("/")[0].lower() for b in site.bindings
                               if b.lower().startswith(NON_HTTP_PROTOCOLS)))
 
 
-def iis_site_script(site: dict, pools: dict[str, dict], site_id: int) -> list[str]:
+def iis_site_script(site: Site, pools: dict[str, AppPool], site_id: int) -> list[str]:
     """Return PowerShell statements that rebuild one IIS site, its app pool(s) and applications.
 
     `site_id` is passed to New-Website explicitly: with no site left, New-Website cannot pick one.
     """
     lines = []
-    pool_names = [site.get("applicationPool") or "DefaultAppPool"]
-    pool_names += [a.get("applicationPool") for a in site.get("applications", []) if a.get("applicationPool")]
+    pool_names = [site.pool]
+    pool_names += [a.application_pool for a in site.applications if a.application_pool]
     for name in dict.fromkeys(pool_names):
-        pool = pools.get(name, {"name": name})
+        pool = pools.get(name) or AppPool(name)
         lines.append(f"if (-not (Test-Path ('IIS:\\AppPools\\' + {ps_quote(name)}))) {{ New-WebAppPool -Name {ps_quote(name)} | Out-Null }}")
-        runtime = pool.get("managedRuntimeVersion")
+        runtime = pool.managed_runtime_version
         if runtime is not None:
             lines.append(f"Set-ItemProperty -Path ('IIS:\\AppPools\\' + {ps_quote(name)}) -Name managedRuntimeVersion -Value {ps_quote(runtime)}")
-        if pool.get("enable32Bit"):
+        if pool.enable_32bit:
             lines.append(f"Set-ItemProperty -Path ('IIS:\\AppPools\\' + {ps_quote(name)}) -Name enable32BitAppOnWin64 -Value $true")
-        if pool.get("identityType") == "SpecificUser":
+        if pool.identity_type == "SpecificUser":
             # A domain account becomes the gMSA the container runs as: NetworkService speaks for it.
             lines.append(f"Set-ItemProperty -Path ('IIS:\\AppPools\\' + {ps_quote(name)}) -Name processModel.identityType -Value 'NetworkService'")
-    path = container_path(site.get("physicalPath", ""))
-    name = ps_quote(site["name"])
+    path = container_path(site.physical_path)
+    name = ps_quote(site.name)
     lines.append(f"New-Item -ItemType Directory -Force -Path {ps_quote(path)} | Out-Null")
     lines.append(f"New-Website -Name {name} -Id {site_id} -PhysicalPath {ps_quote(path)} "
                  f"-ApplicationPool {ps_quote(pool_names[0])} -Force | Out-Null")
     lines.append(f"Get-WebBinding -Name {name} | Remove-WebBinding")
-    for binding in site.get("bindings", []):
+    for binding in site.bindings:
         arguments = binding_arguments(binding)
         if arguments is not None:
             lines.append(f"New-WebBinding -Name {name} {arguments}")
@@ -119,28 +120,28 @@ def iis_site_script(site: dict, pools: dict[str, dict], site_id: int) -> list[st
     if protocols:
         lines.append(f"Set-ItemProperty -Path ('IIS:\\Sites\\' + {name}) -Name applicationDefaults.enabledProtocols "
                      f"-Value {ps_quote(','.join(['http'] + protocols))}")
-    for app in site.get("applications", []):
-        app_path = container_path(app.get("physicalPath", "")) or path
+    for app in site.applications:
+        app_path = container_path(app.physical_path) or path
         lines.append(f"New-Item -ItemType Directory -Force -Path {ps_quote(app_path)} | Out-Null")
-        lines.append(f"New-WebApplication -Site {name} -Name {ps_quote(app['path'].strip('/'))} "
-                     f"-PhysicalPath {ps_quote(app_path)} -ApplicationPool {ps_quote(app.get('applicationPool') or pool_names[0])} -Force | Out-Null")
-    if site.get("windowsAuthentication"):
+        lines.append(f"New-WebApplication -Site {name} -Name {ps_quote(app.path.strip('/'))} "
+                     f"-PhysicalPath {ps_quote(app_path)} -ApplicationPool {ps_quote(app.application_pool or pool_names[0])} -Force | Out-Null")
+    if site.windows_authentication:
         lines.append("Set-WebConfigurationProperty -PSPath 'IIS:\\' -Location " + name
                      + " -Filter 'system.webServer/security/authentication/windowsAuthentication' -Name enabled -Value $true")
     return lines
 
 
-def service_script(service: dict) -> list[str]:
+def service_script(service: Service) -> list[str]:
     """Return PowerShell that registers a Windows service for start.ps1 to start.
 
     The service runs as LocalSystem in the image; a domain identity is supplied at run time by
     the gMSA credential spec, never as a password here.
     """
-    binary = service.get("pathName") or ""
+    binary = service.path_name or ""
     # Manual: start.ps1 gives the service its parameters, then starts it (an Automatic service
     # would start with the container, before its environment is set).
-    return [f"New-Service -Name {ps_quote(service['name'])} -BinaryPathName {ps_quote(container_binary(binary))} "
-            f"-DisplayName {ps_quote(service.get('displayName') or service['name'])} -StartupType Manual | Out-Null"]
+    return [f"New-Service -Name {ps_quote(service.name)} -BinaryPathName {ps_quote(container_binary(binary))} "
+            f"-DisplayName {ps_quote(service.display_name or service.name)} -StartupType Manual | Out-Null"]
 
 
 def container_binary(path_name: str) -> str:

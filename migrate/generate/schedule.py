@@ -15,40 +15,41 @@ from __future__ import annotations
 import datetime
 import re
 
-from .names import dns_label
+from ..contract.model import Trigger, Workload
+from ..contract.names import task_label
 
 _DAY_NUMBERS = {"Sunday": 0, "Monday": 1, "Tuesday": 2, "Wednesday": 3, "Thursday": 4, "Friday": 5, "Saturday": 6}
 _DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
 _CRONJOB_NAME_MAX = 52  # a CronJob's Jobs append 11 characters to its name (Kubernetes CronJob docs)
 
 
-def cron_schedule(trigger: dict) -> tuple[str | None, list[str]]:
+def cron_schedule(trigger: Trigger) -> tuple[str | None, list[str]]:
     """Return (cron schedule or None when cron cannot run it, notes on any approximation)."""
-    kind = trigger["type"]
+    kind = trigger.type
     if kind not in ("Daily", "Weekly"):
         return None, []
     notes: list[str] = []
-    match = re.search(r"T(\d{2}):(\d{2})", trigger.get("startBoundary", ""))
+    match = re.search(r"T(\d{2}):(\d{2})", trigger.start_boundary or "")
     hour, minute = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
     if not match:
         notes.append("the trigger has no start time: midnight assumed")
     if kind == "Daily":
-        every = trigger.get("daysInterval") or 1
+        every = trigger.days_interval or 1
         day_of_month, day_of_week = ("*" if every == 1 else f"*/{every}"), "*"
         if every > 1:
             notes.append(f"every {every} days becomes days of the month {day_of_month}, restarting each month")
     else:
-        days = sorted(_DAY_NUMBERS[d] for d in trigger.get("daysOfWeek") or [] if d in _DAY_NUMBERS)
-        start_day = _weekday(trigger.get("startBoundary", ""))
+        days = sorted(_DAY_NUMBERS[d] for d in trigger.days_of_week or () if d in _DAY_NUMBERS)
+        start_day = _weekday(trigger.start_boundary or "")
         if not days and start_day is not None:
             days = [start_day]  # Task Scheduler's weekly default: the start date's day
         day_of_month, day_of_week = "*", ",".join(map(str, days)) if days else "*"
         if not days:
             notes.append("the weekly trigger names no day and has no start date: every day assumed")
-        if (trigger.get("weeksInterval") or 1) > 1:
-            notes.append(f"every {trigger['weeksInterval']} weeks becomes every week: cron has no week interval")
+        if (trigger.weeks_interval or 1) > 1:
+            notes.append(f"every {trigger.weeks_interval} weeks becomes every week: cron has no week interval")
     minutes, hours = str(minute), str(hour)
-    repetition = _minutes(trigger.get("repetitionInterval", ""))
+    repetition = _minutes(trigger.repetition_interval)
     if repetition:
         if repetition < 60 and 60 % repetition == 0:
             start = minute % repetition
@@ -59,7 +60,7 @@ def cron_schedule(trigger: dict) -> tuple[str | None, list[str]]:
             hours = "*" if step == 1 else f"*/{step}" if first == 0 else f"{first}-23/{step}"
             notes.append(f"repeats every {repetition // 60} hours all day (the repetition's duration is not recorded)")
         else:
-            notes.append(f"the repetition every {trigger['repetitionInterval']} has no cron form: it runs once per day")
+            notes.append(f"the repetition every {trigger.repetition_interval} has no cron form: it runs once per day")
     return f"{minutes} {hours} {day_of_month} * {day_of_week}", notes
 
 
@@ -79,27 +80,27 @@ def _minutes(duration: str) -> int | None:
     return days * 1440 + hours * 60 + minutes or None
 
 
-def batch_objects(workload: dict, label: str, labels: dict, pod: dict, task_commands: list[str]) -> list[dict]:
+def batch_objects(workload: Workload, label: str, labels: dict, pod: dict, task_commands: list[str]) -> list[dict]:
     """Return a CronJob or Job per trigger of each scheduled task; `pod` is the workload's pod spec."""
     objects: list[dict] = []
     used: set[str] = set()
-    for task, command in zip(workload["container"]["scheduledTasks"], task_commands):
-        triggers = task.get("triggers")
-        for index, trigger in enumerate(triggers if triggers else [{"type": "Other"}]):
-            name = _name(label, task["taskName"], index, used)
+    for task, command in zip(workload.container.scheduled_tasks, task_commands):
+        triggers = task.triggers
+        for index, trigger in enumerate(triggers if triggers else [Trigger("Other")]):
+            name = _name(label, task.task_name, index, used)
             template = {"metadata": {"labels": labels},
                         "spec": {**pod, "restartPolicy": "OnFailure",
                                  "containers": [dict(pod["containers"][0], command=[command])]}}
             job_spec = {"backoffLimit": 2, "template": template}
-            note = _note(task["taskName"], trigger, triggers)
+            note = _note(task.task_name, trigger, triggers)
             schedule, approximations = cron_schedule(trigger)
             metadata = {"name": name, "labels": labels,
-                        "annotations": {"hyperdock.io/task": task["taskName"],
+                        "annotations": {"hyperdock.io/task": task.task_name,
                                         "hyperdock.io/note": " ".join([note] + [a + "." for a in approximations])}}
-            if trigger["type"] in ("Once", "Boot", "Logon"):
+            if trigger.type in ("Once", "Boot", "Logon"):
                 # Once already ran on the VM: kept suspended. Boot and Logon ran at start: once, now.
                 objects.append({"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata,
-                                "spec": {**job_spec, "suspend": trigger["type"] == "Once"}})
+                                "spec": {**job_spec, "suspend": trigger.type == "Once"}})
                 continue
             objects.append({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": metadata, "spec": {
                 "schedule": schedule or "0 0 * * *",
@@ -110,12 +111,12 @@ def batch_objects(workload: dict, label: str, labels: dict, pod: dict, task_comm
     return objects
 
 
-def _note(task: str, trigger: dict, triggers: list | None) -> str:
+def _note(task: str, trigger: Trigger, triggers: tuple[Trigger, ...] | None) -> str:
     if triggers is None:
         return (f"The inventory did not record the triggers of task {task!r}: set the schedule and unsuspend."
                 " Collect again with a collector that records ScheduledTasks[].Triggers.")
-    kind = trigger["type"]
-    start = trigger.get("startBoundary", "")
+    kind = trigger.type
+    start = trigger.start_boundary
     if kind == "Once":
         return f"Task {task!r} ran once on the VM ({start or 'time unknown'}): unsuspend to run it again."
     if kind in ("Boot", "Logon"):
@@ -128,7 +129,7 @@ def _note(task: str, trigger: dict, triggers: list | None) -> str:
 
 def _name(label: str, task: str, index: int, used: set[str]) -> str:
     """Return a unique CronJob/Job name of at most 52 characters."""
-    suffix = dns_label(task, "task") + (f"-{index + 1}" if index else "")
+    suffix = task_label(task) + (f"-{index + 1}" if index else "")
     base = f"{label}-{suffix}"[:_CRONJOB_NAME_MAX].rstrip("-")
     name, n = base, 2
     while name in used:

@@ -26,8 +26,9 @@ from __future__ import annotations
 import json
 import re
 
+from ..contract.model import Container
+from ..contract.names import env_name
 from ..core.powershell import ps_list, ps_quote
-from .names import env_name, parameter_variable, parameter_variables
 from .powershell import parse_binding
 
 # Pinned release; the URL is the one in the repository's own example Dockerfile
@@ -55,31 +56,31 @@ def entrypoint() -> list[str]:
     return [LOGMONITOR, "powershell.exe", "-NoLogo", "-NoProfile", "-ExecutionPolicy", "Bypass", "-File", START_SCRIPT]
 
 
-def logmonitor_config(container: dict, log_folders: list[str]) -> str:
+def logmonitor_config(container: Container, log_folders: list[str]) -> str:
     """Return LogMonitorConfig.json: Event Log always, IIS log files and ETW for IIS, the app's folders."""
     sources: list[dict] = [{
         "type": "EventLog", "startAtOldestRecord": True, "eventFormatMultiLine": False,
         "channels": [{"name": "system", "level": "Information"}, {"name": "application", "level": "Error"}],
     }]
     folders = list(log_folders)
-    if container["iisSites"]:
+    if container.iis_sites:
         folders.insert(0, "C:\\inetpub\\logs")
     for folder in dict.fromkeys(folders):
         # "INFINITY": a folder that appears only after the first request must not stop LogMonitor.
         sources.append({"type": "File", "directory": folder, "filter": "*.log", "includeSubdirectories": True,
                         "waitInSeconds": "INFINITY"})
-    if container["iisSites"]:
+    if container.iis_sites:
         sources.append({"type": "ETW", "eventFormatMultiLine": False, "providers": IIS_ETW_PROVIDERS})
     return json.dumps({"LogConfig": {"logFormat": "json", "sources": sources}}, indent=2) + "\n"
 
 
-def https_bindings(container: dict) -> list[tuple[str, int, str]]:
+def https_bindings(container: Container) -> list[tuple[str, int, str]]:
     """Return (site, port, host header) of every HTTPS binding of the container's IIS sites."""
-    return [(site["name"], parsed[2], parsed[3]) for site in container["iisSites"] for binding in site.get("bindings", [])
+    return [(site.name, parsed[2], parsed[3]) for site in container.iis_sites for binding in site.bindings
             if (parsed := parse_binding(binding)) and parsed[0] == "https"]
 
 
-def start_script(container: dict, label: str, main_pool: str | None, services: list[str],
+def start_script(container: Container, label: str, main_pool: str | None, services: list[str],
                  settings: dict[str, str] | None = None, config_folders: list[str] | None = None) -> str:
     """Return start.ps1 for an IIS image (`main_pool` set) or a Windows-service image (`services`).
 
@@ -88,7 +89,7 @@ def start_script(container: dict, label: str, main_pool: str | None, services: l
     `config_folders` are the image folders of the app's content, whose .config files get their
     `${NAME}` tokens outside builder-fed sections filled (`_fill_config_tokens`).
     """
-    names = parameter_variables(container)
+    names = container.parameter_variables()
     lines = [
         f"# hyperdock: what the {label} container does at start (run by LogMonitor, the entry point).",
         "# Parameters come from the environment or from files in C:\\hyperdock\\secrets; the HTTPS certificate",
@@ -107,8 +108,8 @@ def start_script(container: dict, label: str, main_pool: str | None, services: l
     ]
     # A .NET Framework config (ConfigurationBuilders, Strict mode) looks a connection string up by its
     # own name; Windows matches variable names without case, so only other spellings need a copy.
-    for parameter in sorted(container["parameters"], key=lambda p: p["name"]):
-        name, variable = parameter["name"], parameter_variable(parameter)
+    for parameter in sorted(container.parameters, key=lambda p: p.name):
+        name, variable = parameter.name, parameter.env_variable
         if variable == env_name(name) and name.upper() != variable and name and "=" not in name and name.isprintable():
             lines.append(f"if ($values.Contains({ps_quote(variable)})) {{ $values[{ps_quote(name)}] = $values[{ps_quote(variable)}]; "
                          f"[Environment]::SetEnvironmentVariable({ps_quote(name)}, $values[{ps_quote(variable)}]) }}")
@@ -212,10 +213,10 @@ def _certificate(bindings: list[tuple[str, int, str]]) -> list[str]:
     return lines
 
 
-def _app_pools(container: dict, main_pool: str) -> list[str]:
+def _app_pools(container: Container, main_pool: str) -> list[str]:
     """ServiceMonitor fills `main_pool`; the site's other pools get the same variables here."""
-    pools = sorted({a.get("applicationPool") or "" for s in container["iisSites"] for a in s.get("applications", [])}
-                   | {s.get("applicationPool") or "DefaultAppPool" for s in container["iisSites"]})
+    pools = sorted({a.application_pool or "" for s in container.iis_sites for a in s.applications}
+                   | {s.pool for s in container.iis_sites})
     others = [p for p in pools if p and p != main_pool]
     plain = [p for p in others if _PLAIN_POOL.fullmatch(p)]
     lines = [f"# App pool(s) {', '.join(repr(p) for p in others if p not in plain)} have names that cannot go into an "

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import InputError
-from ..generate import packaged
-from ..generate.names import parameter_variables, unique_labels
+from ..contract import packaged
+from ..contract.model import Plan, Workload
+from ..contract.names import parameters_secret
+from ..contract.plan_io import read_plan
 from ..output import interrupts_deferred, to_json, write_file
-from ..plan_reader import read_plan
 from .archive import is_archive, unpack
 from .configs import (SCANNED_EXTENSIONS, ConfigError, holds_secret, is_config_file, rewrite_config,
                       rewrite_json_settings)
@@ -79,17 +80,17 @@ def package(plan_dir: Path, content_dir: Path, options: PackageOptions = Package
     return _fill(plan, plan_dir, content_dir, content_dir.name, options)
 
 
-def _fill(plan: dict, plan_dir: Path, content_dir: Path, shown: str, options: PackageOptions) -> dict:
-    labels = unique_labels([(w["vmId"], w["name"]) for w in plan["workloads"]])
-    workloads = [w for w in plan["workloads"] if w["target"] in ("process", "hyperv")]
+def _fill(plan: Plan, plan_dir: Path, content_dir: Path, shown: str, options: PackageOptions) -> dict:
+    labels = plan.labels
+    workloads = plan.containers
     staged: list[tuple[Path, list[str]]] = []
     reports = []
     try:
         for w in workloads:
-            context = plan_dir / "containers" / labels[w["vmId"]]
+            context = plan_dir / "containers" / labels[w.vm_id]
             if not context.is_dir() or context.is_symlink():
                 raise InputError(str(context), "no build context here: run `hyperdock generate` first")
-            report, folders = _stage_workload(w, labels[w["vmId"]], context, content_dir, options)
+            report, folders = _stage_workload(w, labels[w.vm_id], context, content_dir, options)
             reports.append(report)
             if folders:
                 staged.append((context, folders))
@@ -97,7 +98,7 @@ def _fill(plan: dict, plan_dir: Path, content_dir: Path, shown: str, options: Pa
         for context, _ in staged:
             shutil.rmtree(context / STAGING, ignore_errors=True)
         for w in workloads:
-            shutil.rmtree(plan_dir / "containers" / labels[w["vmId"]] / STAGING, ignore_errors=True)
+            shutil.rmtree(plan_dir / "containers" / labels[w.vm_id] / STAGING, ignore_errors=True)
         raise
     with interrupts_deferred():  # a handful of renames per workload that must not stop half-way
         for context, folders in staged:
@@ -106,7 +107,7 @@ def _fill(plan: dict, plan_dir: Path, content_dir: Path, shown: str, options: Pa
     for r in reports:
         if r["parts"]:
             write_file(plan_dir / "containers" / r["label"] / ".dockerignore", _dockerignore(r))
-    used = {w["vmId"].lower() for w in workloads}
+    used = {w.vm_id.lower() for w in workloads}
     unused = sorted(e.name for e in os.scandir(content_dir) if e.is_dir(follow_symlinks=False) and e.name.lower() not in used)
     document = {"schema": PACKAGE_SCHEMA_ID, "content": shown, "workloads": reports,
                 "unusedExtractions": unused}   # VMs that stay VMs, or are not in the plan
@@ -114,16 +115,16 @@ def _fill(plan: dict, plan_dir: Path, content_dir: Path, shown: str, options: Pa
     return document
 
 
-def _stage_workload(w: dict, label: str, context: Path, content_dir: Path, options: PackageOptions) -> tuple[dict, list[str]]:
+def _stage_workload(w: Workload, label: str, context: Path, content_dir: Path, options: PackageOptions) -> tuple[dict, list[str]]:
     staging = context / STAGING
     if os.path.lexists(staging):
         if staging.is_symlink():
             raise InputError(str(staging), "is a link; refused")
         shutil.rmtree(staging)
-    extraction = read_extraction(content_dir, w["vmId"])
+    extraction = read_extraction(content_dir, w.vm_id)
     # Windows and .NET match variable names without case.
-    plan_parameters = {v.lower() for v in parameter_variables(w["container"])}
-    report = {"name": w["name"], "label": label, "vmId": w["vmId"], "parts": [], "notExtracted": [], "leftOut": [],
+    plan_parameters = {v.lower() for v in w.container.parameter_variables()}
+    report = {"name": w.name, "label": label, "vmId": w.vm_id, "parts": [], "notExtracted": [], "leftOut": [],
               "parameters": [], "findings": [], "layerBytes": 0}
     by_source = {normalize_guest_path(p.source): p for p in (extraction.parts if extraction else [])}
     folders = []
@@ -146,7 +147,7 @@ def _stage_workload(w: dict, label: str, context: Path, content_dir: Path, optio
     for env in sorted({p["env"] for p in report["parameters"] if not p["inPlan"]}):
         report["findings"].append(f"{env} is not a parameter of the plan: give the container this secret too "
                                   f"(compose: {env}= in secrets/{label}.env; Kubernetes: key {env} of Secret "
-                                  f"{label}-parameters; Pulumi: hyperdock:workloadSecrets); run `hyperdock generate` "
+                                  f"{parameters_secret(label)}; Pulumi: hyperdock:workloadSecrets); run `hyperdock generate` "
                                   "on this folder again to add it to compose, k8s and start.ps1 (the Pulumi program "
                                   "reads package.json itself)")
     report["parameters"].sort(key=lambda p: (p["file"], p["env"]))

@@ -31,7 +31,7 @@ from xml.parsers.expat import ExpatError
 import defusedxml
 import defusedxml.minidom
 
-from ..generate.names import env_name
+from ..contract.names import env_name
 
 BUILDER_NAME = "HyperdockEnvironment"
 BUILDER_TYPE = ("Microsoft.Configuration.ConfigurationBuilders.EnvironmentConfigBuilder, "

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import jsonschema
 
+from ..contract.plan_io import schema
 from ..core.errors import InputError
-from ..plan_reader import schema
 
 EXTRACT_SCHEMA_ID = "hyperdock/extract@1"
 MANIFEST = "manifest.json"

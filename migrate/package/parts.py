@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..generate.names import dns_label
+from ..contract.model import Workload
+from ..contract.names import application_label, service_label, site_label, task_label
 
 # Left out of every build context, by the collector on the guest and again by `package` (and by
 # .dockerignore): certificates with private keys, key files, logs, temporary files and dumps.
@@ -49,27 +50,25 @@ def _inside(path: str, folder: str) -> bool:
     return bool(b) and (a == b or a.startswith(b + "\\"))
 
 
-def content_parts(workload: dict) -> list[ContentPart]:
+def content_parts(workload: Workload) -> list[ContentPart]:
     """Return the content parts of a container workload, in the Dockerfile's COPY order."""
-    container = workload["container"]
+    container = workload.container
     parts: list[ContentPart] = []
-    runtimes = {p["name"]: p.get("managedRuntimeVersion") for p in container["appPools"]}
-    for site in container["iisSites"]:
-        site_label = dns_label(site["name"], "site")
-        parts.append(ContentPart("site", site["name"], site.get("physicalPath", ""), site_label,
-                                 runtimes.get(site.get("applicationPool") or "")))
-        for app in site.get("applications", []):
-            if not _inside(app.get("physicalPath", ""), site.get("physicalPath", "")):
-                parts.append(ContentPart("application", f"{site['name']}{app['path']}", app.get("physicalPath", ""),
-                                         f"{site_label}-{dns_label(app['path'], 'app')}",
-                                         runtimes.get(app.get("applicationPool") or site.get("applicationPool") or "")))
-    for service in container["services"]:
-        parts.append(ContentPart("service", service["name"], executable_folder(service.get("pathName", "")),
-                                 dns_label(service["name"], "service")))
-    if not container["services"] and not container["iisSites"]:   # a batch workload: every task's folder
-        for task in container["scheduledTasks"]:
-            parts.append(ContentPart("task", task["taskName"], executable_folder(task.get("execute", "")),
-                                     dns_label(task["taskName"], "task")))
+    runtimes = {p.name: p.managed_runtime_version for p in container.app_pools}
+    for site in container.iis_sites:
+        parts.append(ContentPart("site", site.name, site.physical_path, site_label(site.name),
+                                 runtimes.get(site.application_pool or "")))
+        for app in site.applications:
+            if not _inside(app.physical_path, site.physical_path):
+                parts.append(ContentPart("application", f"{site.name}{app.path}", app.physical_path,
+                                         application_label(site.name, app.path),
+                                         runtimes.get(app.application_pool or site.application_pool or "")))
+    for service in container.services:
+        parts.append(ContentPart("service", service.name, executable_folder(service.path_name),
+                                 service_label(service.name)))
+    if not container.services and not container.iis_sites:   # a batch workload: every task's folder
+        for task in container.scheduled_tasks:
+            parts.append(ContentPart("task", task.task_name, executable_folder(task.execute), task_label(task.task_name)))
     unique: dict[str, ContentPart] = {}
     for part in parts:
         unique.setdefault(part.folder, part)

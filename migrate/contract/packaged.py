@@ -9,18 +9,20 @@ carry them. Only names travel; package.json never holds a value.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
-from ..core.errors import InputError
-from .names import parameter_variable
+from migrate.core.errors import InputError
+
+from .model import Parameter, Plan
 
 PACKAGE_FILE = "package.json"
 PACKAGE_SCHEMA_ID = "hyperdock/package@1"
 
 
-def read_packaged(folder: Path) -> dict[str, list[dict]]:
-    """Return {vmId: [{"name", "file", "provider", "variable"}]} of package.json's parameters not in the
-    plan; {} when `folder` has no package.json. Raises InputError for a file that is not package's."""
+def read_packaged(folder: Path) -> dict[str, list[Parameter]]:
+    """Return {vmId: [Parameter with its `variable`]} of package.json's parameters not in the plan; {} when
+    `folder` has no package.json. Raises InputError for a file that is not package's."""
     path = folder / PACKAGE_FILE
     if not path.is_file():
         return {}
@@ -28,15 +30,14 @@ def read_packaged(folder: Path) -> dict[str, list[dict]]:
         document = json.loads(path.read_bytes())
         if document.get("schema") != PACKAGE_SCHEMA_ID:
             raise InputError(str(path), f"schema: expected {PACKAGE_SCHEMA_ID!r}; run `hyperdock package` again")
-        result: dict[str, list[dict]] = {}
+        result: dict[str, list[Parameter]] = {}
         for index, report in enumerate(document["workloads"]):
             for p in report["parameters"]:
                 if p["inPlan"]:
                     continue
                 if not isinstance(p["env"], str) or not p["env"]:
                     raise InputError(str(path), f"workloads[{index}].parameters: env must be a variable name")
-                result.setdefault(str(report["vmId"]), []).append(
-                    {"name": p["env"], "file": str(p["file"]), "provider": "", "variable": p["env"]})
+                result.setdefault(str(report["vmId"]), []).append(Parameter(p["env"], str(p["file"]), "", p["env"]))
         return result
     except InputError:
         raise
@@ -45,21 +46,21 @@ def read_packaged(folder: Path) -> dict[str, list[dict]]:
                                     "run `hyperdock package` again") from None
 
 
-def with_packaged_parameters(plan: dict, packaged: dict[str, list[dict]]) -> dict:
+def with_packaged_parameters(plan: Plan, packaged: dict[str, list[Parameter]]) -> Plan:
     """Return a copy of `plan` whose workloads also carry `packaged`'s parameters (one per variable,
     compared without case as Windows and .NET do); `plan` is not changed."""
     if not packaged:
         return plan
     workloads = []
-    for w in plan["workloads"]:
-        extra = packaged.get(w["vmId"])
-        if extra and w.get("container"):
-            seen = {parameter_variable(p).lower() for p in w["container"]["parameters"]}
+    for w in plan.workloads:
+        extra = packaged.get(w.vm_id)
+        if extra and w.container:
+            seen = {p.env_variable.lower() for p in w.container.parameters}
             added = []
-            for p in sorted(extra, key=lambda p: p["variable"]):
-                if p["variable"].lower() not in seen:
-                    seen.add(p["variable"].lower())
+            for p in sorted(extra, key=lambda p: p.variable):
+                if p.variable.lower() not in seen:
+                    seen.add(p.variable.lower())
                     added.append(p)
-            w = dict(w, container=dict(w["container"], parameters=w["container"]["parameters"] + added))
+            w = replace(w, container=w.container.with_parameters(tuple(added)))
         workloads.append(w)
-    return dict(plan, workloads=workloads)
+    return plan.with_workloads(workloads)

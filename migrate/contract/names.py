@@ -1,4 +1,6 @@
-"""Names for containers, services and Kubernetes objects, made from hostile inventory names.
+"""Every name derived from a plan: containers, images, services, volumes, files, Kubernetes objects.
+
+Names are made from hostile inventory names.
 
 A name is a DNS-1123 label (lower-case a-z, 0-9 and '-', starting and ending alphanumeric, at most
 63 characters), which also satisfies compose's service-name pattern. Names stay unique after
@@ -58,10 +60,11 @@ def env_name(text: str) -> str:
     return f"_{name}" if name[0].isdigit() else name
 
 
-def parameter_variable(parameter: dict) -> str:
-    """Return the environment variable an app reads the plan's `parameter` from; every consumer (start.ps1,
+def parameter_variable(name: str, file: str | None = "", variable: str | None = None) -> str:
+    """Return the environment variable an app reads a plan parameter from; every consumer (start.ps1,
     compose env file, Kubernetes Secret key and env, the Pulumi workload, package's findings) uses this name.
 
+    `variable` is the name `hyperdock package` recorded (contract/packaged.py): the one the config reads.
     A connection string from an appsettings-style JSON file is read by .NET (Core, 5+) configuration as
     `ConnectionStrings:<name>`, which its environment provider takes from `ConnectionStrings__<name>`
     (`__` stands for `:`; keys are case-insensitive). Anything else (.NET Framework web.config/app.config,
@@ -69,17 +72,11 @@ def parameter_variable(parameter: dict) -> str:
     A JSON name with characters outside A-Z, 0-9 and '_' cannot be a portable variable name: it is
     folded by `env_name`, and .NET then does not find it (the name must be changed in the app).
     """
-    if parameter.get("variable"):  # recorded by `hyperdock package` (generate/packaged.py): the name the config reads
-        return parameter["variable"]
-    name = parameter["name"]
-    if str(parameter.get("file") or "").lower().endswith(".json"):
+    if variable:
+        return variable
+    if str(file or "").lower().endswith(".json"):
         return "ConnectionStrings__" + (name if re.fullmatch(r"[A-Za-z0-9_]+", name) else env_name(name))
     return env_name(name)
-
-
-def parameter_variables(container: dict) -> list[str]:
-    """Return the sorted, distinct variables of the container's parameters (see `parameter_variable`)."""
-    return sorted({parameter_variable(p) for p in container["parameters"]})
 
 
 # A Windows container has one drive, C:. Docker on Windows refuses `c:` and `c:\` as a volume
@@ -98,3 +95,69 @@ def data_mount(drive: str) -> str:
 def data_volume_name(label: str, drive: str) -> str:
     """Return the named volume (compose volume, Kubernetes claim, docker volume) holding drive `drive`."""
     return f"{label}-data-{drive.lower()}"
+
+
+def image_reference(registry: str, label: str, wave: int | None) -> str:
+    """Return the image a workload runs: `<registry>/<label>:wave-<wave>` (compose, Kubernetes, the Pulumi program)."""
+    return f"{registry}/{label}:wave-{wave}"
+
+
+def parameters_secret(label: str) -> str:
+    """Return the Kubernetes Secret holding a workload's runtime parameters."""
+    return f"{label}-parameters"
+
+
+def tls_secret(label: str) -> str:
+    """Return the Kubernetes Secret holding a workload's HTTPS certificate."""
+    return f"{label}-tls"
+
+
+def credential_spec_file(label: str) -> str:
+    """Return the file name of a workload's gMSA credential spec (build context, hosts' CredentialSpecs folder)."""
+    return f"{label}_credspec.json"
+
+
+def gmsa_account(label: str) -> str:
+    """Return the gMSA name for a workload: at most 15 characters (sAMAccountName), unique per label."""
+    stem = re.sub(r"[^a-z0-9]", "", label)[:8] or "hd"
+    return f"{stem}-{hashlib.sha256(label.encode('utf-8')).hexdigest()[:6]}"
+
+
+def tenant_network(tenant: str) -> str:
+    """Return a tenant's container network: tenants do not share one."""
+    return f"tenant-{dns_label(tenant, 'default')}"
+
+
+def tenant_namespace(tenant: str | None) -> str:
+    """Return the Kubernetes namespace of a tenant's workloads: hd-<tenant>, or hd-shared for untagged ones."""
+    return f"hd-{dns_label(tenant, 'shared')}"[:63].rstrip("-") if tenant else "hd-shared"
+
+
+def pool_name(isolation: str, tenant: str, zone: str) -> str:
+    """Return the name of the hosts.yaml pool of (isolation, tenant, zone)."""
+    return "-".join(p for p in (isolation, dns_label(tenant, "") if tenant else "", dns_label(zone, "") if zone else "") if p)
+
+
+def host_name(pool: str, index: int) -> str:
+    """Return the name of the `index`th (from 1) host of a pool."""
+    return f"{pool}-{index:02d}"
+
+
+def site_label(site: str) -> str:
+    """Return the content folder name of an IIS site."""
+    return dns_label(site, "site")
+
+
+def application_label(site: str, path: str) -> str:
+    """Return the content folder name of an IIS application with its own folder."""
+    return f"{site_label(site)}-{dns_label(path, 'app')}"
+
+
+def service_label(service: str) -> str:
+    """Return the content folder name of a Windows service."""
+    return dns_label(service, "service")
+
+
+def task_label(task: str) -> str:
+    """Return the content folder name of a scheduled task."""
+    return dns_label(task, "task")
