@@ -43,3 +43,8 @@ def typed_trigger(trigger: dict):
     """Return the Trigger of a plan@1 trigger object."""
     task = {"taskName": "t", "triggers": [trigger]}
     return typed_workload({"name": "x", "container": {"scheduledTasks": [task]}}).container.scheduled_tasks[0].triggers[0]
+
+
+def typed_container(container: dict):
+    """Return the Container of a plan@1 container object."""
+    return typed_workload({"name": "x", "container": container}).container

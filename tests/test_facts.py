@@ -9,6 +9,7 @@ from migrate.decide import decide, estate_facts
 from migrate.facts import SIGNATURE_FIELDS, WorkloadFacts, derive
 from migrate.inventory import read_estate
 from migrate.rules import RULES
+from plan_fixtures import typed_container
 from test_rules import CASES
 
 # Methods of WorkloadFacts and the field each one reads.
@@ -132,7 +133,7 @@ def test_ipv6_https_binding_port_is_published_where_its_certificate_is_bound(tmp
         Listeners=[], IISSites=[{"Name": "Shop", "Bindings": ["https/[fd00::5]:8443:shop.contoso.com"],
                                  "PhysicalPath": "C:\\inetpub\\shop"}]))
     container, findings = _container_and_findings(tmp_path, record)
-    assert [port for _, port, _ in https_bindings(container)] == [8443]
+    assert [port for _, port, _ in https_bindings(typed_container(container))] == [8443]
     assert container["ports"] == [8443] and "cond.no-listener" not in findings
 
 
@@ -155,4 +156,4 @@ def test_legacy_dotnet_finding_whenever_the_image_gets_netfx3(tmp_path):
         record = vm(f"W{i}", guest_data=guest(Features=features, IISSites=[site], AppPools=[
             {"Name": "ShopPool", "ManagedRuntimeVersion": runtime, "IdentityType": "ApplicationPoolIdentity"}]))
         container, findings = _container_and_findings(tmp_path, record)
-        assert ("cond.legacy-dotnet" in findings) == needs_netfx3(container) == (i < 4), features
+        assert ("cond.legacy-dotnet" in findings) == needs_netfx3(typed_container(container)) == (i < 4), features
