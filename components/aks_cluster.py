@@ -28,7 +28,8 @@ import pulumi_random
 from pulumi_azure_native import authorization, containerservice, network, resources
 from pulumi_azure_native.containerservice import OSSKU
 
-from migrate.core.azure import AKS_SYSTEM_POOL_COUNT, AKS_SYSTEM_POOL_SIZE, is_overly_broad_range
+from migrate.contract.stack_config import ip_address_problem
+from migrate.core.azure import AKS_SYSTEM_POOL_COUNT, AKS_SYSTEM_POOL_SIZE, authorized_range_problem
 from migrate.core.errors import AksConfigError, RegistryConfigError
 from migrate.generate.aks import POOL_LABEL, WINDOWS_POOL_NAME, pool_taint
 
@@ -111,13 +112,10 @@ def aks_cluster_settings(args: AksWindowsClusterArgs) -> AksSettings:
     """Validate `args` and return the settings; raise AksConfigError naming the setting."""
     ranges = []
     for cidr in args.get("authorized_ip_ranges", []):
-        try:
-            ranges.append(str(ipaddress.ip_network(cidr, strict=True)))
-        except ValueError:
-            raise AksConfigError(f"authorized_ip_ranges: {cidr!r} is not a CIDR like 203.0.113.0/24") from None
-        if is_overly_broad_range(cidr):
-            raise AksConfigError(f"authorized_ip_ranges: {cidr} opens the API server to a share of the internet "
-                                 "(at most a /8 or an IPv6 /32)")
+        problem = authorized_range_problem(cidr)
+        if problem:
+            raise AksConfigError(f"authorized_ip_ranges: {problem}")
+        ranges.append(str(ipaddress.ip_network(cidr, strict=True)))
     private = args.get("private_cluster", not ranges)
     if not private and not ranges:
         raise AksConfigError("private_cluster: a public API server needs authorized_ip_ranges")
@@ -129,11 +127,9 @@ def aks_cluster_settings(args: AksWindowsClusterArgs) -> AksSettings:
         raise AksConfigError(f"max_pods: {max_pods} is outside Azure CNI's 10-250")
     if bool(args.get("gmsa_dns_server")) != bool(args.get("gmsa_root_domain_name")):
         raise AksConfigError("gmsa_dns_server: set it together with gmsa_root_domain_name, or neither")
-    if args.get("gmsa_dns_server"):
-        try:
-            ipaddress.ip_address(args["gmsa_dns_server"])
-        except ValueError:
-            raise AksConfigError(f"gmsa_dns_server: {args['gmsa_dns_server']!r} is not an IP address") from None
+    problem = ip_address_problem(args["gmsa_dns_server"]) if args.get("gmsa_dns_server") else None
+    if problem:
+        raise AksConfigError(f"gmsa_dns_server: {problem}")
     windows_skus = {m.value for m in OSSKU if m.value.startswith("Windows")}
     pools, seen = [], set()
     for pool in args.get("windows_pools", []):

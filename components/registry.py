@@ -25,16 +25,15 @@ from typing import Mapping, Optional, TypedDict
 import pulumi
 from pulumi_azure_native import authorization, containerregistry
 
-from migrate.contract.stack_config import DEFAULTS, REGISTRY_AUTH_MODES, REGISTRY_SKUS
-from migrate.core.azure import ACR_PULL_ROLE_ID
+from migrate.contract.stack_config import (
+    DEFAULTS, REGISTRY_AUTH_MODES, REGISTRY_SKUS, registry_problem, registry_username_problem,
+)
+from migrate.core.azure import ACR_PULL_ROLE_ID, resource_id_problem
 from migrate.core.errors import RegistryConfigError
 from migrate.core.powershell import ps_quote
 
 ACR_SUFFIX = ".azurecr.io"
-_SERVER = re.compile(r"(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)(:\d{1,5})?")
-_PATH = re.compile(r"[a-z0-9]+([._/-][a-z0-9]+)*")
 _ACR_NAME = re.compile(r"[a-z0-9]{5,50}")
-_USER = re.compile(r"[A-Za-z0-9._@\\-]{1,128}")
 IMDS_TOKEN = ("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01"
               "&resource=https://management.azure.com/")
 ACR_TOKEN_USER = "00000000-0000-0000-0000-000000000000"
@@ -64,20 +63,19 @@ class RegistrySettings:
 
 def registry_settings(registry: str, auth: str = "", username: str = "", create_acr: bool = False) -> RegistrySettings:
     """Validate the registry settings; return them. `auth` "" picks managed identity for an ACR, else password."""
+    problem = registry_problem(registry)
+    if problem:
+        raise RegistryConfigError(f"registry: {problem}")
     server, _, path = registry.strip().rstrip("/").partition("/")
-    if not _SERVER.fullmatch(server) or "." not in server and not server.startswith("localhost"):
-        raise RegistryConfigError(f"registry: {registry!r} must start with a registry host name (e.g. "
-                                  "myregistry.azurecr.io/hyperdock); a bare name would pull from Docker Hub")
-    if path and not _PATH.fullmatch(path):
-        raise RegistryConfigError(f"registry: {path!r} is not a repository path (lower-case letters, digits, . _ - /)")
     auth = auth or ("managed-identity" if server.endswith(ACR_SUFFIX) else "password")
     if auth not in REGISTRY_AUTH_MODES:
         raise RegistryConfigError(f"registryAuth: expected one of {', '.join(REGISTRY_AUTH_MODES)}, got {auth!r}")
     if auth == "managed-identity" and not server.endswith(ACR_SUFFIX):
         raise RegistryConfigError(f"registryAuth: managed identity logs in to Azure Container Registry only "
                                   f"(*{ACR_SUFFIX}), not {server}")
-    if username and not _USER.fullmatch(username):
-        raise RegistryConfigError(f"registryUsername: {username!r} is not a user name")
+    problem = registry_username_problem(username) if username else None
+    if problem:
+        raise RegistryConfigError(f"registryUsername: {problem}")
     if auth == "password" and not username:
         raise RegistryConfigError("registryUsername: password login needs a user name (and registryPassword, as a secret)")
     settings = RegistrySettings(server, path, auth, username)
@@ -115,10 +113,10 @@ def login_lines(server: str, auth: str, username: str = "", password_expr: str =
 
 def acr_pull_role_definition(registry_id: str) -> str:
     """Return the AcrPull role definition ID in the subscription of a registry's resource ID."""
-    parts = registry_id.split("/")
-    if len(parts) < 3 or parts[1].lower() != "subscriptions":
-        raise RegistryConfigError(f"registry id {registry_id!r} is not an Azure resource ID")
-    return f"/subscriptions/{parts[2]}/providers/Microsoft.Authorization/roleDefinitions/{ACR_PULL_ROLE_ID}"
+    problem = resource_id_problem(registry_id)
+    if problem:
+        raise RegistryConfigError(f"registry id {problem}")
+    return f"/subscriptions/{registry_id.split('/')[2]}/providers/Microsoft.Authorization/roleDefinitions/{ACR_PULL_ROLE_ID}"
 
 
 def acr_pull(name: str, registry_id: pulumi.Input[str], principal_id: pulumi.Input[str],

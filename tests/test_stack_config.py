@@ -164,6 +164,15 @@ def test_values_are_parsed_as_pulumi_config_does():
     ({"hyperdock:natSubnet": "8.8.8.0/24"}, "hyperdock:natSubnet: 8.8.8.0/24 is not a private range"),
     ({"hyperdock:domain": "contoso"}, "hyperdock:domain: 'contoso' is not a DNS domain name"),
     ({"hyperdock:domainOuPath": "Hosts"}, "hyperdock:domainOuPath: expected a distinguished name"),
+    ({"hyperdock:registry": "hyperdock/web"}, "hyperdock:registry: 'hyperdock/web' must start with a registry host name"),
+    ({"hyperdock:registry": "myregistry.azurecr.io/Apps"}, "hyperdock:registry: 'Apps' is not a repository path"),
+    ({"hyperdock:registryUsername": "a b"}, "hyperdock:registryUsername: 'a b' is not a user name"),
+    ({"hyperdock:registryResourceId": "myregistry"}, "hyperdock:registryResourceId: 'myregistry' is not an Azure resource ID"),
+    ({"hyperdock:aksRegistryId": "subscriptions/x"}, "hyperdock:aksRegistryId: 'subscriptions/x' is not an Azure resource ID"),
+    ({"hyperdock:aksAuthorizedIpRanges": '["203.0.113.0/24", "0.0.0.0/1"]'},
+     r"hyperdock:aksAuthorizedIpRanges: 0.0.0.0/1 opens the API server to a share of the internet"),
+    ({"hyperdock:aksAuthorizedIpRanges": '["203.0.113.1/24"]'}, "hyperdock:aksAuthorizedIpRanges: '203.0.113.1/24' is not a CIDR"),
+    ({"hyperdock:aksGmsaDnsServer": "dc01"}, "hyperdock:aksGmsaDnsServer: 'dc01' is not an IP address"),
     ({"hyperdock:managementCidrs": '["*"]'}, "hyperdock:managementCidrs: '\\*' would open RDP/WinRM/SSH to the internet"),
 ])
 def test_bad_values_are_one_line_naming_the_key(values, message):

@@ -28,7 +28,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 from migrate.core.errors import StackConfigError
 from migrate.core.azure import (
-    admin_username_problem, image_sku_problem, management_cidr_problem, security_type_problem,
+    admin_username_problem, authorized_range_problem, image_sku_problem, management_cidr_problem, resource_id_problem,
+    security_type_problem,
 )
 from migrate.core.windows import HOST_OS_CHOICES
 
@@ -121,8 +122,37 @@ def ou_path_problem(value: str) -> str | None:
     return f"expected a distinguished name like OU=Hosts,DC=contoso,DC=local, got {value!r}"
 
 
-def _management_cidrs(value: list) -> str | None:
-    return next(filter(None, map(management_cidr_problem, value)), None)
+_REGISTRY_SERVER = re.compile(r"(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+)(:\d{1,5})?")
+_REGISTRY_PATH = re.compile(r"[a-z0-9]+([._/-][a-z0-9]+)*")
+_REGISTRY_USER = re.compile(r"[A-Za-z0-9._@\\-]{1,128}")
+
+
+def registry_problem(value: str) -> str | None:
+    """Why `value` is not `server/path` of a registry: a bare name would pull from Docker Hub."""
+    server, _, path = value.strip().rstrip("/").partition("/")
+    if not _REGISTRY_SERVER.fullmatch(server) or "." not in server and not server.startswith("localhost"):
+        return (f"{value!r} must start with a registry host name (e.g. myregistry.azurecr.io/hyperdock); a bare name "
+                "would pull from Docker Hub")
+    if path and not _REGISTRY_PATH.fullmatch(path):
+        return f"{path!r} is not a repository path (lower-case letters, digits, . _ - /)"
+    return None
+
+
+def registry_username_problem(value: str) -> str | None:
+    return None if _REGISTRY_USER.fullmatch(value) else f"{value!r} is not a user name"
+
+
+def ip_address_problem(value: str) -> str | None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return f"{value!r} is not an IP address"
+    return None
+
+
+def _each(problem_of: Callable[[str], str | None]) -> Callable[[list], str | None]:
+    """A list's check: the first item's problem."""
+    return lambda value: next(filter(None, map(problem_of, value)), None)
 
 
 def _workload_secrets(value: str) -> str | None:
@@ -147,16 +177,17 @@ KEYS: tuple[Key, ...] = (
     _string("plan", "", "Folder holding plan.json and hosts.yaml from `hyperdock assess --generate`; when set, hosts "
             "and workloads come from it."),
     _string("registry", "", "Registry the workload images are pushed to, e.g. myregistry.azurecr.io/hyperdock (needed "
-            "with plan)."),
+            "with plan).", check=registry_problem),
     _string("registryAuth", "", "How hosts log in to the registry before pulling - managed-identity (Azure hosts, ACR; "
             "AcrPull granted to each host), password, or none. Empty picks managed-identity for *.azurecr.io, else "
             "password. On-premises hosts always use password.", choices=REGISTRY_AUTH_MODES),
-    _string("registryUsername", "", "User for password login (e.g. an ACR token name); needed by on-premises hosts."),
+    _string("registryUsername", "", "User for password login (e.g. an ACR token name); needed by on-premises hosts.",
+            check=registry_username_problem),
     Key("createRegistry", "boolean", False, "Create the registry as a private Azure Container Registry (admin user and "
         "anonymous pull off) named after the first label of hyperdock:registry, in the Azure hosts' resource group."),
     _string("registrySku", "Standard", "SKU of the created registry (Basic, Standard or Premium).", choices=REGISTRY_SKUS),
     _string("registryResourceId", "", "Resource ID of an existing ACR, for the AcrPull grants of Azure hosts that pull "
-            "with their managed identity."),
+            "with their managed identity.", check=resource_id_problem),
     _string("location", "westeurope", "Azure region for Azure hosts."),
     Key("azureHostCount", "integer", 0, "Number of Azure hosts to create when no plan is given.", check=_not_negative),
     # A Dsv5 size: Generation 2, Premium storage and nested virtualization (migrate/azure_facts.py).
@@ -173,7 +204,7 @@ KEYS: tuple[Key, ...] = (
         "EncryptionAtHost), or VM creation fails; hyperdock cannot check this offline. Set false only where a disk "
         "encryption set is used instead."),
     Key("managementCidrs", "array", [], "Source ranges allowed to reach RDP, WinRM over HTTPS and SSH on Azure hosts; "
-        "none by default.", items="string", check=_management_cidrs),
+        "none by default.", items="string", check=_each(management_cidr_problem)),
     Key("publicIp", "boolean", False, "Give Azure hosts a public IP (inbound still limited to managementCidrs)."),
     _string("adminUsername", "hyperdock", "Local administrator of Azure hosts.", check=admin_username_problem),
     Key("onpremHosts", "array", [], "Addresses of existing Windows Servers reached over SSH, in the order of hosts.yaml's "
@@ -207,13 +238,13 @@ KEYS: tuple[Key, ...] = (
     _string("aksPrivateCluster", "", "true or false - private AKS API server; empty (the default) makes it private "
             "unless aksAuthorizedIpRanges are given.", check=_true_false_or_empty),
     Key("aksAuthorizedIpRanges", "array", [], "CIDRs allowed to reach a public AKS API server (with aksPrivateCluster "
-        "false).", items="string"),
+        "false).", items="string", check=_each(authorized_range_problem)),
     Key("aksAdminGroupObjectIds", "array", [], "Entra ID groups that administer the AKS cluster (local accounts are "
         "disabled).", items="string"),
     _string("aksRegistryId", "", "Resource ID of the Azure Container Registry the AKS nodes pull from; the kubelet "
-            "identity gets AcrPull on it."),
+            "identity gets AcrPull on it.", check=resource_id_problem),
     _string("aksGmsaDnsServer", "", "IP of a DNS server of the Active Directory domain, for AKS's gMSA support when the "
-            "VNet's DNS does not resolve the domain (with aksGmsaRootDomainName)."),
+            "VNet's DNS does not resolve the domain (with aksGmsaRootDomainName).", check=ip_address_problem),
     _string("aksGmsaRootDomainName", "", "Root domain name of the Active Directory domain, for AKS's gMSA support (with "
             "aksGmsaDnsServer)."),
     _string("aksKubernetesVersion", "", "Kubernetes version of the AKS cluster; AKS's default when empty."),

@@ -77,6 +77,25 @@ PRIVATE_SERVICE_TAGS = frozenset({"virtualnetwork"})
 BROADEST_AUTHORIZED_PREFIX = {4: 8, 6: 32}
 
 
+def authorized_range_problem(cidr: str) -> str | None:
+    """Return why `cidr` may not reach a public AKS API server, or None."""
+    try:
+        ipaddress.ip_network(cidr, strict=True)
+    except ValueError:
+        return f"{cidr!r} is not a CIDR like 203.0.113.0/24"
+    if is_overly_broad_range(cidr):
+        return f"{cidr} opens the API server to a share of the internet (at most a /8 or an IPv6 /32)"
+    return None
+
+
+def resource_id_problem(resource_id: str) -> str | None:
+    """Return why `resource_id` is not an Azure resource ID (/subscriptions/<id>/...), or None."""
+    parts = resource_id.split("/")
+    if len(parts) < 3 or parts[0] or parts[1].lower() != "subscriptions" or not parts[2]:
+        return f"{resource_id!r} is not an Azure resource ID"
+    return None
+
+
 def is_overly_broad_range(cidr: str) -> bool:
     """True when `cidr` is a valid network wider than BROADEST_AUTHORIZED_PREFIX allows."""
     try:
