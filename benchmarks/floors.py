@@ -61,7 +61,11 @@ root, count, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 sys.path.insert(0, root); sys.path.insert(0, root + "/tests")
 import pulumi
 import pulumi_mocks
-from pulumi_azure_native import compute, network, resources  # noqa: F401  (imports outside the timing)
+import pulumi_random
+from pulumi_azure_native import compute, network, resources
+from pulumi_command import local, remote
+# Imports outside the timing: azure-native loads a module on first attribute access, not at import.
+compute.VirtualMachine, network.NetworkInterface, resources.ResourceGroup
 monitor = pulumi_mocks.start()
 started = time.perf_counter()
 

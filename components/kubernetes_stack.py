@@ -13,7 +13,6 @@ import pulumi
 from migrate.contract.stack_config import StackConfig, aks_private_cluster
 from migrate.core.errors import AksConfigError, StackConfigError
 
-from .aks_cluster import AksWindowsCluster, aks_cluster_settings
 from .kubernetes_plan import KubernetesPlan, missing_secrets, plan_kubernetes
 
 if TYPE_CHECKING:
@@ -56,6 +55,7 @@ def kubernetes_settings(config: StackConfig, project_dir: Path,
         if config["aksRegistryId"]:
             cluster_args["acr_id"] = config["aksRegistryId"]
         cluster_args = {k: v for k, v in cluster_args.items() if v is not None}
+        from .aks_cluster import aks_cluster_settings  # lazily, as deploy_kubernetes's imports
         try:
             aks_cluster_settings(cluster_args)
         except AksConfigError as exc:
@@ -68,8 +68,10 @@ def kubernetes_settings(config: StackConfig, project_dir: Path,
 def deploy_kubernetes(stack: KubernetesStack, config: StackConfig,
                       secrets: Mapping[str, Mapping[str, str]]) -> KubernetesWorkloads:
     """Register the cluster (for aks) and the workloads of the selected waves."""
-    # Imported here: pulumi_kubernetes takes 0.6 s to import, which every program without
-    # Kubernetes (the Azure and on-prem hosts) would pay.
+    # Imported here: pulumi_kubernetes takes 0.6 s to import, and the AKS component's
+    # azure-native containerservice module 0.3 s, which every program without Kubernetes (the
+    # Azure and on-prem hosts) would pay.
+    from .aks_cluster import AksWindowsCluster
     from .kubernetes_workloads import KubernetesWorkloads
 
     depends: list[pulumi.Resource] = []
