@@ -55,6 +55,11 @@ _TAG_KEYS = {key.lower(): key for key in PLANNING_TAGS}
 
 def read_estate(paths: Iterable[Path]) -> Estate:
     """Return the estate described by all inventory files, merged; VMs keep the file they came from."""
+    from .inventory_fast import FastReader  # it reads this module's enums
+
+    fast = FastReader(vm_states=VM_STATES, vhd_types=VHD_TYPES, identities=APP_POOL_IDENTITIES, start_modes=START_MODES,
+                      service_states=SERVICE_STATES, max_processors=MAX_PROCESSORS, note_pair=_NOTE_PAIR,
+                      tag_keys=_TAG_KEYS)
     estate = Estate()
     by_id: dict[str, VM] = {}
     collected: dict[str, str] = {}
@@ -78,7 +83,8 @@ def read_estate(paths: Iterable[Path]) -> Estate:
             host = _host(host_record)
             estate.hosts.append(host)
             for vm_record in host_record.records("vms") or []:
-                vm = _vm(vm_record, host)
+                # The full reader only for a record the fast path finds unusual: it names what is wrong.
+                vm = fast.vm(vm_record.data, host, where) or _vm(vm_record, host)
                 previous = by_id.get(vm.vm_id)
                 if previous is None:
                     by_id[vm.vm_id] = vm
