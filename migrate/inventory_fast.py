@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core.documents import _SURROGATE, MAX_INTEGER
+from .core.documents import _SURROGATE, MAX_INTEGER, MAX_PORT, binding_problem
 from .model import (
     VM, AppPool, Connection, ConnectionString, Driver, Guest, HardDrive, Host, IISApplication, IISModule, IISSite,
     Listener, NetworkAdapter, ScheduledTask, Service, Software,
 )
-from .tolerant import MAX_PORT, binding_problem, name_problem
+from .tolerant import name_problem
 
 
 class _Unusual(Exception):
