@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from migrate.core.errors import InputError
-from migrate.output import MANIFEST, json_chunks, to_json, write_file, write_tree
+from migrate.output import MANIFEST, json_chunks, to_json, tree_writer, write_file, write_tree
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -192,3 +192,66 @@ def test_streamed_content_is_written_and_a_failing_stream_leaves_the_previous_re
         write_tree(out, {"plan.json": broken(), "report.md": "r2"})
     assert tree(out) == before
     assert siblings(out) == ["out"]
+
+
+def _streamed(out: Path, files: dict[str, str | bytes], spawn_after: int) -> int | None:
+    """Write `files` through `tree_writer` in their order; return the writer process's id (None: held, no process)."""
+    with tree_writer(out, spawn_after=spawn_after) as writer:
+        for relative, content in files.items():
+            writer.put(relative, content)
+        pid = writer._child.pid if writer._child is not None else None
+    return pid
+
+
+def many() -> dict:
+    """A result of 124 files, two of them given as chunks (as plan.json and report.md are)."""
+    files: dict = {f"containers/w{i:03d}/{name}": f"{name} {i}\n" * i for i in range(60) for name in ("Dockerfile", "start.ps1")}
+    files.update({"hosts.yaml": "pools: []\n", "k8s/namespace.yaml": b"kind: Namespace\n",
+                  "report.md": iter(["# r\n", b"x\n"]), "containers/w007/notes.md": (c for c in ("a", "\u00fc"))})
+    return files
+
+
+@pytest.mark.parametrize("spawn_after", [0, 10, 100_000], ids=["process-from-the-first", "process-after-ten", "held"])
+def test_a_streamed_result_is_the_same_as_a_whole_one(tmp_path, spawn_after):
+    write_tree(tmp_path / "whole", many())
+    pid = _streamed(tmp_path / "streamed", dict(reversed(many().items())), spawn_after)
+    assert (pid is None) == (spawn_after > len(many()))
+    assert tree(tmp_path / "streamed") == tree(tmp_path / "whole")
+    assert tree(tmp_path / "whole")["containers/w007/notes.md"] == "a\u00fc".encode()
+    assert len(tree(tmp_path / "whole")) == 124 + 1  # and the manifest
+    assert siblings(tmp_path / "streamed") == ["streamed", "whole"]
+
+
+@pytest.mark.parametrize("spawn_after", [0, 100_000], ids=["process", "held"])
+def test_a_file_the_writer_cannot_create_names_it_and_leaves_the_previous_result(tmp_path, spawn_after):
+    out = tmp_path / "out"
+    write_tree(out, {"plan.json": "1"})
+    before = tree(out)
+    # "k8s" is a file, so nothing can be created under it: the writer fails at k8s/web01.yaml.
+    with pytest.raises(InputError, match=r"out/k8s/web01\.yaml: cannot write: File exists"):
+        _streamed(out, {"plan.json": "2", "k8s": "x", "k8s/web01.yaml": "y", "hosts.yaml": "z"}, spawn_after)
+    assert tree(out) == before
+    assert siblings(out) == ["out"]
+
+
+def test_an_exception_while_streaming_ends_the_writer_process_and_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    write_tree(out, {"plan.json": "1"})
+    before = tree(out)
+    with pytest.raises(KeyboardInterrupt):
+        with tree_writer(out, spawn_after=0) as writer:
+            writer.put("containers/web01/Dockerfile", "FROM x\n")
+            pid = writer._child.pid
+            raise KeyboardInterrupt
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # ended and reaped
+    assert tree(out) == before
+    assert siblings(out) == ["out"]
+
+
+def test_a_path_put_twice_is_a_bug_not_an_overwrite(tmp_path):
+    with pytest.raises(ValueError, match="written twice"):
+        with tree_writer(tmp_path / "out") as writer:
+            writer.put("plan.json", "1")
+            writer.put("plan.json", "2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -17,7 +17,7 @@ from ..core.errors import InputError
 from ..generate.capacity import CapacityOptions
 from ..contract.model import Platform
 from ..contract.names import DEFAULT_REGISTRY
-from ..output import write_tree
+from ..output import tree_writer
 from .common import check_out_folder, positive
 
 if TYPE_CHECKING:
@@ -99,16 +99,17 @@ def run(args: argparse.Namespace) -> int:
     plan = read_plan_document(plan_path)
     # Parameters `hyperdock package` found in the configs (package.json) join the plan's.
     packaged = with_packaged_parameters(plan_from_document(plan, str(plan_path)), read_packaged(args.plan_dir))
-    try:
-        files, generated = generate(packaged, options)
-        files["report.md"] = render_report(plan, generated)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        # plan.json passed its schema but is not what assess writes: edited by hand, or by another version.
-        raise InputError(str(plan_path), f"cannot generate from this plan ({type(exc).__name__}: {str(exc)[:80]}); "
-                                         "re-run `hyperdock assess` to write it again") from None
-    if os.path.abspath(out) == os.path.abspath(args.plan_dir):
-        # The plan stays part of the result it is written into (and listed in its manifest).
-        files["plan.json"] = plan_path.read_bytes()
-    write_tree(out, files)
-    print(f"hyperdock: wrote {len(files)} files under {out}", file=sys.stderr)
+    # Each file goes to the writer as soon as it is rendered: creating files overlaps rendering.
+    with tree_writer(out) as tree:
+        try:
+            _, generated = generate(packaged, options, tree.put)
+            tree.put("report.md", render_report(plan, generated))
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            # plan.json passed its schema but is not what assess writes: edited by hand, or by another version.
+            raise InputError(str(plan_path), f"cannot generate from this plan ({type(exc).__name__}: {str(exc)[:80]}); "
+                                             "re-run `hyperdock assess` to write it again") from None
+        if os.path.abspath(out) == os.path.abspath(args.plan_dir):
+            # The plan stays part of the result it is written into (and listed in its manifest).
+            tree.put("plan.json", plan_path.read_bytes())
+    print(f"hyperdock: wrote {len(tree.written)} files under {out}", file=sys.stderr)
     return 0

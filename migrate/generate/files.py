@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .aks import AksOptions, aks_placement, aks_plan, pin_to_pool, plan_for_aks, pool_of, with_probes
@@ -43,10 +44,16 @@ class Generated:
     aks: dict | None = None
 
 
-def generate(plan: Plan, options: GenerateOptions = GenerateOptions()) -> tuple[dict[str, str], Generated]:
-    """Return (files by relative path, index for the report) for every container workload of `plan`."""
+def generate(plan: Plan, options: GenerateOptions = GenerateOptions(),
+             put: Callable[[str, str], None] | None = None) -> tuple[dict[str, str], Generated]:
+    """Return (files by relative path, index for the report) for every container workload of `plan`.
+
+    With `put`, each file goes to `put(relative path, text)` as soon as it is rendered (a writer
+    creates it while the next is rendered) and the returned dict stays empty.
+    """
     labels = plan.labels
     files: dict[str, str] = {}
+    put = files.__setitem__ if put is None else put
     index = Generated(labels=labels, files={}, kubernetes_skipped=[])
     on_hosts, pools = None, {}
     if options.aks is not None:
@@ -54,8 +61,8 @@ def generate(plan: Plan, options: GenerateOptions = GenerateOptions()) -> tuple[
         pools = pool_of(index.aks)
         where = aks_placement(plan, labels)
         plan, on_hosts = plan_for_aks(plan, labels, where), set(where.on_hosts)
-        files["aks.yaml"] = ("# AKS plan: Windows node pools for the workloads AKS can run; hosts.yaml keeps the rest. "
-                             "Schema: hyperdock/aks@1.\n" + dump_yaml(index.aks))
+        put("aks.yaml", "# AKS plan: Windows node pools for the workloads AKS can run; hosts.yaml keeps the rest. "
+            "Schema: hyperdock/aks@1.\n" + dump_yaml(index.aks))
     containers = plan.containers
     k8s_hyperv = False
     for w in containers:
@@ -78,12 +85,13 @@ def generate(plan: Plan, options: GenerateOptions = GenerateOptions()) -> tuple[
             if index.aks is not None:
                 with_probes(pin_to_pool(objects, pools[label]))
             own[f"k8s/{label}.yaml"] = dump_yaml_all(objects)
-        files.update(own)
+        for path, text in own.items():
+            put(path, text)
         index.files[w.vm_id] = sorted(own)
     host_plan = plan if on_hosts is None else plan.with_workloads(w for w in plan.workloads if labels[w.vm_id] in on_hosts)
     hosts = capacity_plan(host_plan, labels, options.capacity)
     if containers:
-        files["k8s/namespace.yaml"] = dump_yaml(namespace())
+        put("k8s/namespace.yaml", dump_yaml(namespace()))
         # A compose file runs on one Docker host: one per host of the capacity plan, so tenants
         # and zones that hosts.yaml keeps apart stay apart.
         by_label = {labels[w.vm_id]: w for w in containers}
@@ -91,12 +99,12 @@ def generate(plan: Plan, options: GenerateOptions = GenerateOptions()) -> tuple[
             for host in pool.hosts:
                 members = [by_label[label] for label in host.workloads]
                 document = compose_document(members, labels, options.registry)
-                files[f"compose/{host.name}.yaml"] = COMPOSE_HEADER.format(host=host.name) + dump_yaml(document)
+                put(f"compose/{host.name}.yaml", COMPOSE_HEADER.format(host=host.name) + dump_yaml(document))
                 for w in members:
                     index.files[w.vm_id] = sorted(index.files[w.vm_id] + [f"compose/{host.name}.yaml"])
     if k8s_hyperv:
-        files["k8s/runtimeclass-hyperv.yaml"] = ("# EXPERIMENTAL: Kubernetes does not support Hyper-V isolation; needs containerd >= 1.7.\n"
-                                                 + dump_yaml(runtime_class()))
-    files["hosts.yaml"] = ("# Capacity plan: read by the Pulumi program (hyperdock:plan config). Schema: hyperdock/hosts@1.\n"
-                           + dump_yaml(hosts_document(hosts)))
+        put("k8s/runtimeclass-hyperv.yaml", "# EXPERIMENTAL: Kubernetes does not support Hyper-V isolation; needs containerd >= 1.7.\n"
+            + dump_yaml(runtime_class()))
+    put("hosts.yaml", "# Capacity plan: read by the Pulumi program (hyperdock:plan config). Schema: hyperdock/hosts@1.\n"
+        + dump_yaml(hosts_document(hosts)))
     return files, index
