@@ -11,15 +11,13 @@ import gc
 from pathlib import Path
 
 import pulumi
-from pulumi_azure_native import network, resources
 
-from components.azure_host import AzureContainerHost, azure_host_settings, management_rules
-from components.onprem_host import OnPremContainerHost, onprem_host_scripts
+from components.platforms import PLATFORMS, HostPlatform, host_platform
 from components.registry import ContainerRegistry, acr_pull, registry_settings
 from components.kubernetes_stack import deploy_kubernetes, kubernetes_settings
 from components.stack import plan_stack, refuse_gmsa_without_domain
-from components.validation import validate_management_cidrs
 from components.workload import ContainerWorkload, workload_definition
+from migrate.contract.model import Platform
 from migrate.contract.stack_config import read_stack_config
 from migrate.core.errors import StackConfigError
 
@@ -48,29 +46,10 @@ common = {
 if config["domain"]:
     common.update(domain=config["domain"], domain_user=config["domainUser"],
                   domain_ou_path=config["domainOuPath"] or None, domain_password=secret("domainPassword"))
-azure_args, onprem_args = {}, {}
-for spec in stack_plan.hosts:
-    if spec.platform == "azure":
-        azure_args[spec.name] = {
-            **common, "location": config["location"], "vm_size": spec.vm_size, "image_sku": config["imageSku"],
-            # Process-isolation hosts always get Trusted Launch; Hyper-V hosts leave securityType out
-            # unless TrustedLaunch is asked for (components/validation.py).
-            "isolation": spec.isolation,
-            "security_type": (config["securityType"] or None) if spec.isolation != "process" else None,
-            "encryption_at_host": config["encryptionAtHost"],
-            "management_cidrs": config["managementCidrs"], "public_ip": config["publicIp"],
-            "admin_username": config["adminUsername"], "workload_image_os": list(spec.image_os),
-        }
-        if config["adminPassword"] is not None:
-            azure_args[spec.name]["admin_password"] = secret("adminPassword")
-    else:
-        onprem_args[spec.name] = {
-            **common, "address": spec.address, "user": config["onpremUser"],
-            "host_os": config["onpremHostOs"], "isolation": spec.isolation,
-            "host_key": spec.host_key, "workload_image_os": list(spec.image_os),
-            "password": secret("onpremPassword"), "private_key": secret("onpremPrivateKey"),
-        }
-        onprem_args[spec.name] = {k: v for k, v in onprem_args[spec.name].items() if v is not None}
+# Each host's platform (components/platforms) turns the config into its component's arguments.
+platform_of: dict[str, HostPlatform] = {spec.name: host_platform(spec.platform) for spec in stack_plan.hosts}
+host_args = {spec.name: platform_of[spec.name].host_args(spec, config, common, secret) for spec in stack_plan.hosts}
+in_use = [p for p in PLATFORMS.values() if p in platform_of.values()]
 
 secrets = config.workload_secrets()
 for w in stack_plan.workloads:
@@ -90,15 +69,17 @@ create_registry = config["createRegistry"]
 if stack_plan.workloads:
     registry = registry_settings(config["registry"], config["registryAuth"], config["registryUsername"],
                                  create_acr=create_registry)
-    if registry.auth == "password" or (onprem_args and registry.auth_for("onprem") == "password"):
+    if registry.auth == "password" or any(registry.auth_for(p.managed_identity) == "password" for p in in_use):
         if config["registryPassword"] is None:
             raise StackConfigError("hyperdock:registryPassword: password login to the registry needs it (as a secret)")
-    if onprem_args and registry.auth_for("onprem") == "none-available":
-        raise StackConfigError("hyperdock:registryUsername: on-premises hosts have no managed identity; give "
-                               "registryUsername and registryPassword (e.g. an ACR token) for them")
-    if azure_args and registry.auth == "managed-identity" and not (create_registry or config["registryResourceId"]):
-        pulumi.log.warn("hyperdock:registryResourceId is not set: Azure hosts pull with their managed identity, so grant "
-                        "them AcrPull on the registry yourself (or set createRegistry or registryResourceId)")
+    for p in in_use:
+        if registry.auth_for(p.managed_identity) == "none-available":
+            raise StackConfigError(f"hyperdock:registryUsername: {p.hosts_title} have no managed identity; give "
+                                   "registryUsername and registryPassword (e.g. an ACR token) for them")
+    pulling = [p.hosts_title for p in in_use if p.managed_identity]
+    if pulling and registry.auth == "managed-identity" and not (create_registry or config["registryResourceId"]):
+        pulumi.log.warn(f"hyperdock:registryResourceId is not set: {' and '.join(pulling)} pull with their managed "
+                        "identity, so grant them AcrPull on the registry yourself (or set createRegistry or registryResourceId)")
 elif create_registry:
     registry = registry_settings(config["registry"], create_acr=True)
 
@@ -106,15 +87,15 @@ elif create_registry:
 kubernetes_stack = kubernetes_settings(config, Path(__file__).resolve().parent, secrets)
 
 # Validate every host and workload before registering anything.
-for name, args in azure_args.items():
-    azure_host_settings(args)
-for name, args in onprem_args.items():
-    onprem_host_scripts(args)
-def registry_login(platform: str) -> dict:
+for name, args in host_args.items():
+    platform_of[name].validate_host(args)
+
+
+def registry_login(platform: HostPlatform) -> dict:
     """The registry arguments of a workload on a host of `platform`."""
     if registry is None:
         return {}
-    auth = registry.auth_for(platform)
+    auth = registry.auth_for(platform.managed_identity)
     login = {"registry_server": registry.server, "registry_auth": auth, "registry_username": registry.username}
     if auth == "password":
         login["registry_password"] = secret("registryPassword")
@@ -122,52 +103,35 @@ def registry_login(platform: str) -> dict:
 
 
 for w in stack_plan.workloads:
-    target = {"connection": {}} if w.host in onprem_args else {"azure_vm": {}}
+    platform = platform_of[w.host]
     workload_definition(w.name, {"container_name": w.name, "image": w.image, "isolation": w.isolation, "ports": w.ports,
-                                 "secrets": {n: "" for n in w.secret_names}, "credential_spec": w.credential_spec, **target,
-                                 **registry_login("onprem" if w.host in onprem_args else "azure")})
+                                 "secrets": {n: "" for n in w.secret_names}, "credential_spec": w.credential_spec,
+                                 platform.workload_target: {}, **registry_login(platform)})
 
-hosts = {}
-if azure_args:
-    # One resource group, NSG and VNet for all Azure hosts of the stack.
-    group = resources.ResourceGroup("hyperdock-rg", location=config["location"], tags={"managed-by": "hyperdock"})
-    nsg = network.NetworkSecurityGroup(
-        "hyperdock-nsg", resource_group_name=group.name, location=config["location"],
-        security_rules=management_rules(validate_management_cidrs(config["managementCidrs"])),
-        tags={"managed-by": "hyperdock"})
-    vnet = network.VirtualNetwork(
-        "hyperdock-vnet", resource_group_name=group.name, location=config["location"],
-        address_space={"address_prefixes": ["10.20.0.0/16"]},
-        subnets=[{"name": "hosts", "address_prefix": "10.20.0.0/20", "network_security_group": {"id": nsg.id}}],
-        tags={"managed-by": "hyperdock"})
-    subnet_id = vnet.subnets.apply(lambda subnets: subnets[0].id if hasattr(subnets[0], "id") else subnets[0]["id"])
+# What the hosts of each platform share (Azure: one resource group, NSG and VNet), then the hosts.
+shared = {p.platform: p.create_shared(config) for p in in_use}
 registry_id = config["registryResourceId"] or None
 if create_registry:
-    if not azure_args:
+    if shared.get(Platform.AZURE) is None:
         raise StackConfigError("hyperdock:createRegistry: the registry goes into the Azure hosts' resource group; "
                                "there are no Azure hosts")
-    acr = ContainerRegistry("hyperdock-registry", {"registry_name": registry.acr_name, "resource_group_name": group.name,
+    acr = ContainerRegistry("hyperdock-registry", {"registry_name": registry.acr_name,
+                                                   "resource_group_name": shared[Platform.AZURE].resource_group.name,
                                                    "location": config["location"], "sku": config["registrySku"]})
     registry_id = acr.registry_id
-pulls = {}
-for name, args in azure_args.items():
-    hosts[name] = AzureContainerHost(name, {**args, "resource_group_name": group.name, "subnet_id": subnet_id,
-                                            "network_security_group_id": nsg.id})
-    if registry is not None and registry.auth == "managed-identity" and registry_id is not None:
+hosts, pulls = {}, {}
+for name, args in host_args.items():
+    platform = platform_of[name]
+    hosts[name] = platform.create_host(name, args, shared[platform.platform])
+    if (platform.managed_identity and registry is not None and registry.auth == "managed-identity"
+            and registry_id is not None):
         pulls[name] = acr_pull(f"{name}-acr-pull", registry_id, hosts[name].principal_id)
-for name, args in onprem_args.items():
-    hosts[name] = OnPremContainerHost(name, args)
 
 for w in stack_plan.workloads:
-    host = hosts[w.host]
-    if isinstance(host, AzureContainerHost):
-        target = {"azure_vm": {"resource_group_name": host.resource_group_name, "vm_name": host.vm_name,
-                               "location": config["location"]}}
-    else:
-        target = {"connection": host.connection}
+    host, platform = hosts[w.host], platform_of[w.host]
+    target = {platform.workload_target: platform.target_of(host, config)}
     # The last host step (after the restart, with the runtime ready), and the host's AcrPull grant.
     depends = [host.runtime] + ([pulls[w.host]] if w.host in pulls else [])
-    platform = "azure" if isinstance(host, AzureContainerHost) else "onprem"
     ContainerWorkload(w.name, {
         "container_name": w.name, "image": w.image, "isolation": w.isolation, "ports": list(w.ports),
         "secrets": {n: pulumi.Output.secret(secrets[w.name][n]) for n in w.secret_names},
@@ -176,7 +140,7 @@ for w in stack_plan.workloads:
         **registry_login(platform),
     }, opts=pulumi.ResourceOptions(depends_on=depends))
 
-pulumi.export("hosts", {name: (h.private_ip if isinstance(h, AzureContainerHost) else h.address) for name, h in hosts.items()})
+pulumi.export("hosts", {name: platform_of[name].host_address(h) for name, h in hosts.items()})
 pulumi.export("workloads", sorted(w.name for w in stack_plan.workloads))
 if kubernetes_stack is not None:
     deploy_kubernetes(kubernetes_stack, config, secrets)

@@ -54,9 +54,9 @@ class RegistrySettings:
     def acr_name(self) -> str:
         return self.server.removesuffix(ACR_SUFFIX)
 
-    def auth_for(self, platform: str) -> str:
-        """Return how hosts of `platform` (azure | onprem) log in: on-premises hosts have no managed identity."""
-        if platform == "onprem" and self.auth == "managed-identity":
+    def auth_for(self, managed_identity: bool) -> str:
+        """Return how hosts log in, given whether they have a managed identity (HostPlatform.managed_identity)."""
+        if not managed_identity and self.auth == "managed-identity":
             return "password" if self.username else "none-available"
         return self.auth
 

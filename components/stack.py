@@ -10,25 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migrate.contract.model import HostsPlan, Isolation, Plan, Platform
+from migrate.contract.model import HostsPlan, Isolation, Plan
 from migrate.contract.names import credential_spec_file, data_mount, data_volume_name
 from migrate.contract.packaged import read_packaged, with_packaged_parameters
 from migrate.contract.plan_io import SchemaError, hosts_from_document, read_document, read_plan
 from migrate.contract.stack_config import StackConfig
 from migrate.core.errors import InputError, StackConfigError
 
-from .validation import host_os_of_sku
-
-
-@dataclass(frozen=True, slots=True)
-class HostSpec:
-    name: str
-    platform: Platform
-    isolation: str                  # process | hyperv (Isolation) | both
-    vm_size: str = ""
-    address: str = ""
-    host_key: str | None = None
-    image_os: tuple[str, ...] = ()
+from .platforms import PLATFORMS, HostSpec, host_platform
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +49,8 @@ def plan_stack(config: StackConfig, project_dir: Path = Path(".")) -> StackPlan:
     if config["plan"]:
         return _from_plan(config, project_dir / config["plan"])
     plan = StackPlan()
-    for i in range(1, config["azureHostCount"] + 1):
-        plan.hosts.append(HostSpec(name=f"azure-host-{i:02d}", platform=Platform.AZURE, isolation=config["isolation"],
-                                   vm_size=config["vmSize"]))
-    keys = config["onpremHostKeys"]
-    for i, address in enumerate(config["onpremHosts"], start=1):
-        plan.hosts.append(HostSpec(name=f"onprem-host-{i:02d}", platform=Platform.ONPREM, isolation=config["isolation"],
-                                   address=address, host_key=keys[i - 1] if i <= len(keys) else None))
+    for platform in PLATFORMS.values():
+        plan.hosts += platform.configured_hosts(config)
     return plan
 
 
@@ -95,28 +79,17 @@ def _from_plan(config: StackConfig, folder: Path) -> StackPlan:
     hosts: HostsPlan = hosts_from_document(read_capacity_document(folder, "hosts.yaml", "hosts", "hyperdock generate"))
     if hosts.host_os != plan.host_os:
         raise StackConfigError(f"hyperdock:plan: hosts.yaml is for {hosts.host_os}, plan.json for {plan.host_os}")
-    platform = hosts.platform
-    if platform is Platform.AZURE:
-        sku_os = host_os_of_sku(config["imageSku"])   # a known SKU: the stack config checked it
-        if sku_os != plan.host_os:
-            raise StackConfigError(f"hyperdock:imageSku: gives {sku_os} hosts, but the plan was made for {plan.host_os}")
+    platform = host_platform(hosts.platform)
+    platform.check_plan(config, plan.host_os)
     registry = config["registry"].rstrip("/")
     labels = plan.labels
     by_label = {labels[w.vm_id]: w for w in plan.containers}
-    addresses, keys = config["onpremHosts"], config["onpremHostKeys"]
     result = StackPlan()
     index = 0
     for pool in hosts.pools:
         for host in pool.hosts:
             image_os = tuple(sorted({by_label[label].image_os for label in host.workloads if label in by_label}))
-            if platform is Platform.ONPREM:
-                if index >= len(addresses):
-                    raise StackConfigError(f"hyperdock:onpremHosts: hosts.yaml plans {hosts.host_count} "
-                                           f"hosts but only {len(addresses)} addresses are configured")
-                spec = HostSpec(host.name, Platform.ONPREM, pool.isolation, address=addresses[index],
-                                host_key=keys[index] if index < len(keys) else None, image_os=image_os)
-            else:
-                spec = HostSpec(host.name, Platform.AZURE, pool.isolation, vm_size=hosts.host_size.name, image_os=image_os)
+            spec = platform.planned_host(config, host.name, pool.isolation, hosts.host_size, image_os, index, hosts.host_count)
             index += 1
             result.hosts.append(spec)
             for label in host.workloads:

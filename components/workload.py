@@ -1,8 +1,8 @@
 """ContainerWorkload: one container definition running on a host with its planned isolation.
 
-On an Azure host it runs through a managed Run Command (secrets as protected parameters); on an
-on-premises host through SSH, the script (with its secrets) sent as secret stdin to a short runner,
-so no secret is on a command line and no length limit applies. Either way the script waits for the
+The host's platform starts it (components/platforms): on an Azure host a managed Run Command
+(secrets as protected parameters); on an on-premises host SSH, the script (with its secrets) sent as
+secret stdin to a short runner, so no secret is on a command line and no length limit applies. Either way the script waits for the
 host's ready marker, removes the previous container of that name and starts the new one with
 `docker run --isolation=...`. Secret values reach the container as environment variables named on
 the command line but valued in the script's environment, so they never appear in a process list.
@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence, TypedDict
 
 import pulumi
-from pulumi_azure_native import compute
-from pulumi_command import remote
 
 from migrate.core.errors import WorkloadConfigError
 from migrate.core.powershell import ps_list, ps_quote
 
-from .host_setup import READY_MARKER, STDIN_RUNNER, encoded_command
+from .host_setup import READY_MARKER
+from .platforms import PLATFORMS, platform_of_target
 from .registry import login_lines
 from .sdk_aliases import without_api_version_aliases
 
@@ -250,10 +249,12 @@ def workload_definition(name: str, args: ContainerWorkloadArgs) -> ContainerDefi
     validate_definition(definition)
     if definition.registry_auth == "password" and args.get("registry_password") is None:
         raise WorkloadConfigError("registry_password: password login needs the password, as a secret")
-    if definition.registry_auth == "managed-identity" and args.get("azure_vm") is None:
-        raise WorkloadConfigError("registry_auth: on-premises hosts have no managed identity; use password login")
-    if (args.get("connection") is None) == (args.get("azure_vm") is None):
-        raise WorkloadConfigError("host: give exactly one of connection (on-premises) or azure_vm")
+    platform = platform_of_target(args)
+    if platform is None:
+        raise WorkloadConfigError("host: give exactly one of " + " or ".join(
+            f"{p.workload_target} ({p.hosts_title})" for p in PLATFORMS.values()))
+    if definition.registry_auth == "managed-identity" and not platform.managed_identity:
+        raise WorkloadConfigError(f"registry_auth: {platform.hosts_title} have no managed identity; use password login")
     return definition
 
 
@@ -273,27 +274,8 @@ class ContainerWorkload(pulumi.ComponentResource):
         super().__init__("hyperdock:index:ContainerWorkload", name, facts, opts)
         digest = definition.digest()
         password = args.get("registry_password") if definition.registry_auth == "password" else None
-        if args.get("azure_vm") is not None:
-            target = args["azure_vm"]
-            registry_parameter = [] if password is None else [
-                {"name": "RegistryPassword", "value": pulumi.Output.secret(password)}]
-            self.run = compute.VirtualMachineRunCommandByVirtualMachine(
-                f"{name}-run", resource_group_name=target["resource_group_name"], vm_name=target["vm_name"],
-                location=target["location"], run_command_name=f"hyperdock-{definition.name}-{digest}"[:80],
-                source={"script": run_script(definition)},
-                protected_parameters=[{"name": f"S_{key}", "value": pulumi.Output.secret(value)}
-                                      for key, value in sorted(secret_inputs.items())] + registry_parameter,
-                treat_failure_as_deployment_failure=True, timeout_in_seconds=3600,
-                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True))
-        else:
-            names = sorted(secret_inputs)
-            script = pulumi.Output.all(password, *[secret_inputs[k] for k in names]).apply(
-                lambda values: run_script(definition, dict(zip(names, values[1:])), values[0]))
-            self.run = remote.Command(
-                f"{name}-run", connection=args["connection"], create=STDIN_RUNNER, stdin=pulumi.Output.secret(script),
-                delete=encoded_command(remove_script(definition)), triggers=[digest],
-                logging=remote.Logging.NONE,  # stdout could echo what the container printed
-                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
-                                            additional_secret_outputs=["connection", "stdin"]))
+        # The host's platform (components/platforms) starts the container: Run Command, SSH, ...
+        platform = platform_of_target(args)
+        self.run = platform.run_workload(name, definition, secret_inputs, password, args[platform.workload_target], self)
         self.definition_digest = pulumi.Output.from_input(digest)
         self.register_outputs({"definitionDigest": self.definition_digest})

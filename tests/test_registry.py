@@ -25,8 +25,8 @@ def monitor():
 def test_settings_pick_managed_identity_for_acr_and_password_elsewhere():
     acr = registry_settings("myregistry.azurecr.io/hyperdock")
     assert (acr.server, acr.path, acr.auth, acr.acr_name) == ("myregistry.azurecr.io", "hyperdock", "managed-identity", "myregistry")
-    assert acr.auth_for("azure") == "managed-identity" and acr.auth_for("onprem") == "none-available"
-    assert registry_settings("myregistry.azurecr.io", username="token1").auth_for("onprem") == "password"
+    assert acr.auth_for(True) == "managed-identity" and acr.auth_for(False) == "none-available"
+    assert registry_settings("myregistry.azurecr.io", username="token1").auth_for(False) == "password"
     other = registry_settings("registry.corp.example:5000/apps", username="puller")
     assert (other.server, other.auth) == ("registry.corp.example:5000", "password")
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..core.azure import AZURE_SIZES, HostSize
+from ..core.azure import AZURE_SIZES
 from ..core.errors import InputError
 from ..generate.capacity import CapacityOptions
 from ..contract.model import Platform
@@ -42,7 +42,7 @@ def add_generate_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--registry", default=DEFAULT_REGISTRY,
                    help="registry the images are pushed to, e.g. myregistry.azurecr.io/hyperdock "
                         f"(default {DEFAULT_REGISTRY}, which never resolves)")
-    g.add_argument("--platform", choices=("azure", "onprem", "aks"), default="azure",
+    g.add_argument("--platform", choices=(*(p.value for p in Platform), "aks"), default="azure",
                    help="where the containers run; aks: Windows node pools for what AKS can run (aks.yaml), "
                         "Azure hosts for the rest")
     g.add_argument("--node-size", default="Standard_D8s_v5", help="with --platform aks: Azure size of the Windows nodes")
@@ -62,14 +62,11 @@ def generate_settings(args: argparse.Namespace) -> GenerateOptions:
     from ..generate.aks import AksOptions
     from ..generate.files import GenerateOptions
 
-    if args.platform == "onprem":
-        if not (args.host_vcpus and args.host_memory_gib):
-            raise InputError("--platform onprem", "needs --host-vcpus and --host-memory-gib (the size of your hosts)")
-        size = HostSize("onprem", args.host_vcpus, args.host_memory_gib * 1024, True)
-    else:
-        if args.host_size not in AZURE_SIZES:
-            raise InputError("--host-size", f"unknown size {args.host_size!r}; expected one of {', '.join(AZURE_SIZES)}")
-        size = AZURE_SIZES[args.host_size]
+    from components.platforms import SizeOptions, host_platform
+
+    # aks: AKS node pools for what AKS can run (aks.yaml), Azure hosts for the rest.
+    hosts = host_platform(Platform.AZURE if args.platform == "aks" else args.platform)
+    size = hosts.host_size(SizeOptions(args.host_size, args.host_vcpus, args.host_memory_gib))
     aks = None
     if args.platform == "aks":
         if args.experimental_k8s_hyperv:
@@ -81,7 +78,7 @@ def generate_settings(args: argparse.Namespace) -> GenerateOptions:
         raise InputError("--registry", f"{args.registry!r} is not a registry reference like myregistry.azurecr.io/hyperdock")
     return GenerateOptions(
         experimental_k8s_hyperv=args.experimental_k8s_hyperv, registry=args.registry,
-        capacity=CapacityOptions(platform=Platform.AZURE if aks else Platform(args.platform), size=size, edition=args.edition),
+        capacity=CapacityOptions(platform=hosts.platform, size=size, edition=args.edition),
         aks=aks,
     )
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from ..contract.model import Host, HostsPlan, Isolation, Plan, Platform, Pool, Target, Workload
 from ..contract.names import host_name, pool_name
-from ..core.azure import AZURE_SIZES, HostSize, hyperv_size_problem
+from ..core.azure import AZURE_SIZES, HostSize
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +201,9 @@ def port_counts(demands: list[Demand]) -> dict[int, int]:
 
 def capacity_plan(plan: Plan, labels: dict[str, str], options: CapacityOptions) -> HostsPlan:
     """Return the capacity plan (hosts@1) for the container workloads of `plan`; `labels` by vmId."""
+    from components.platforms import host_platform
+
+    platform = host_platform(options.platform)  # its size's limits become the pools' notes
     groups: dict[tuple[Isolation, str, str], list[Demand]] = {}
     for w in plan.workloads:
         if w.is_container:
@@ -215,8 +218,7 @@ def capacity_plan(plan: Plan, labels: dict[str, str], options: CapacityOptions) 
         if crowded:
             notes.append("published ports keep workloads apart (one host per port): " + ", ".join(
                 f"{n} publish {port}" for port, n in crowded))
-        if isolation is Isolation.HYPERV and options.platform is Platform.AZURE and hyperv_size_problem(options.size.name):
-            notes.append(f"Hyper-V isolation cannot run here: {hyperv_size_problem(options.size.name)}")
+        notes += platform.pool_notes(isolation, options.size)
         pools.append(Pool(
             name=name, isolation=isolation, tenant=tenant or None, zone=zone or None,
             hyperv_role=isolation is Isolation.HYPERV, host_count=len(hosts), lower_bound=lower_bound(demands, options),
