@@ -205,3 +205,19 @@ def test_workload_secrets_must_be_an_object_of_objects(value):
 def test_from_values_takes_a_stack_files_typed_values():
     stack = StackConfig.from_values({"azureHostCount": 2, "publicIp": True, "onpremHosts": ["10.0.0.5"], "plan": "p"})
     assert (stack["azureHostCount"], stack["publicIp"], stack["onpremHosts"], stack["plan"]) == (2, True, ["10.0.0.5"], "p")
+
+
+def test_the_example_stack_reads_alike_in_the_program_and_in_policy_check(tmp_path):
+    """Pulumi.example.yaml is valid for the owner, and policy check's reading of a stack file (the strings
+    the engine would pass) gives the configuration the typed values give."""
+    from policies.check import load_stack_config
+
+    example = yaml.safe_load((ROOT / "Pulumi.example.yaml").read_text(encoding="utf-8"))["config"]
+    typed = StackConfig.from_values({k.removeprefix("hyperdock:"): v for k, v in example.items()})
+    path = tmp_path / "Pulumi.t.yaml"
+    path.write_text(yaml.safe_dump({"config": dict(example, **{"hyperdock:waves": [2], "hyperdock:publicIp": True})}),
+                    encoding="utf-8")
+    values, secret_keys = load_stack_config(path)
+    engine = read_stack_config(values.get, lambda key: key in secret_keys)
+    assert dict(engine) == dict(typed, waves=[2], publicIp=True)
+    assert typed["managementCidrs"] == ["10.0.0.0/24"] and typed["createRegistry"] is True
