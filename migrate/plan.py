@@ -111,7 +111,7 @@ def _workload(vm: VM, d: Decision, outgoing: list[Edge], by_id: dict[str, VM], w
         "wave": wave,
         "moveGroup": group,
         "sharedInfrastructure": infrastructure,
-        "tags": {k: vm.tags[k] for k in PLANNING_TAGS if vm.tags.get(k)},
+        "tags": _tags(vm),
         "resources": _resources(vm),
         "dependsOn": depends,
         "externalDependencies": external,
@@ -123,6 +123,17 @@ def _workload(vm: VM, d: Decision, outgoing: list[Edge], by_id: dict[str, VM], w
         "rules": sorted({f.rule for f in d.findings}),
     }
     return entry
+
+
+# Tags that separate hosts: written as the rules read them (VM.tag: trimmed, lower-case), so the capacity
+# plan, compose networks, the stack and its policies see the tenants and zones iso.shared-tenancy counted.
+_BOUNDARY_TAGS = ("tenant", "zone")
+
+
+def _tags(vm: VM) -> dict:
+    """Return the workload's planning tags; tenant and zone normalised like VM.tag."""
+    tags = {k: vm.tag(k) if k in _BOUNDARY_TAGS else vm.tags.get(k) for k in PLANNING_TAGS}
+    return {k: v for k, v in tags.items() if v}
 
 
 def _resources(vm: VM) -> dict:

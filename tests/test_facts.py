@@ -157,3 +157,21 @@ def test_legacy_dotnet_finding_whenever_the_image_gets_netfx3(tmp_path):
             {"Name": "ShopPool", "ManagedRuntimeVersion": runtime, "IdentityType": "ApplicationPoolIdentity"}]))
         container, findings = _container_and_findings(tmp_path, record)
         assert ("cond.legacy-dotnet" in findings) == needs_netfx3(typed_container(container)) == (i < 4), features
+
+
+def test_tenants_the_rules_count_as_one_share_one_pool(tmp_path):
+    # iso.shared-tenancy reads tenants as VM.tag does (trimmed, lower-case): "Contoso" and "contoso " are
+    # one tenant. The plan writes them so, and the capacity plan makes one pool with distinct host names
+    # (it made two pools both named process-contoso, hosts process-contoso-01 twice).
+    from conftest import run_cli
+    import yaml
+    inv = write_json(tmp_path / "inv.json", inventory(vm("A", tags={"tenant": "Contoso"}), vm("B", tags={"tenant": "contoso "})))
+    result = run_cli("assess", str(inv), "--out", str(tmp_path / "out"), "--generate", "--quiet", "--tenancy", "shared")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads((tmp_path / "out" / "plan.json").read_text(encoding="utf-8"))
+    assert [w["tags"] for w in plan["workloads"]] == [{"tenant": "contoso"}, {"tenant": "contoso"}]
+    assert {w["target"] for w in plan["workloads"]} == {"process"}  # one tenant: no shared-tenancy Hyper-V
+    hosts = yaml.safe_load((tmp_path / "out" / "hosts.yaml").read_text(encoding="utf-8"))
+    assert [p["tenant"] for p in hosts["pools"]] == ["contoso"]
+    names = [h["name"] for p in hosts["pools"] for h in p["hosts"]]
+    assert len(names) == len(set(names))
