@@ -31,7 +31,8 @@ from pulumi_azure_native.containerservice import OSSKU
 from migrate.contract.stack_config import ip_address_problem
 from migrate.core.azure import AKS_SYSTEM_POOL_COUNT, AKS_SYSTEM_POOL_SIZE, authorized_range_problem
 from migrate.core.errors import AksConfigError, RegistryConfigError
-from migrate.generate.aks import POOL_LABEL, WINDOWS_POOL_NAME, pool_taint
+from migrate.contract.kubernetes import POOL_LABEL, pool_taint
+from migrate.generate.aks import WINDOWS_POOL_NAME
 
 from .registry import acr_pull_role_definition
 

@@ -18,8 +18,8 @@ from typing import Mapping
 
 from migrate.contract.stack_config import StackConfig
 from migrate.core.errors import StackConfigError
-from migrate.generate.aks import pin_to_pool, plan_for_aks, aks_placement, with_probes
-from migrate.generate.kubernetes import CLUSTER_SCOPED, manifests
+from migrate.contract.aks import aks_placement, plan_for_aks
+from migrate.contract.kubernetes import CLUSTER_SCOPED, manifests, pin_to_pool, with_probes
 from migrate.contract.model import Isolation, Target
 from migrate.contract.names import tenant_namespace
 

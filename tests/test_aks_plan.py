@@ -15,9 +15,9 @@ from pulumi_azure_native.containerservice import OSSKU
 from conftest import run_cli
 from migrate.core.azure import AZURE_SIZES, HostSize
 from migrate.core.windows import OS_BUILDS, choose_base_image
-from migrate.generate.aks import (
-    AKS_OS_SKUS, POOL_LABEL, RETARGET, AksOptions, aks_plan, allocatable, pool_name, retarget_image,
-)
+from migrate.contract.aks import AKS_OS_SKUS, RETARGET, retarget_image
+from migrate.contract.kubernetes import POOL_LABEL
+from migrate.generate.aks import AksOptions, aks_plan, allocatable, pool_name
 from migrate.contract.plan_io import schema
 from plan_fixtures import typed_plan
 

@@ -128,12 +128,11 @@ def test_a_site_reached_only_over_net_pipe_has_no_port(tmp_path):
 
 
 def test_ipv6_https_binding_port_is_published_where_its_certificate_is_bound(tmp_path):
-    from migrate.generate.startup import https_bindings
     record = vm("WEB6", guest_data=guest(
         Listeners=[], IISSites=[{"Name": "Shop", "Bindings": ["https/[fd00::5]:8443:shop.contoso.com"],
                                  "PhysicalPath": "C:\\inetpub\\shop"}]))
     container, findings = _container_and_findings(tmp_path, record)
-    assert [port for _, port, _ in https_bindings(typed_container(container))] == [8443]
+    assert [port for _, port, _ in typed_container(container).https_bindings()] == [8443]
     assert container["ports"] == [8443] and "cond.no-listener" not in findings
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from migrate.generate.aks import with_probes
+from migrate.contract.kubernetes import with_probes
 from migrate.generate.dockerfile import render_dockerfile
 from migrate.contract.plan_io import plan_from_document
 

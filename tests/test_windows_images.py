@@ -22,7 +22,7 @@ from conftest import DATA, run_cli
 from powershell_ast import command_names, nodes, parse
 from plan_fixtures import typed_trigger, typed_workload
 from psref import dockerfile_powershell, dockerfile_problems, problems
-from migrate.generate.schedule import cron_schedule
+from migrate.contract.schedule import cron_schedule
 
 ESTATE = DATA / "windows-estate.json"
 COMPOSE_SCHEMA = json.loads((DATA / "compose_spec.json").read_text(encoding="utf-8"))

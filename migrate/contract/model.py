@@ -164,6 +164,13 @@ class Container:
         """True for a workload whose only work is scheduled tasks: it runs on a schedule, never forever."""
         return not self.services and not self.iis_sites and bool(self.scheduled_tasks)
 
+    def https_bindings(self) -> list[tuple[str, int, str]]:
+        """Return (site, port, host header) of every HTTPS binding of the container's IIS sites."""
+        from migrate.core.documents import parse_binding  # here: the model loads without YAML (CLI parsing)
+
+        return [(site.name, parsed[2], parsed[3]) for site in self.iis_sites for binding in site.bindings
+                if (parsed := parse_binding(binding)) and parsed[0] == "https"]
+
     def parameter_variables(self) -> list[str]:
         """Return the sorted, distinct environment variables of the parameters (names.parameter_variable)."""
         return sorted({p.env_variable for p in self.parameters})

@@ -87,6 +87,11 @@ def parameter_variable(name: str, file: str | None = "", variable: str | None = 
 DATA_MOUNT_ROOT = "C:\\hyperdock"
 
 
+# Where start.ps1 finds the HTTPS certificate (tls.pfx and its password): a folder, mounted by
+# compose and Kubernetes, because Windows containers cannot bind-mount a single file.
+TLS_DIR = f"{DATA_MOUNT_ROOT}\\tls"
+
+
 def data_mount(drive: str) -> str:
     """Return the container folder where the VM's drive `drive` (not C:) is mounted: `C:\\hyperdock\\D`."""
     return f"{DATA_MOUNT_ROOT}\\{drive.upper()}"

@@ -234,3 +234,18 @@ def binding_problem(binding: str) -> str | None:
     if port is not None and parse_port(port) is None:
         return f"port {port[:20]!r} is not a port number (ASCII digits, 1-{MAX_PORT})"
     return None
+
+
+_HTTP_BINDING = re.compile(r"(\[[^\]]*\]|[^:]*):(\d+):(.*)", re.DOTALL)
+
+
+def parse_binding(binding: str) -> tuple[str, str, int, str] | None:
+    """Return (protocol, address, port, host) of an HTTP(S) binding "proto/ip:port:host", or None.
+
+    The address may be a bracketed IPv6 one; the host is everything after the port.
+    """
+    protocol, _, information = binding.partition("/")
+    match = _HTTP_BINDING.fullmatch(information)
+    if protocol.lower() not in ("http", "https") or not match:
+        return None
+    return protocol.lower(), match.group(1) or "*", int(match.group(2)), match.group(3)

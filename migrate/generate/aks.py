@@ -28,21 +28,16 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
-from ..contract.model import Finding, Plan, Target, Workload
+from ..contract.aks import AKS_OS_SKUS, aks_placement
+from ..contract.model import Plan
 from ..core.azure import AKS_SYSTEM_POOL_COUNT, AKS_SYSTEM_POOL_SIZE, AZURE_SIZES, HostSize
 from ..core.errors import InputError
 from ..core.windows import OS_BUILDS
 from .capacity import CapacityOptions, Demand, demand_of, pack
 
 AKS_SCHEMA_ID = "hyperdock/aks@1"
-# Image tag family → AKS osSKU of the pool that runs it. Windows2025 joins when the SDK's OSSKU
-# enum offers it (tests/test_aks_plan.py checks this table against the installed SDK).
-AKS_OS_SKUS = {"ltsc2022": "Windows2022"}
-# Images of these families are rebuilt on the target family's tag to run on AKS.
-RETARGET = {"ltsc2025": "ltsc2022"}
-POOL_LABEL = "hyperdock.io/pool"
 # AKS: Windows agent pool names are at most 6 characters, lower-case letters and digits, starting
 # with a letter (learn.microsoft.com/azure/aks/create-node-pools, outside the shared reference).
 WINDOWS_POOL_NAME = re.compile(r"[a-z][a-z0-9]{0,5}")
@@ -66,70 +61,12 @@ class AksOptions:
     default_memory_mib: int = 2048
 
 
-@dataclass(slots=True)
-class AksPlacement:
-    """Where each container workload goes when the platform is AKS."""
-
-    on_aks: dict[str, str] = field(default_factory=dict)        # label → image OS on the node pool
-    on_hosts: dict[str, str] = field(default_factory=dict)      # label → why it stays on hyperdock hosts
-
-
 def allocatable(size: HostSize, max_pods: int, options: AksOptions) -> tuple[int, int]:
     """Return the (whole vCPUs, MiB) an AKS Windows node of `size` offers to pods."""
     milli = next((m for cores, m in _CPU_RESERVED_MILLI if size.vcpus <= cores), _CPU_RESERVED_MILLI[-1][1])
     kube_reserved = min(20 * max_pods + 50, size.memory_mib // 4)
     memory = size.memory_mib - kube_reserved - options.eviction_memory_mib - options.windows_reserve_memory_mib
     return size.vcpus - math.ceil(milli / 1000), memory
-
-
-def placement(workload: Workload) -> tuple[str | None, str | None]:
-    """Return (image OS on AKS, None) for a workload AKS can run, or (None, why it stays on hosts)."""
-    if workload.target is Target.HYPERV:
-        return None, "Hyper-V isolation: AKS runs process-isolated containers only"
-    image_os = RETARGET.get(workload.image_os, workload.image_os)
-    if image_os not in AKS_OS_SKUS:
-        return None, (f"{workload.image_os} image: AKS has no node pool for it "
-                      "(Windows Server 2019 pools retired 2026-03-01); rebuild it on ltsc2022 to move it")
-    return image_os, None
-
-
-def retarget_image(image: str, from_os: str, to_os: str) -> str:
-    """Return `image` with its tag's OS family `from_os` replaced by `to_os` (e.g. …-ltsc2025 → …-ltsc2022)."""
-    name, _, tag = image.rpartition(":")
-    new_tag = re.sub(rf"(^|-){re.escape(from_os)}\Z", rf"\g<1>{to_os}", tag)
-    if not name or new_tag == tag:
-        raise ValueError(f"{image}: its tag does not end in {from_os}")
-    return f"{name}:{new_tag}"
-
-
-def retargeted(workload: Workload, image_os: str) -> Workload:
-    """Return a copy of `workload` built for `image_os` (base image and imageOS), with a finding saying so."""
-    if workload.image_os == image_os:
-        return workload
-    return replace(
-        workload, base_image=retarget_image(workload.base_image, workload.image_os, image_os), image_os=image_os,
-        findings=(*workload.findings, Finding(
-            "aks.retarget", "info",
-            f"retargeted from {workload.image_os} to {image_os}: AKS runs {AKS_OS_SKUS[image_os]} node pools",
-            f"Test the application on {image_os}; move it back to {workload.image_os} when AKS offers that build.")))
-
-
-def aks_placement(plan: Plan, labels: dict[str, str]) -> AksPlacement:
-    """Return which container workloads of `plan` run on AKS (and on which image OS) and which stay on hosts."""
-    result = AksPlacement()
-    for w in plan.containers:
-        image_os, reason = placement(w)
-        if image_os:
-            result.on_aks[labels[w.vm_id]] = image_os
-        else:
-            result.on_hosts[labels[w.vm_id]] = reason
-    return result
-
-
-def plan_for_aks(plan: Plan, labels: dict[str, str], where: AksPlacement) -> Plan:
-    """Return `plan` with the workloads that go to AKS retargeted to their node pools' build."""
-    return plan.with_workloads(retargeted(w, where.on_aks[labels[w.vm_id]]) if labels[w.vm_id] in where.on_aks else w
-                               for w in plan.workloads)
 
 
 def pool_name(image_os: str, index: int) -> str:
@@ -211,48 +148,3 @@ def aks_plan(plan: Plan, labels: dict[str, str], options: AksOptions = AksOption
         "pools": pools,
         "stayOnHosts": [{"workload": label, "reason": reason} for label, reason in sorted(where.on_hosts.items())],
     }
-
-
-
-def pool_of(aks: dict) -> dict[str, str]:
-    """Return {workload label: pool name} from an aks.yaml document."""
-    return {label: pool["name"] for pool in aks["pools"] for label in pool["workloads"]}
-
-
-def pool_taint(pool: str) -> str:
-    """Return the taint that keeps other tenants' pods off `pool` (AKS `nodeTaints` syntax)."""
-    return f"{POOL_LABEL}={pool}:NoSchedule"
-
-
-def pin_to_pool(objects: list[dict], pool: str) -> list[dict]:
-    """Add the pool's node selector and toleration to every pod template in `objects` (in place); return them."""
-    for obj in objects:
-        template = (obj.get("spec") or {}).get("template")
-        if obj["kind"] == "CronJob":
-            template = obj["spec"]["jobTemplate"]["spec"]["template"]
-        if template:
-            spec = template["spec"]
-            spec["nodeSelector"] = {**spec.get("nodeSelector", {}), POOL_LABEL: pool}
-            spec["tolerations"] = [*spec.get("tolerations", []),
-                                   {"key": POOL_LABEL, "operator": "Equal", "value": pool, "effect": "NoSchedule"}]
-    return objects
-
-
-def with_probes(objects: list[dict]) -> list[dict]:
-    """Give each Deployment's container TCP readiness and liveness probes on its first port (in place); return them.
-
-    A TCP probe checks only that the port listens: the inventory knows ports, not health URLs, and an
-    httpGet probe counts only 200-399 as healthy, so a Web API's 404 at `/` or a site's 403 would
-    restart a working pod. Same rule as the images' HEALTHCHECK: the app answers, whatever it says.
-    Windows containers start slowly (Server Core images, IIS warm-up), hence the long initial delay.
-    """
-    for obj in objects:
-        if obj["kind"] != "Deployment":
-            continue
-        container = obj["spec"]["template"]["spec"]["containers"][0]
-        ports = container.get("ports") or []
-        if ports:
-            check = {"tcpSocket": {"port": ports[0]["containerPort"]}}
-            container["readinessProbe"] = {**check, "initialDelaySeconds": 10, "periodSeconds": 10, "failureThreshold": 3}
-            container["livenessProbe"] = {**check, "initialDelaySeconds": 120, "periodSeconds": 20, "failureThreshold": 3}
-    return objects

@@ -12,8 +12,7 @@ docker/compose#10817). The applications read parameters from the environment any
 from __future__ import annotations
 
 from ..contract.model import Workload
-from ..contract.names import credential_spec_file, data_mount, data_volume_name, tenant_network
-from .startup import TLS_DIR, https_bindings
+from ..contract.names import TLS_DIR, credential_spec_file, data_mount, data_volume_name, tenant_network
 
 
 def compose_document(workloads: list[Workload], labels: dict[str, str], registry: str) -> dict:
@@ -53,7 +52,7 @@ def compose_document(workloads: list[Workload], labels: dict[str, str], registry
                 volume = data_volume_name(label, drive)
                 volumes[volume] = {}
                 service["volumes"].append(f"{volume}:{data_mount(drive)}")
-        if https_bindings(container):
+        if container.https_bindings():
             # start.ps1 imports tls.pfx (and its password file) from this folder; a directory, not a
             # single file: Windows containers cannot bind-mount a single file.
             service.setdefault("volumes", []).append(

@@ -12,34 +12,22 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 
-from ..contract.model import AppPool, Container, ScheduledTask, Workload
+from ..contract.model import AppPool, Container, Workload
+from ..contract.layout import folder_of, rebase_command, safe_container_path, split_command, task_program
 from ..contract.names import application_label, service_label, site_label, task_label
+from ..core.documents import parse_binding
 from ..core.powershell import ps_quote
 from ..core.windows import OS_BUILDS
 from ..package.parts import content_parts
 from .configbuilders import add_instructions, config_targets, configure_script
 from .configbuilders import run_statements as configure_statements
 from .iis_image import all_addresses, features_to_install, needs_netfx3, netfx3_script
-from .powershell import container_path, iis_prologue, iis_site_script, install_features, parse_binding, service_script
-from .startup import LOGMONITOR_URL, LOGMONITOR_VERSION, entrypoint, https_bindings, logmonitor_config, start_script
+from .powershell import iis_prologue, iis_site_script, install_features, service_script
+from .startup import LOGMONITOR_URL, LOGMONITOR_VERSION, entrypoint, logmonitor_config, start_script
 
 SERVICE_MONITOR_URL = "https://github.com/microsoft/IIS.ServiceMonitor/releases/download/v2.0.1.10/ServiceMonitor.exe"
-_SAFE_PATH = re.compile(r"C:\\[A-Za-z0-9 ._()\\-]*")
 SHELL = ('SHELL ["powershell", "-NoLogo", "-NoProfile", "-Command", '
          '"$ErrorActionPreference = \'Stop\'; $ProgressPreference = \'SilentlyContinue\';"]')
-
-
-def safe_container_path(path: str, label: str) -> str:
-    """Return where a guest folder of code or content lives in the image.
-
-    Its own path when that is a plain path on C:; otherwise `C:\\app\\<label>`, because other
-    drives are volumes in the container (`C:\\hyperdock\\<drive>`), and a volume over code would
-    hide it.
-    """
-    if not (path or "").upper().startswith("C:\\"):
-        return f"C:\\app\\{label}"
-    mapped = container_path(path)
-    return mapped if _SAFE_PATH.fullmatch(mapped) else f"C:\\app\\{label}"
 
 
 def _run(statements: list[str]) -> str:
@@ -82,7 +70,7 @@ def render_dockerfile(workload: Workload, label: str) -> tuple[str, dict[str, st
     if wrapped:
         lines += ["# At start, start.ps1 (under LogMonitor, which sends logs to stdout) reads the parameters from the",
                   "# environment or C:\\hyperdock\\secrets, "
-                  + ("imports C:\\hyperdock\\tls\\tls.pfx for HTTPS, " if https_bindings(container) else "")
+                  + ("imports C:\\hyperdock\\tls\\tls.pfx for HTTPS, " if container.https_bindings() else "")
                   + "and runs the app."]
     lines += [f"FROM {image}",
               f'LABEL io.hyperdock.workload="{label}" io.hyperdock.isolation="{workload.target}"']
@@ -168,23 +156,23 @@ def _add_services(parts: _Parts, container: Container, nano: bool) -> None:
     for service in container.services:
         content = service_label(service.name)
         binary = service.path_name
-        folder = _folder_of(binary, content)
+        folder = folder_of(binary, content)
         parts.log_folders.append(folder)
-        program_folder, _, program = _split_command(binary)[0].rpartition("\\")
+        program_folder, _, program = split_command(binary)[0].rpartition("\\")
         parts.folders.setdefault(_vm_folder(program_folder), (folder, False))
         if program.lower().endswith(".exe"):
             parts.configs.setdefault(_vm_folder(program_folder), f"{program}.config")
         parts.copy(f"content/{content}/", folder)
         parts.files[f"content/{content}/README.txt"] = _placeholder(f"Windows service {service.name!r}", binary)
         if not nano:
-            parts.registrations.extend(service_script(replace(service, path_name=_rebase(binary, folder))))
+            parts.registrations.extend(service_script(replace(service, path_name=rebase_command(binary, folder))))
 
 
 def _add_tasks(parts: _Parts, container: Container) -> None:
     """Scheduled tasks of a batch workload: the content of each (the orchestrator runs them)."""
     for task in container.scheduled_tasks:
         content = task_label(task.task_name)
-        parts.copy(f"content/{content}/", _folder_of(task.execute, content))
+        parts.copy(f"content/{content}/", folder_of(task.execute, content))
         parts.files[f"content/{content}/README.txt"] = _placeholder(f"scheduled task {task.task_name!r}", task.execute)
 
 
@@ -240,24 +228,6 @@ def _configuration_builders(container: Container) -> str:
 
 def _slashes(path: str) -> str:
     return path.replace("\\", "/")
-
-
-def _folder_of(binary: str, label: str) -> str:
-    exe, _ = _split_command(binary)
-    folder = exe.rsplit("\\", 1)[0] if "\\" in exe else ""
-    return safe_container_path(folder, label)
-
-
-def _split_command(command: str) -> tuple[str, str]:
-    """Return (executable, arguments) of a Windows command line, quoted or not."""
-    match = re.fullmatch(r'\s*"([^"]+)"(.*)', command, re.DOTALL) or re.fullmatch(r"\s*(\S+)(.*)", command, re.DOTALL)
-    return (match.group(1), match.group(2)) if match else ("", "")
-
-
-def _rebase(binary: str, folder: str) -> str:
-    """Return the command line with its executable moved into `folder` (quoted)."""
-    exe, rest = _split_command(binary)
-    return f'"{folder}\\{exe.rsplit(chr(92), 1)[-1]}"{rest}' if exe else binary
 
 
 def _placeholder(what: str, original: str) -> str:
@@ -332,22 +302,16 @@ def _entrypoint(workload: Workload, nano: bool) -> str:
         # Nano Server: a .NET app runs as the entry point and logs to stdout itself.
         service = container.services[0]
         binary = service.path_name
-        folder = _folder_of(binary, service_label(service.name))
-        exe, _ = _split_command(_rebase(binary, folder))
+        folder = folder_of(binary, service_label(service.name))
+        exe, _ = split_command(rebase_command(binary, folder))
         return f"ENTRYPOINT {json.dumps([exe])}"
     tasks = container.scheduled_tasks
     if tasks and tasks[0].execute:
         # A batch workload: the first task runs once in the foreground; the orchestrator schedules it.
-        exe = task_command(tasks[0])
+        exe = task_program(tasks[0])
         if not _PLAIN_ARGUMENT.fullmatch(exe):
             # Quotes, control characters and non-ASCII do not survive Docker for Windows' command
             # line: PowerShell gets the path as Base64 instead.
             return f"ENTRYPOINT {json.dumps(['powershell', '-NoProfile', '-Command', f'& {ps_quote(exe)}; exit $LASTEXITCODE'])}"
         return f"ENTRYPOINT {json.dumps([exe])}"
     return 'ENTRYPOINT ["powershell", "-NoLogo", "-Command", "Write-Output \'no entry point found in the inventory\'; exit 1"]'
-
-
-def task_command(task: ScheduledTask) -> str:
-    """Return where a scheduled task's program lives in the image."""
-    exe, _ = _split_command(_rebase(task.execute, _folder_of(task.execute, task_label(task.task_name))))
-    return exe

@@ -43,27 +43,3 @@ def gmsa_script(label: str, container: Container) -> str:
         f"New-CredentialSpec -AccountName $account -Path (Join-Path -Path $PSScriptRoot -ChildPath {ps_quote(credential_spec_file(label))})",
         "",
     ])
-
-
-def gmsa_credential_spec_resource(label: str, container: Container) -> dict:
-    """Return the Kubernetes GMSACredentialSpec for a workload (windows.k8s.io/v1).
-
-    Sid and Guid come from `New-CredentialSpec` output; they are marked, never invented.
-    """
-    account = gmsa_account(label)
-    domain = container.domain or "example.local"
-    netbios = container.netbios_domain or domain.split(".")[0].upper()
-    return {
-        "apiVersion": "windows.k8s.io/v1",
-        "kind": "GMSACredentialSpec",
-        "metadata": {"name": label},
-        "credspec": {
-            "ActiveDirectoryConfig": {"GroupManagedServiceAccounts": [
-                {"Name": account, "Scope": domain}, {"Name": account, "Scope": netbios}]},
-            "CmsPlugins": ["ActiveDirectory"],
-            "DomainJoinConfig": {
-                "DnsName": domain, "DnsTreeName": domain, "MachineAccountName": account, "NetBiosName": netbios,
-                "Guid": "REPLACE-with-Guid-from-New-CredentialSpec", "Sid": "REPLACE-with-Sid-from-New-CredentialSpec",
-            },
-        },
-    }

@@ -9,7 +9,8 @@ from dataclasses import replace
 
 from ..contract.model import Container, Site, Workload
 from ..core.windows import HOST_ONLY_FEATURES, NETFX3_FEATURES, OS_BUILDS
-from .powershell import non_http_protocols, parse_binding
+from ..core.documents import parse_binding
+from .powershell import non_http_protocols
 
 # Features the IIS-based images already have (servercore/iis, dotnet/framework/aspnet).
 IIS_IMAGE_FEATURES = {

@@ -7,20 +7,9 @@ import re
 
 from ..contract.model import AppPool, Service, Site
 from ..core.powershell import ps_list, ps_quote
-from ..contract.names import data_mount
+from ..contract.layout import container_path
+from ..core.documents import parse_binding
 from ..core.windows import NON_HTTP_PROTOCOLS
-
-
-def container_path(path: str) -> str:
-    """Map a guest path to where it lives in the container: only C: exists there.
-
-    `D:\\data\\x` becomes `C:\\hyperdock\\D\\data\\x` (a volume is mounted at `names.data_mount("D")`).
-    """
-    match = re.fullmatch(r"([A-Za-z]):\\(.*)", path or "", re.DOTALL)
-    if not match:
-        return path or "C:\\inetpub\\wwwroot"
-    drive, rest = match.group(1).upper(), match.group(2)
-    return f"C:\\{rest}" if drive == "C" else f"{data_mount(drive)}\\{rest}"
 
 
 def install_features(features: list[str]) -> str:
@@ -40,21 +29,6 @@ def iis_prologue() -> list[str]:
     """
     return ["Import-Module WebAdministration",
             f"if (Test-Path ('IIS:\\Sites\\' + {ps_quote(DEFAULT_SITE)})) {{ Remove-Website -Name {ps_quote(DEFAULT_SITE)} }}"]
-
-
-_HTTP_BINDING = re.compile(r"(\[[^\]]*\]|[^:]*):(\d+):(.*)", re.DOTALL)
-
-
-def parse_binding(binding: str) -> tuple[str, str, int, str] | None:
-    """Return (protocol, address, port, host) of an HTTP(S) binding "proto/ip:port:host", or None.
-
-    The address may be a bracketed IPv6 one; the host is everything after the port.
-    """
-    protocol, _, information = binding.partition("/")
-    match = _HTTP_BINDING.fullmatch(information)
-    if protocol.lower() not in ("http", "https") or not match:
-        return None
-    return protocol.lower(), match.group(1) or "*", int(match.group(2)), match.group(3)
 
 
 def binding_arguments(binding: str) -> str | None:

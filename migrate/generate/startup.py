@@ -27,9 +27,8 @@ import json
 import re
 
 from ..contract.model import Container
-from ..contract.names import env_name
+from ..contract.names import TLS_DIR, env_name
 from ..core.powershell import ps_list, ps_quote
-from .powershell import parse_binding
 
 # Pinned release; the URL is the one in the repository's own example Dockerfile
 # (examples/aks/iis-logmonitor/Dockerfile @ d07608d). Its SHA-256 could not be checked here:
@@ -40,7 +39,6 @@ LOGMONITOR = "C:\\LogMonitor\\LogMonitor.exe"
 START_SCRIPT = "C:\\hyperdock\\start.ps1"
 SERVICE_MONITOR = "C:\\ServiceMonitor.exe"
 SECRETS_DIR = "C:\\hyperdock\\secrets"
-TLS_DIR = "C:\\hyperdock\\tls"
 # IIS ETW providers, names and GUIDs as in Microsoft's IIS sample configuration.
 IIS_ETW_PROVIDERS = [
     {"providerName": "IIS: WWW Server", "providerGuid": "3A2A4E84-4C21-4981-AE10-3FDA0D9B0F83", "level": "Information"},
@@ -72,12 +70,6 @@ def logmonitor_config(container: Container, log_folders: list[str]) -> str:
     if container.iis_sites:
         sources.append({"type": "ETW", "eventFormatMultiLine": False, "providers": IIS_ETW_PROVIDERS})
     return json.dumps({"LogConfig": {"logFormat": "json", "sources": sources}}, indent=2) + "\n"
-
-
-def https_bindings(container: Container) -> list[tuple[str, int, str]]:
-    """Return (site, port, host header) of every HTTPS binding of the container's IIS sites."""
-    return [(site.name, parsed[2], parsed[3]) for site in container.iis_sites for binding in site.bindings
-            if (parsed := parse_binding(binding)) and parsed[0] == "https"]
 
 
 def start_script(container: Container, label: str, main_pool: str | None, services: list[str],
@@ -120,7 +112,7 @@ def start_script(container: Container, label: str, main_pool: str | None, servic
                   f"$values[{ps_quote(name)}] = [Environment]::GetEnvironmentVariable({ps_quote(name)}) }}"]
     if config_folders:
         lines += _fill_config_tokens(config_folders)
-    bindings = https_bindings(container)
+    bindings = container.https_bindings()
     if bindings:
         lines += _certificate(bindings)
     if main_pool is not None:

@@ -1,4 +1,8 @@
-"""Kubernetes manifests: a Deployment and Service per workload, pinned to Windows nodes of its build.
+"""Kubernetes objects of a planned workload: a Deployment and Service, pinned to Windows nodes of its build.
+
+Built here once for both users of them: `hyperdock generate` writes them to k8s/<label>.yaml, and
+the Pulumi program (components/kubernetes_plan.py) deploys the same objects on AKS or a cluster of
+your own, pinned to their node pools (`pin_to_pool`) and given probes (`with_probes`).
 
 Kubernetes and AKS support process isolation only (windows-containers.md §5.3). A `hyperv`
 workload gets manifests only with the experimental option, which adds RuntimeClass
@@ -7,13 +11,12 @@ workload gets manifests only with the experimental option, which adds RuntimeCla
 
 from __future__ import annotations
 
-from ..contract.model import Target, Workload
-from ..contract.names import data_mount, data_volume_name, parameters_secret, tls_secret
-from ..core.windows import OS_BUILDS
-from .dockerfile import task_command
-from .gmsa import gmsa_credential_spec_resource
+from migrate.core.windows import OS_BUILDS
+
+from .layout import task_program
+from .model import Container, Target, Workload
+from .names import TLS_DIR, data_mount, data_volume_name, gmsa_account, parameters_secret, tls_secret
 from .schedule import batch_objects
-from .startup import TLS_DIR, https_bindings
 
 HYPERV_RUNTIME_CLASS = "runhcs-wcow-hypervisor"
 NAMESPACE = "hyperdock"
@@ -69,7 +72,7 @@ def manifests(workload: Workload, label: str, registry: str) -> list[dict]:
         pod["containers"][0]["env"] = env
     if workload.target is Target.HYPERV:
         pod["runtimeClassName"] = HYPERV_RUNTIME_CLASS
-    if https_bindings(container):
+    if container.https_bindings():
         objects.append(_tls_secret(label, labels))
         pod.setdefault("volumes", []).append({"name": "tls", "secret": {"secretName": tls_secret(label)}})
         pod["containers"][0].setdefault("volumeMounts", []).append({"name": "tls", "mountPath": TLS_DIR, "readOnly": True})
@@ -93,7 +96,7 @@ def manifests(workload: Workload, label: str, registry: str) -> list[dict]:
             pod["containers"][0]["volumeMounts"].append({"name": f"data-{drive.lower()}", "mountPath": data_mount(drive)})
     if container.is_batch:
         # Scheduled work runs as CronJobs/Jobs (schedule.py), never as a Deployment restarting it.
-        objects.extend(batch_objects(workload, label, labels, pod, [task_command(t) for t in container.scheduled_tasks]))
+        objects.extend(batch_objects(workload, label, labels, pod, [task_program(t) for t in container.scheduled_tasks]))
         return _namespaced(objects)
     objects.append({
         "apiVersion": "apps/v1", "kind": "Deployment",
@@ -143,6 +146,30 @@ def _tls_secret(label: str, labels: dict) -> dict:
     }
 
 
+def gmsa_credential_spec_resource(label: str, container: Container) -> dict:
+    """Return the Kubernetes GMSACredentialSpec for a workload (windows.k8s.io/v1).
+
+    Sid and Guid come from `New-CredentialSpec` output; they are marked, never invented.
+    """
+    account = gmsa_account(label)
+    domain = container.domain or "example.local"
+    netbios = container.netbios_domain or domain.split(".")[0].upper()
+    return {
+        "apiVersion": "windows.k8s.io/v1",
+        "kind": "GMSACredentialSpec",
+        "metadata": {"name": label},
+        "credspec": {
+            "ActiveDirectoryConfig": {"GroupManagedServiceAccounts": [
+                {"Name": account, "Scope": domain}, {"Name": account, "Scope": netbios}]},
+            "CmsPlugins": ["ActiveDirectory"],
+            "DomainJoinConfig": {
+                "DnsName": domain, "DnsTreeName": domain, "MachineAccountName": account, "NetBiosName": netbios,
+                "Guid": "REPLACE-with-Guid-from-New-CredentialSpec", "Sid": "REPLACE-with-Sid-from-New-CredentialSpec",
+            },
+        },
+    }
+
+
 def _gmsa_rbac(label: str, labels: dict) -> list[dict]:
     """The gMSA admission webhook lets a pod use a credential spec only through this `use` grant."""
     return [
@@ -156,3 +183,50 @@ def _gmsa_rbac(label: str, labels: dict) -> list[dict]:
          "subjects": [{"kind": "ServiceAccount", "name": label, "namespace": NAMESPACE}],
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": f"{label}-gmsa-user"}},
     ]
+
+
+POOL_LABEL = "hyperdock.io/pool"
+
+
+def pool_of(aks: dict) -> dict[str, str]:
+    """Return {workload label: pool name} from an aks.yaml document."""
+    return {label: pool["name"] for pool in aks["pools"] for label in pool["workloads"]}
+
+
+def pool_taint(pool: str) -> str:
+    """Return the taint that keeps other tenants' pods off `pool` (AKS `nodeTaints` syntax)."""
+    return f"{POOL_LABEL}={pool}:NoSchedule"
+
+
+def pin_to_pool(objects: list[dict], pool: str) -> list[dict]:
+    """Add the pool's node selector and toleration to every pod template in `objects` (in place); return them."""
+    for obj in objects:
+        template = (obj.get("spec") or {}).get("template")
+        if obj["kind"] == "CronJob":
+            template = obj["spec"]["jobTemplate"]["spec"]["template"]
+        if template:
+            spec = template["spec"]
+            spec["nodeSelector"] = {**spec.get("nodeSelector", {}), POOL_LABEL: pool}
+            spec["tolerations"] = [*spec.get("tolerations", []),
+                                   {"key": POOL_LABEL, "operator": "Equal", "value": pool, "effect": "NoSchedule"}]
+    return objects
+
+
+def with_probes(objects: list[dict]) -> list[dict]:
+    """Give each Deployment's container TCP readiness and liveness probes on its first port (in place); return them.
+
+    A TCP probe checks only that the port listens: the inventory knows ports, not health URLs, and an
+    httpGet probe counts only 200-399 as healthy, so a Web API's 404 at `/` or a site's 403 would
+    restart a working pod. Same rule as the images' HEALTHCHECK: the app answers, whatever it says.
+    Windows containers start slowly (Server Core images, IIS warm-up), hence the long initial delay.
+    """
+    for obj in objects:
+        if obj["kind"] != "Deployment":
+            continue
+        container = obj["spec"]["template"]["spec"]["containers"][0]
+        ports = container.get("ports") or []
+        if ports:
+            check = {"tcpSocket": {"port": ports[0]["containerPort"]}}
+            container["readinessProbe"] = {**check, "initialDelaySeconds": 10, "periodSeconds": 10, "failureThreshold": 3}
+            container["livenessProbe"] = {**check, "initialDelaySeconds": 120, "periodSeconds": 20, "failureThreshold": 3}
+    return objects

@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime
 import re
 
-from ..contract.model import Trigger, Workload
-from ..contract.names import task_label
+from .model import Trigger, Workload
+from .names import task_label
 
 _DAY_NUMBERS = {"Sunday": 0, "Monday": 1, "Tuesday": 2, "Wednesday": 3, "Thursday": 4, "Friday": 5, "Saturday": 6}
 _DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
