@@ -9,9 +9,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pulumi.provider.experimental import component_provider_host  # noqa: E402
 
 from components.aks_cluster import AksWindowsCluster  # noqa: E402
-from components.azure_host import AzureContainerHost  # noqa: E402
-from components.onprem_host import OnPremContainerHost  # noqa: E402
+from components.platforms import PLATFORMS  # noqa: E402
 from components.workload import ContainerWorkload  # noqa: E402
 
 if __name__ == "__main__":
-    component_provider_host([AzureContainerHost, OnPremContainerHost, ContainerWorkload, AksWindowsCluster], "hyperdock")
+    hosts = [platform.host_component() for platform in PLATFORMS.values()]
+    component_provider_host([*hosts, ContainerWorkload, AksWindowsCluster], "hyperdock")

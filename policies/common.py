@@ -19,6 +19,12 @@ SECURITY_RULE = "azure-native:network:SecurityRule"
 REMOTE_COMMAND = "command:remote:Command"
 
 
+def is_host(resource_type: str, props: Mapping[str, Any]) -> bool:
+    """True for a container host component of any platform (components/platforms): a hyperdock component
+    whose inputs carry the host's `hostOs` and `isolation`, so no policy lists the platforms."""
+    return resource_type.startswith("hyperdock:index:") and "hostOs" in props and "isolation" in props
+
+
 def under(urn: str, component_type: str) -> bool:
     """True when the resource's URN shows it inside a component of `component_type`.
 

@@ -14,7 +14,7 @@ from pulumi_policy import (
 
 from migrate.core.windows import OS_BUILDS, process_isolation_possible
 
-from .common import AZURE_HOST, ONPREM_HOST, WORKLOAD, plain
+from .common import WORKLOAD, is_host, plain
 
 DEFAULT_REGISTRIES = ["mcr.microsoft.com"]
 
@@ -44,7 +44,7 @@ def process_isolation_problems(hosts: dict[str, dict], workloads: list[dict]) ->
 
 
 def _process_isolation(args: StackValidationArgs, report) -> None:
-    hosts = {r.name: plain(r.props) for r in args.resources if r.resource_type in (AZURE_HOST, ONPREM_HOST)}
+    hosts = {r.name: plain(r.props) for r in args.resources if is_host(r.resource_type, plain(r.props))}
     workloads = [dict(plain(r.props), name=r.name, urn=r.urn) for r in args.resources if r.resource_type == WORKLOAD]
     urns = {w["name"]: w["urn"] for w in workloads}
     for name, message in process_isolation_problems(hosts, workloads):

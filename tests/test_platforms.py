@@ -129,3 +129,14 @@ def test_a_workload_runs_through_its_platform_runner(fake, monitor):
         assert not [r for r in monitor.requests if r.type == "command:remote:Command"]
 
     return pulumi.Output.all(workload.urn, workload.run.urn).apply(check)
+
+
+def test_each_platform_serves_a_documented_host_component():
+    from pulumi.provider.experimental.analyzer import Analyzer
+
+    classes = [p.host_component() for p in PLATFORMS.values()]
+    assert all(issubclass(c, pulumi.ComponentResource) for c in classes)
+    components = Analyzer("hyperdock").analyze(classes)["component_definitions"]
+    assert set(components) == {c.__name__ for c in classes}
+    for component in components.values():
+        assert all(prop.description for prop in component.inputs.values()), component.name

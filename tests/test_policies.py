@@ -258,5 +258,9 @@ def test_process_isolation_stack_policy():
     old_image = stack_violations(hosts + [workload("w3", "h2", image_os="ltsc2019")])
     assert old_image == ["w3 runs with process isolation, but its ltsc2019 image cannot run process-isolated on a ltsc2022 host"]
     assert stack_violations(hosts + [workload("w3", "h2", image_os="ltsc2019", isolation="hyperv")]) == []
+    # A host of any platform counts: its component's inputs carry hostOs, whatever its type.
+    other = [resource("hyperdock:index:SomeOtherPlatformHost", "h3", {"hostOs": "ltsc2022", "isolation": "process"})]
+    assert stack_violations(other + [workload("w3", "h3", image_os="ltsc2019")]) == [
+        "w3 runs with process isolation, but its ltsc2019 image cannot run process-isolated on a ltsc2022 host"]
     # Missing facts: an unknown host or image OS is not guessed at.
     assert stack_violations([workload("w4", "nowhere", image_os="")]) == []

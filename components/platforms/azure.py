@@ -14,7 +14,6 @@ from migrate.contract.model import Isolation, Platform
 from migrate.core.azure import AZURE_SIZES, HostSize, hyperv_size_problem
 from migrate.core.errors import InputError, StackConfigError
 
-from ..validation import host_os_of_sku
 from .base import HostPlatform, HostSpec, SizeOptions
 
 
@@ -47,6 +46,8 @@ class AzurePlatform(HostPlatform):
                          vm_size=config["vmSize"]) for i in range(1, config["azureHostCount"] + 1)]
 
     def check_plan(self, config: Mapping[str, Any], host_os: str) -> None:
+        from ..validation import host_os_of_sku   # here: generate never needs the host validators
+
         sku_os = host_os_of_sku(config["imageSku"])   # a known SKU: the stack config checked it
         if sku_os != host_os:
             raise StackConfigError(f"hyperdock:imageSku: gives {sku_os} hosts, but the plan was made for {host_os}")
@@ -96,10 +97,13 @@ class AzurePlatform(HostPlatform):
         subnet_id = vnet.subnets.apply(lambda subnets: subnets[0].id if hasattr(subnets[0], "id") else subnets[0]["id"])
         return AzureNetwork(group, nsg, subnet_id)
 
-    def create_host(self, name: str, args: Mapping[str, Any], shared: AzureNetwork) -> Any:
+    def host_component(self) -> type:
         from ..azure_host import AzureContainerHost
 
-        return AzureContainerHost(name, {**args, "resource_group_name": shared.resource_group.name,
+        return AzureContainerHost
+
+    def create_host(self, name: str, args: Mapping[str, Any], shared: AzureNetwork) -> Any:
+        return self.host_component()(name, {**args, "resource_group_name": shared.resource_group.name,
                                          "subnet_id": shared.subnet_id,
                                          "network_security_group_id": shared.network_security_group.id})
 

@@ -97,6 +97,11 @@ class HostPlatform(ABC):
         return None
 
     @abstractmethod
+    def host_component(self) -> type:
+        """Return the host component class (components/__main__.py serves it to every language). Its inputs
+        must carry `hostOs` and `isolation`: policies/workloads.py recognises a host of any platform by them."""
+
+    @abstractmethod
     def create_host(self, name: str, args: Mapping[str, Any], shared: Any) -> Any:
         """Register the host component; it has `runtime` (the last setup step) and what host_address reads."""
 

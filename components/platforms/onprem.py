@@ -57,10 +57,13 @@ class OnPremPlatform(HostPlatform):
 
         onprem_host_scripts(args)
 
-    def create_host(self, name: str, args: Mapping[str, Any], shared: Any) -> Any:
+    def host_component(self) -> type:
         from ..onprem_host import OnPremContainerHost
 
-        return OnPremContainerHost(name, args)
+        return OnPremContainerHost
+
+    def create_host(self, name: str, args: Mapping[str, Any], shared: Any) -> Any:
+        return self.host_component()(name, args)
 
     def host_address(self, host: Any) -> Any:
         return host.address
