@@ -93,7 +93,7 @@ def _reads(source: str) -> set[str]:
     return names
 
 
-PROGRAM = [ROOT / "__main__.py", *sorted((ROOT / "components").rglob("*.py")), *sorted((ROOT / "policies").glob("*.py"))]
+PROGRAM = [ROOT / "__main__.py", *sorted((ROOT / "components").rglob("*.py")), *sorted((ROOT / "policies").rglob("*.py"))]
 
 
 def test_the_program_reads_every_key_and_only_through_the_owner():
