@@ -217,17 +217,19 @@ def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
     pools = guest.app_pools or []
     tasks = guest.scheduled_tasks or []
     listeners = guest.listeners or []
-    # The application's services: not Windows' own, and not a container runtime (its containers move
-    # to the hosts, cond.container-runtime-in-vm), so rules judge the services the container runs.
+    # The application's services: not Windows' own, not a container runtime (its containers move to
+    # the hosts, cond.container-runtime-in-vm) and not disabled (it never runs on the VM, yet start.ps1
+    # would start it): rules judge the services the container runs.
     app_services = tuple(s for s in services
-                         if not is_windows_component(s) and s.name.lower() not in CONTAINER_RUNTIME_SERVICES)
+                         if not is_windows_component(s) and s.name.lower() not in CONTAINER_RUNTIME_SERVICES
+                         and s.start_mode.lower() != "disabled")
     bindings = tuple(b for site in sites for b in site.bindings)
     app_ports = {l.local_port for l in listeners if l.local_port not in SYSTEM_PORTS}
     machine = {vm.name.lower(), guest.fqdn.split(".")[0].lower()}
     domain_accounts = tuple(
         [("app pool", p.name, p.user_name) for p in pools
          if p.identity_type == "SpecificUser" and is_domain_account(p.user_name, machine)]
-        + [("service", s.name, s.start_name) for s in services if is_domain_account(s.start_name, machine)]
+        + [("service", s.name, s.start_name) for s in app_services if is_domain_account(s.start_name, machine)]
         + [("task", t.task_name, t.run_as) for t in tasks if is_domain_account(t.run_as, machine)])
     # Application paths: IIS sites' and applications' content, the container's services' binaries and
     # the scheduled tasks' programs (cond.writable-state and the container's dataDrives read the same fact).

@@ -174,3 +174,15 @@ def test_tenants_the_rules_count_as_one_share_one_pool(tmp_path):
     assert [p["tenant"] for p in hosts["pools"]] == ["contoso"]
     names = [h["name"] for p in hosts["pools"] for h in p["hosts"]]
     assert len(names) == len(set(names))
+
+
+def test_a_disabled_service_is_not_part_of_the_container(tmp_path):
+    # start.ps1 starts every service of the container; a service disabled on the VM never ran there.
+    record = vm("SVC02", guest_data=guest(Services=[
+        {"Name": "Orders", "StartMode": "Auto", "PathName": "C:\\apps\\orders.exe", "StartName": "LocalSystem"},
+        {"Name": "OldSync", "StartMode": "Disabled", "PathName": "D:\\old\\sync.exe", "StartName": "CORP\\svc-old"}]))
+    container, findings = _container_and_findings(tmp_path, record)
+    assert [s["name"] for s in container["services"]] == ["Orders"]
+    assert container["dataDrives"] == [] and "cond.writable-state" not in findings
+    # Nor does its domain account make the container need a gMSA.
+    assert container["domainIdentities"] == [] and not container["gmsa"] and "cond.domain-identity" not in findings
