@@ -23,7 +23,7 @@ from pulumi_azure_native import compute, network, resources
 
 from .host_setup import DomainJoin, domain_join_for, host_setup_for, prepare_script, runtime_script, steps_digest
 from .reboot_pause import reboot_pause
-from .sdk_aliases import without_api_version_aliases
+from .sdk_aliases import leaving_out_api_version_aliases
 from migrate.contract.stack_config import DEFAULTS
 from migrate.core.azure import HOST_MANAGEMENT_PORTS
 
@@ -163,7 +163,7 @@ class AzureContainerHost(pulumi.ComponentResource):
         security_type, cidrs, admin_username = settings.security_type, settings.management_cidrs, settings.admin_username
 
         # Children inherit the component's transformations: none of them carries the SDK's API-version aliases.
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[without_api_version_aliases]))
+        opts = leaving_out_api_version_aliases(opts)
         super().__init__("hyperdock:index:AzureContainerHost", name, {"hostOs": settings.host_os, "isolation": isolation}, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {"managed-by": "hyperdock"})

@@ -32,6 +32,8 @@ from migrate.core.azure import ACR_PULL_ROLE_ID, resource_id_problem
 from migrate.core.errors import RegistryConfigError
 from migrate.core.powershell import ps_quote
 
+from .sdk_aliases import leaving_out_api_version_aliases
+
 ACR_SUFFIX = ".azurecr.io"
 _ACR_NAME = re.compile(r"[a-z0-9]{5,50}")
 IMDS_TOKEN = ("http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01"
@@ -124,7 +126,8 @@ def acr_pull(name: str, registry_id: pulumi.Input[str], principal_id: pulumi.Inp
     """Grant a managed identity AcrPull on a registry (the scope is the registry only)."""
     return authorization.RoleAssignment(
         name, principal_id=principal_id, principal_type="ServicePrincipal", scope=registry_id,
-        role_definition_id=pulumi.Output.from_input(registry_id).apply(acr_pull_role_definition), opts=opts)
+        role_definition_id=pulumi.Output.from_input(registry_id).apply(acr_pull_role_definition),
+        opts=leaving_out_api_version_aliases(opts))  # one per host: 9 SDK aliases each otherwise (sdk_aliases.py)
 
 
 class ContainerRegistryArgs(TypedDict, total=False):
@@ -153,7 +156,7 @@ class ContainerRegistry(pulumi.ComponentResource):
         sku = args.get("sku", DEFAULTS["registrySku"])
         if sku not in REGISTRY_SKUS:
             raise RegistryConfigError(f"sku: expected Basic, Standard or Premium, got {sku!r}")
-        super().__init__("hyperdock:index:ContainerRegistry", name, {}, opts)
+        super().__init__("hyperdock:index:ContainerRegistry", name, {}, leaving_out_api_version_aliases(opts))
         self.registry = containerregistry.Registry(
             f"{name}-acr", registry_name=registry_name, resource_group_name=args["resource_group_name"],
             location=args.get("location"), sku={"name": sku},

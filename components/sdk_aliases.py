@@ -48,3 +48,8 @@ def without_api_version_aliases(args: pulumi.ResourceTransformationArgs) -> Opti
     opts = pulumi.ResourceOptions.merge(args.opts, None)  # a copy
     opts.aliases = kept or None
     return pulumi.ResourceTransformationResult(args.props, opts)
+
+
+def leaving_out_api_version_aliases(opts: Optional[pulumi.ResourceOptions] = None) -> pulumi.ResourceOptions:
+    """`opts` plus the transformation: for a component, its children inherit it; for a resource, it applies to it."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[without_api_version_aliases]))

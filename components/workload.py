@@ -24,7 +24,7 @@ from migrate.core.powershell import ps_list, ps_quote
 from .host_setup import READY_MARKER
 from .platforms import PLATFORMS, platform_of_target
 from .registry import login_lines
-from .sdk_aliases import without_api_version_aliases
+from .sdk_aliases import leaving_out_api_version_aliases
 
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -270,7 +270,7 @@ class ContainerWorkload(pulumi.ComponentResource):
         facts = {"host": args.get("host", ""), "image": definition.image, "imageOs": args.get("image_os", ""),
                  "isolation": definition.isolation, "tenant": args.get("tenant", ""), "zone": args.get("zone", "")}
         # Its Run Command leaves out the SDK's API-version aliases (sdk_aliases.py).
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[without_api_version_aliases]))
+        opts = leaving_out_api_version_aliases(opts)
         super().__init__("hyperdock:index:ContainerWorkload", name, facts, opts)
         digest = definition.digest()
         password = args.get("registry_password") if definition.registry_auth == "password" else None

@@ -81,19 +81,21 @@ class AzurePlatform(HostPlatform):
         from pulumi_azure_native import network, resources
 
         from ..azure_host import management_rules
+        from ..sdk_aliases import leaving_out_api_version_aliases
         from ..validation import validate_management_cidrs
 
         location = config["location"]
-        group = resources.ResourceGroup("hyperdock-rg", location=location, tags={"managed-by": "hyperdock"})
+        opts = leaving_out_api_version_aliases()  # as the components' resources (components/sdk_aliases.py)
+        group = resources.ResourceGroup("hyperdock-rg", location=location, tags={"managed-by": "hyperdock"}, opts=opts)
         nsg = network.NetworkSecurityGroup(
             "hyperdock-nsg", resource_group_name=group.name, location=location,
             security_rules=management_rules(validate_management_cidrs(config["managementCidrs"])),
-            tags={"managed-by": "hyperdock"})
+            tags={"managed-by": "hyperdock"}, opts=opts)
         vnet = network.VirtualNetwork(
             "hyperdock-vnet", resource_group_name=group.name, location=location,
             address_space={"address_prefixes": ["10.20.0.0/16"]},
             subnets=[{"name": "hosts", "address_prefix": "10.20.0.0/20", "network_security_group": {"id": nsg.id}}],
-            tags={"managed-by": "hyperdock"})
+            tags={"managed-by": "hyperdock"}, opts=opts)
         subnet_id = vnet.subnets.apply(lambda subnets: subnets[0].id if hasattr(subnets[0], "id") else subnets[0]["id"])
         return AzureNetwork(group, nsg, subnet_id)
 
