@@ -29,10 +29,10 @@ from pulumi_azure_native import authorization, containerservice, network, resour
 from pulumi_azure_native.containerservice import OSSKU
 
 from migrate.contract.stack_config import ip_address_problem
-from migrate.core.azure import AKS_SYSTEM_POOL_COUNT, AKS_SYSTEM_POOL_SIZE, authorized_range_problem
+from migrate.core.azure import (AKS_SYSTEM_POOL_COUNT, AKS_SYSTEM_POOL_SIZE, AKS_WINDOWS_NODE_SIZE, WINDOWS_POOL_NAME,
+                                authorized_range_problem)
 from migrate.core.errors import AksConfigError, RegistryConfigError
 from migrate.contract.kubernetes import POOL_LABEL, pool_taint
-from migrate.generate.aks import WINDOWS_POOL_NAME
 
 from .registry import acr_pull_role_definition
 
@@ -235,7 +235,7 @@ class AksWindowsCluster(pulumi.ComponentResource):
             self.pools[pool["name"]] = containerservice.AgentPool(
                 f"{name}-{pool['name']}", resource_group_name=group_name, resource_name_=self.cluster.name,
                 agent_pool_name=pool["name"], mode="User", os_type="Windows", os_sku=pool["os_sku"],
-                vm_size=pool.get("vm_size", "Standard_D8s_v5"), count=pool["node_count"],
+                vm_size=pool.get("vm_size", AKS_WINDOWS_NODE_SIZE), count=pool["node_count"],
                 enable_auto_scaling=pool["min_count"] < pool["max_count"],
                 min_count=pool["min_count"] if pool["min_count"] < pool["max_count"] else None,
                 max_count=pool["max_count"] if pool["min_count"] < pool["max_count"] else None,

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..core.azure import AZURE_SIZES
+from ..core.azure import AKS_WINDOWS_NODE_SIZE, AZURE_SIZES, PLANNED_HOST_SIZE
 from ..core.errors import InputError
 from ..generate.capacity import CapacityOptions
 from ..contract.model import Platform
@@ -45,8 +45,8 @@ def add_generate_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--platform", choices=(*(p.value for p in Platform), "aks"), default="azure",
                    help="where the containers run; aks: Windows node pools for what AKS can run (aks.yaml), "
                         "Azure hosts for the rest")
-    g.add_argument("--node-size", default="Standard_D8s_v5", help="with --platform aks: Azure size of the Windows nodes")
-    g.add_argument("--host-size", default="Standard_D16s_v5",
+    g.add_argument("--node-size", default=AKS_WINDOWS_NODE_SIZE, help="with --platform aks: Azure size of the Windows nodes")
+    g.add_argument("--host-size", default=PLANNED_HOST_SIZE,
                    help=f"Azure size of a host ({', '.join(AZURE_SIZES)}); with --platform onprem use --host-vcpus/--host-memory-gib")
     g.add_argument("--host-vcpus", type=positive, help="vCPUs of an on-premises host")
     g.add_argument("--host-memory-gib", type=positive, help="memory of an on-premises host, GiB")

@@ -168,6 +168,13 @@ def management_cidr_problem(cidr: str) -> str | None:
 # when not told: two nodes, so that the critical add-ons survive one node's upgrade; a Dsv5 size.
 AKS_SYSTEM_POOL_SIZE = "Standard_D4s_v5"
 AKS_SYSTEM_POOL_COUNT = 2
+# The size of AKS's Windows nodes as hyperdock plans them (`generate --node-size`) and AksWindowsCluster
+# builds a pool that names none; and of the hosts `generate --host-size` plans unless told.
+AKS_WINDOWS_NODE_SIZE = "Standard_D8s_v5"
+PLANNED_HOST_SIZE = "Standard_D16s_v5"
+# AKS Windows agent pool names: at most 6 characters, lower-case letters and digits, starting with a
+# letter (Microsoft Learn, learn.microsoft.com/azure/aks/create-node-pools).
+WINDOWS_POOL_NAME = re.compile(r"[a-z][a-z0-9]{0,5}")
 
 # Built-in role AcrPull (Microsoft Learn "Azure built-in roles"; the ID is the same in every tenant).
 ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d"

@@ -6,18 +6,18 @@ process-isolation overhead); a node offers what AKS leaves allocatable on it:
   64), rounded up here to whole vCPUs because demand counts whole vCPUs;
 - memory: kube-reserved = min(20 MiB × maxPods + 50 MiB, 25 % of the VM), a 100 Mi eviction
   threshold, and 2 GB more on Windows nodes for system processes (AKS ≥ 1.29);
-  source: learn.microsoft.com/azure/aks/node-resource-reservations (outside the shared reference).
+  source: Microsoft Learn, learn.microsoft.com/azure/aks/node-resource-reservations.
 - Azure CNI's default is 30 pods per node; Windows nodes run a few DaemonSet pods of their own
   (csi-proxy, network policy and monitoring agents), kept free here as `daemonset_pods`.
 
-What AKS can run (windows-containers.md, Corrections 2026-11-30, Azure): `osType: Windows` pools
-with `osSKU` Windows2022 (or Windows2019); a pool runs containers of its own build only; Windows
-Server 2025 is not offered (Azure/AKS#4447, and the installed SDK's OSSKU enum has no
+What AKS can run (Microsoft Learn, learn.microsoft.com/azure/aks/upgrade-os-version; pulumi-azure-native's
+OSSKU enum): `osType: Windows` pools with `osSKU` Windows2022 (or Windows2019); a pool runs containers
+of its own build only; Windows Server 2025 is not offered (Azure/AKS#4447, and the installed SDK's OSSKU enum has no
 Windows2025); AKS does not support Hyper-V isolation. Windows Server 2019 node pools were retired on
 2026-03-01 and are not supported from Kubernetes 1.33 (Azure/AKS#4268). Hence:
 - ltsc2022 images run on Windows2022 pools as they are;
 - ltsc2025 images are retargeted to their ltsc2022 tag (every image of migrate/core/windows.py's ladder publishes
-  both; §3.6) and run on Windows2022 pools, process-isolated;
+  both) and run on Windows2022 pools, process-isolated;
 - Hyper-V isolated workloads, and ltsc2019 images, stay on hyperdock's hosts (hosts.yaml).
 
 Separation follows capacity.py: process-isolated workloads share a kernel, so each (tenant, zone)
@@ -27,22 +27,18 @@ gets its own pool, labelled and tainted so nothing else is scheduled there.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from ..contract.aks import AKS_OS_SKUS, aks_placement
 from ..contract.model import Plan
-from ..core.azure import AKS_SYSTEM_POOL_COUNT, AKS_SYSTEM_POOL_SIZE, AZURE_SIZES, HostSize
+from ..core.azure import AKS_SYSTEM_POOL_COUNT, AKS_SYSTEM_POOL_SIZE, AKS_WINDOWS_NODE_SIZE, AZURE_SIZES, WINDOWS_POOL_NAME, HostSize
 from ..core.errors import InputError
 from ..core.windows import OS_BUILDS
 from .capacity import CapacityOptions, Demand, demand_of, pack
 
 AKS_SCHEMA_ID = "hyperdock/aks@1"
-# AKS: Windows agent pool names are at most 6 characters, lower-case letters and digits, starting
-# with a letter (learn.microsoft.com/azure/aks/create-node-pools, outside the shared reference).
-WINDOWS_POOL_NAME = re.compile(r"[a-z][a-z0-9]{0,5}")
-# AKS: at most 1,000 nodes per node pool (learn.microsoft.com/azure/aks/quotas-skus-regions; outside the
-# shared reference): a larger group is split into pools whose autoscaler maximum stays within it.
+# AKS: at most 1,000 nodes per node pool (Microsoft Learn, learn.microsoft.com/azure/aks/quotas-skus-regions):
+# a larger group is split into pools whose autoscaler maximum stays within it.
 MAX_POOL_NODES = 1000
 MAX_CLUSTER_NODES = 5000
 _CPU_RESERVED_MILLI = ((1, 60), (2, 100), (4, 140), (8, 180), (16, 260), (32, 420), (64, 740))
@@ -50,7 +46,7 @@ _CPU_RESERVED_MILLI = ((1, 60), (2, 100), (4, 140), (8, 180), (16, 260), (32, 42
 
 @dataclass(frozen=True, slots=True)
 class AksOptions:
-    node_size: HostSize = AZURE_SIZES["Standard_D8s_v5"]
+    node_size: HostSize = AZURE_SIZES[AKS_WINDOWS_NODE_SIZE]
     max_pods: int = 30                  # Azure CNI default; raised when the plan packs more pods on a node
     daemonset_pods: int = 5
     windows_reserve_memory_mib: int = 2048

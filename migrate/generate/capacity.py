@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 
 from ..contract.model import Host, HostsPlan, Isolation, Plan, Platform, Pool, Target, Workload
 from ..contract.names import host_name, pool_name
-from ..core.azure import AZURE_SIZES, HostSize
+from ..core.azure import AZURE_SIZES, PLANNED_HOST_SIZE, HostSize
 
 
 @dataclass(frozen=True, slots=True)
 class CapacityOptions:
     platform: Platform = Platform.AZURE
-    size: HostSize = AZURE_SIZES["Standard_D16s_v5"]
+    size: HostSize = AZURE_SIZES[PLANNED_HOST_SIZE]
     edition: str = "datacenter"         # datacenter | standard
     reserve_vcpus: int = 1
     reserve_memory_mib: int = 2048
