@@ -2,10 +2,11 @@
 
 The host's platform starts it (components/platforms): on an Azure host a managed Run Command
 (secrets as protected parameters); on an on-premises host SSH, the script (with its secrets) sent as
-secret stdin to a short runner, so no secret is on a command line and no length limit applies. Either way the script waits for the
-host's ready marker, removes the previous container of that name and starts the new one with
-`docker run --isolation=...`. Secret values reach the container as environment variables named on
-the command line but valued in the script's environment, so they never appear in a process list.
+secret stdin to a short runner, so no secret is on a command line and no length limit applies.
+Either way the script waits for the host's ready marker, removes the previous container of that
+name and starts the new one with `docker run --isolation=...`. Secret values reach the container as
+environment variables named on the command line but valued in the script's environment, so they
+never appear in a process list.
 The resource is replaced whenever the definition changes.
 """
 
