@@ -97,7 +97,8 @@ def assess(inventories: list[Path], dependency_csvs: list[Path], options: Option
 
     facts = estate_facts(estate, options.host_os, options.tenancy)
     extra = _merge_findings(estate.merge_notes, estate.vms)
-    decisions = {vm.vm_id: decide(vm, facts, extra.get(vm.vm_id, [])) for vm in estate.vms}
+    results: dict = {}  # rule results by facts signature, shared by look-alike workloads
+    decisions = {vm.vm_id: decide(vm, facts, extra.get(vm.vm_id, []), results) for vm in estate.vms}
     progress.step("rules", f"decided {len(decisions)} workloads: {_summary(decisions)}")
 
     graph = g.build_graph((vm.vm_id for vm in estate.vms), edges.values())

@@ -47,10 +47,20 @@ def evaluate(facts: WorkloadFacts, rules: list[Rule] = RULES) -> list[tuple[Rule
     return fired
 
 
-def decide(vm: VM, estate: EstateFacts, extra_findings: list[Finding] = ()) -> Decision:
-    """Return the decision for one workload: its fit, target, image and the findings behind them."""
+def decide(vm: VM, estate: EstateFacts, extra_findings: list[Finding] = (),
+           results: dict[WorkloadFacts, tuple[tuple[Rule, str], ...]] | None = None) -> Decision:
+    """Return the decision for one workload: its fit, target, image and the findings behind them.
+
+    `results` caches the rules' results by the facts' signature (WorkloadFacts' `==` and hash):
+    workloads that look alike to every rule are evaluated once (an estate repeats a few shapes).
+    """
     facts = derive(vm, estate)
-    fired = evaluate(facts)
+    if results is None:
+        fired = evaluate(facts)
+    else:
+        fired = results.get(facts)
+        if fired is None:
+            fired = results[facts] = tuple(evaluate(facts))
     findings = [Finding(r.id, r.severity, m, r.remediation) for r, m in fired] + list(extra_findings)
     fit = _fit(fired, facts)
     confidence = _confidence(facts)
@@ -67,7 +77,7 @@ def decide(vm: VM, estate: EstateFacts, extra_findings: list[Finding] = ()) -> D
     return Decision(vm, fit, target, facts.image_os, _base_image(facts), confidence, findings, facts)
 
 
-def _fit(fired: list[tuple[Rule, str]], facts: WorkloadFacts) -> str:
+def _fit(fired: list[tuple[Rule, str]] | tuple[tuple[Rule, str], ...], facts: WorkloadFacts) -> str:
     worst = READY
     for r, _ in fired:
         level = UNKNOWN if r.id == "data.no-guest" else r.fit
