@@ -10,7 +10,9 @@ come from the same `data_drives`).
 rules read (`SIGNATURE_FIELDS`; tests/test_facts.py checks that every rule reads only these and
 that each is read), so two workloads with equal signatures get the same rule results: results
 may be cached by it. Fields outside the signature (`compare=False`) are read only by the
-decision and the plan writer.
+decision (the base image also reads pools_32bit, framework_release, has_dotnet_runtimes,
+service_binaries and features_to_install, so a whole decision is not a function of the signature
+alone) and by the plan writer. A rule that needs a new fact adds a field here, derived in `derive`.
 """
 
 from __future__ import annotations
