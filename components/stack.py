@@ -127,8 +127,8 @@ def refuse_gmsa_without_domain(workloads: list[WorkloadSpec], domain: str) -> No
     """Raise StackConfigError when workloads run with a gMSA credential spec but the hosts join no domain.
 
     gMSA needs a domain-joined container host, or a non-domain-joined one with a CCG plug-in (Windows
-    Server 2019+), which hyperdock does not install (Microsoft manage-serviceaccounts.md, S13 in
-    shared/docs/windows-containers.md, Corrections). Without either, every such `docker run` fails.
+    Server 2019+), which hyperdock does not install (Microsoft Learn "Create gMSAs for Windows containers",
+    Virtualization-Documentation `manage-serviceaccounts.md`). Without either, every such `docker run` fails.
     """
     gmsa = sorted(w.name for w in workloads if w.credential_spec)
     if gmsa and not domain:

@@ -21,7 +21,8 @@ from .model import VM
 
 EXTERNAL_PREFIX = "external:"
 
-# Azure Migrate's agentless dependency export (migration-tools.md §3 and its 2026-11-30 addendum):
+# Azure Migrate's agentless dependency export (Microsoft Learn,
+# learn.microsoft.com/azure/migrate/how-to-create-group-machine-dependencies-agentless; Microsoft's export script Azure-Samples/azure-docs-powershell-samples `AzMig_Dependencies.ps1`):
 # the columns hyperdock needs. "Source IP", the processes and a connection count are read when
 # present; "Time slot" = "Timeslot".
 REQUIRED_COLUMNS = ("Source server name", "Destination server name", "Destination IP", "Destination port")

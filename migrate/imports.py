@@ -3,7 +3,9 @@
 What an export says reaches the inventory in the form `assess` reads: SQL Server present becomes
 an MSSQLSERVER service (a blocker), web applications become IIS sites, the OS name becomes the
 guest's, an environment becomes the `env` tag. What it does not say stays absent, so the decision
-is "unknown" rather than a guess. Formats: migration-tools.md §1.1 (A2C analysis.json) and §3.
+is "unknown" rather than a guess. Formats: AWS App2Container User Guide
+(`analysis.json`) and Azure Migrate's Export utility / import template (Microsoft Learn,
+learn.microsoft.com/azure/migrate/tutorial-discover-import).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from .tolerant import name_problem
 
 MIB = 1024 * 1024
 # Bounds on what one row may ask for, far above real servers (Hyper-V: at most 256 virtual disks
-# and 240 vCPUs per VM, Microsoft's "Plan for Hyper-V scalability", not in the shared reference [U]):
+# and 240 vCPUs per VM, Microsoft's "Plan for Hyper-V scalability", not verified here [U]):
 # an export claiming 1e8 disks or web applications would otherwise build 1e8 records.
 MAX_ROWS = 1_000_000
 MAX_DISKS = 1024

@@ -1,4 +1,4 @@
-"""Reader for `hyperdock/inventory@1` (contract: shared docs/inventory-format.md).
+"""Reader for `hyperdock/inventory@1` (contract: migrate/schemas/inventory.schema.json and README).
 
 `read_estate(paths)` returns one merged `Estate`; any contract breach raises `InputError`.
 """
@@ -23,20 +23,20 @@ from .tolerant import Record, name_problem, parse_timestamp
 SCHEMA_ID = "hyperdock/inventory@1"
 
 # Microsoft.HyperV.PowerShell.VMState: the contract names 2, 3, 6 and 9; the others are the
-# enum's remaining common members, from the cmdlet's type (not in the shared reference) [U].
+# enum's remaining common members, from the cmdlet's type (not verified here) [U].
 VM_STATES = {
     1: "Other", 2: "Running", 3: "Off", 4: "Stopping", 6: "Saved", 9: "Paused", 10: "Starting",
     11: "Reset", 32773: "Saving", 32776: "Pausing", 32777: "Resuming", 32779: "FastSaved",
     32780: "FastSaving",
 }
 VHD_TYPES = {2: "Fixed", 3: "Dynamic", 4: "Differencing"}
-# Microsoft.Web.Administration.ProcessModelIdentityType (the .NET enum; not in the shared reference)
+# Microsoft.Web.Administration.ProcessModelIdentityType (the .NET enum; not verified here)
 APP_POOL_IDENTITIES = {
     0: "LocalSystem", 1: "LocalService", 2: "NetworkService", 3: "SpecificUser", 4: "ApplicationPoolIdentity",
 }
 # Win32_Service.StartMode and .State are strings in WMI; integers appear when ServiceController
-# objects are serialised instead (.NET's ServiceStartMode / ServiceControllerStatus; not in the
-# shared reference).
+# objects are serialised instead (.NET's ServiceStartMode / ServiceControllerStatus; not verified
+# here).
 START_MODES = {0: "Boot", 1: "System", 2: "Auto", 3: "Manual", 4: "Disabled"}
 SERVICE_STATES = {
     1: "Stopped", 2: "Start Pending", 3: "Stop Pending", 4: "Running", 5: "Continue Pending",
@@ -48,7 +48,7 @@ SERVICE_STATES = {
 # number of times.
 _NOTE_PAIR = re.compile(r"(?<![\w-])([A-Za-z][\w-]*+)\s*+=\s*([^;,\n]+)")
 # Far above Hyper-V's own maximums (240 vCPUs per VM, 2048 logical processors per host; Microsoft's
-# "Plan for Hyper-V scalability", not in the shared reference) [U]: a bound that keeps sums sane.
+# "Plan for Hyper-V scalability", not verified here) [U]: a bound that keeps sums sane.
 MAX_PROCESSORS = 4096
 _TAG_KEYS = {key.lower(): key for key in PLANNING_TAGS}
 

@@ -1,8 +1,8 @@
 """Estates generated here, independently of examples/, checked against the reference's rules.
 
-Each seed builds a different estate; the invariants below are the rules of
-shared docs/windows-containers.md (§2 compatibility, §4 blockers, §5 isolation) and the wave
-conditions of migration-tools.md §5, stated once and checked on every workload.
+Each seed builds a different estate; the invariants below are the rules of migrate/core/windows.py
+(compatibility), the blocker rules (rules.py) and Azure Migrate's wave conditions (README's
+`hyperdock assess` section), stated once and checked on every workload.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Built here once for both users of them: `hyperdock generate` writes them to k8s/
 the Pulumi program (components/kubernetes_plan.py) deploys the same objects on AKS or a cluster of
 your own, pinned to their node pools (`pin_to_pool`) and given probes (`with_probes`).
 
-Kubernetes and AKS support process isolation only (windows-containers.md §5.3). A `hyperv`
+Kubernetes and AKS support process isolation only (kubernetes.io "Windows containers in Kubernetes";
+Azure/AKS#1792). A `hyperv`
 workload gets manifests only with the experimental option, which adds RuntimeClass
 `runhcs-wcow-hypervisor` (containerd >= 1.7, exercised only by an opt-in upstream e2e test).
 """

@@ -2,20 +2,23 @@
 
 Pure functions. Demand is the VM's vCPUs and memory (the memory Hyper-V saw assigned under
 dynamic memory when known, else its startup memory) plus a per-container overhead: a Hyper-V
-isolated container runs in a utility VM, 1 GiB and 2 vCPUs by default (windows-containers.md §5.2,
-hcsshim defaults); a process-isolated one needs about 50 MiB (S6, Server Core). Hosts keep a
-reserve for their own OS.
+isolated container runs in a utility VM, 1 GiB and 2 vCPUs by default (microsoft/hcsshim
+`internal/uvm/create.go` defaults); a process-isolated one needs about 50 MiB (Server Core; Microsoft
+Learn "Windows container requirements", memory table of its 2019 version). Hosts keep a reserve
+for their own OS.
 
 Separation: process-isolated workloads share a kernel, so each (tenant, zone) gets hosts of its
 own; Hyper-V isolated workloads have their own kernel and share one pool, on hosts with the
-Hyper-V role. Windows Server Standard allows 2 Hyper-V isolated containers per host (S7).
+Hyper-V role. Windows Server Standard allows 2 Hyper-V isolated containers per host (Windows
+containers FAQ, Virtualization-Documentation `about/faq.yml`).
 Packing is first-fit decreasing on the larger of each workload's CPU and memory shares; the
 plan reports its host count beside the lower bound (total demand / host capacity, per pool).
 
-Published ports: the Pulumi program publishes each container port on its host (`docker run -p
-P:P`), and a host port can be published once per host (windows-containers.md, Corrections
-2026-11-30), so no two workloads on a host share a port: packing refuses such a host, the lower
-bound counts the workloads that publish the same port, and each host lists its `ports`.
+Published ports: the Pulumi program publishes each container port on its host (`docker run -p P:P`),
+and a host port can be published once per host (a second `docker run -p P:P` on the same host fails:
+the port is already allocated), so no two workloads on a host share a port: packing refuses such a
+host, the lower bound counts the workloads that publish the same port, and each host lists its
+`ports`.
 """
 
 from __future__ import annotations

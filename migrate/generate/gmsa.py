@@ -1,4 +1,4 @@
-"""gMSA wiring for workloads that used domain identities (windows-containers.md §4, S13).
+"""gMSA wiring for workloads that used domain identities (Microsoft Learn "Create gMSAs for Windows containers").
 
 Containers cannot join a domain; they run as a group managed service account through a credential
 spec. hyperdock writes the credential spec with what the inventory knows (account, DNS and NetBIOS

@@ -1,7 +1,7 @@
 """What an IIS or Windows-service image does when its container starts: `start.ps1` and LogMonitor.
 
-The container's environment reaches only the entry point (windows-containers.md, Corrections
-2026-11-30), so the entry point is LogMonitor running `start.ps1`, which:
+The container's environment reaches only the entry point (microsoft/IIS.ServiceMonitor README: it
+copies the environment into the named app pool; Windows services do not see it), so the entry point is LogMonitor running `start.ps1`, which:
 
 1. reads each runtime parameter from its environment variable, or from the file
    `C:\\hyperdock\\secrets\\<NAME>` (a mounted secret directory), never from the image;
