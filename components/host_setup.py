@@ -43,6 +43,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from migrate.contract.model import Isolation
 from migrate.contract.stack_config import (
     COMPOSE_VERSION, DEFAULTS, DOCKER_VERSION, compose_version_problem, docker_version_problem, domain_problem,
     domain_user_problem, nat_subnet_problem, ou_path_problem, sha256_problem,
@@ -90,7 +91,7 @@ class DomainJoin:
 
 def host_setup_for(host_os: str, isolation: str, args, nested: bool = False) -> HostSetup:
     """Return the setup a host component's args ask for (docker_*, compose_*, nat_subnet)."""
-    return HostSetup(host_os=host_os, hyperv=isolation != "process", nested=nested,
+    return HostSetup(host_os=host_os, hyperv=isolation != Isolation.PROCESS, nested=nested,
                      docker_version=args.get("docker_version") or DOCKER_VERSION,
                      docker_sha256=args.get("docker_sha256"),
                      compose_version=args.get("compose_version") or COMPOSE_VERSION,

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Mapping
 
 import pulumi
 
+from migrate.contract.kubernetes_plan import KubernetesPlan, missing_secrets, plan_kubernetes
 from migrate.contract.stack_config import StackConfig, aks_private_cluster
 from migrate.core.errors import AksConfigError, StackConfigError
-
-from .kubernetes_plan import KubernetesPlan, missing_secrets, plan_kubernetes
 
 if TYPE_CHECKING:
     from .kubernetes_workloads import KubernetesWorkloads

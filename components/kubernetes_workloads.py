@@ -15,7 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes import _utilities as k8s_utilities
 
-from .kubernetes_plan import KubeWorkload
+from migrate.contract.kubernetes_plan import KubeWorkload
 
 KINDS = {
     "Namespace": k8s.core.v1.Namespace, "Secret": k8s.core.v1.Secret, "Service": k8s.core.v1.Service,

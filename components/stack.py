@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from migrate.contract.model import HostsPlan, Isolation, Plan
+from migrate.contract.model import HostsPlan, Isolation
 from migrate.contract.names import credential_spec_file, data_mount, data_volume_name
-from migrate.contract.packaged import read_packaged, with_packaged_parameters
-from migrate.contract.plan_io import SchemaError, hosts_from_document, read_document, read_plan
+from migrate.contract.plan_io import hosts_from_document, read_capacity_document, read_stack_plan
 from migrate.contract.stack_config import StackConfig
 from migrate.core.errors import InputError, StackConfigError
 
@@ -52,26 +51,6 @@ def plan_stack(config: StackConfig, project_dir: Path = Path(".")) -> StackPlan:
     for platform in PLATFORMS.values():
         plan.hosts += platform.configured_hosts(config)
     return plan
-
-
-def read_stack_plan(folder: Path) -> Plan:
-    """Return plan.json of `folder`, with the parameters `hyperdock package` found (package.json) joined in."""
-    try:
-        return with_packaged_parameters(read_plan(folder / "plan.json"), read_packaged(folder))
-    except InputError as exc:
-        raise StackConfigError(f"hyperdock:plan: {exc}") from None
-
-
-def read_capacity_document(folder: Path, file_name: str, schema_name: str, command: str) -> dict:
-    """Return the capacity document `file_name` (hosts.yaml, aks.yaml) of `folder`, checked against its schema.
-
-    `command` is what writes it, named in the error when it is missing or unreadable."""
-    try:
-        return read_document(folder / file_name, schema_name)
-    except SchemaError as exc:
-        raise StackConfigError(f"hyperdock:plan: {exc}") from None
-    except InputError as exc:
-        raise StackConfigError(f"hyperdock:plan: {exc}; run `{command}`") from None
 
 
 def _from_plan(config: StackConfig, folder: Path) -> StackPlan:

@@ -12,6 +12,7 @@ import ipaddress
 import re
 from typing import Iterable
 
+from migrate.contract.model import Isolation
 from migrate.contract.stack_config import HOST_ISOLATIONS
 from migrate.core.azure import (
     ENCRYPTION_AT_HOST_FEATURE, IMAGE_SKUS, admin_username_problem, host_size_problem, hyperv_size_problem,
@@ -46,10 +47,10 @@ def validate_security_type(isolation: str, security_type: str | None, vm_size: s
     problem = security_type_problem(security_type) if security_type else None
     if problem:
         raise HostConfigError(f"securityType: {problem}")
-    problem = host_size_problem(vm_size) if isolation == "process" else hyperv_size_problem(vm_size)
+    problem = host_size_problem(vm_size) if isolation == Isolation.PROCESS else hyperv_size_problem(vm_size)
     if problem:
         raise HostConfigError(f"vmSize: {problem}")
-    if isolation == "process":
+    if isolation == Isolation.PROCESS:
         return "TrustedLaunch"
     if security_type == "TrustedLaunch" and not supports_trusted_launch(vm_size):
         raise HostConfigError(f"securityType: {vm_size} cannot run Trusted Launch (Generation 1 only); leave it empty")
@@ -73,7 +74,7 @@ def validate_image_builds(isolation: str, host_os: str, image_os: Iterable[str])
         image_build = OS_BUILDS[image]
         if image_build > host_build:
             raise HostConfigError(f"workloadImageOs: {image} images cannot run on a {host_os} host in any isolation")
-        if isolation == "process" and not process_isolation_possible(host_build, image_build):
+        if isolation == Isolation.PROCESS and not process_isolation_possible(host_build, image_build):
             raise HostConfigError(f"workloadImageOs: {image} images cannot run process-isolated on a {host_os} host; "
                                   "use isolation 'hyperv' or 'both', or a host of the image's OS")
 

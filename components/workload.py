@@ -19,6 +19,7 @@ from typing import Any, Mapping, Optional, Sequence, TypedDict
 
 import pulumi
 
+from migrate.contract.model import Isolation
 from migrate.core.errors import WorkloadConfigError
 from migrate.core.powershell import ps_list, ps_quote
 
@@ -74,7 +75,7 @@ def validate_definition(d: ContainerDefinition) -> None:
         raise WorkloadConfigError(f"image: {d.image!r} is not from the registry the host logs in to ({d.registry_server})")
     if d.registry_auth not in ("managed-identity", "password", "none"):
         raise WorkloadConfigError(f"registry_auth: expected managed-identity, password or none, got {d.registry_auth!r}")
-    if d.isolation not in ("process", "hyperv"):
+    if d.isolation not in tuple(Isolation):
         raise WorkloadConfigError(f"isolation: expected process or hyperv, got {d.isolation!r}")
     if d.restart_policy not in RESTART_POLICIES:
         raise WorkloadConfigError(f"restart_policy: expected one of {', '.join(RESTART_POLICIES)}")
@@ -240,7 +241,7 @@ def workload_definition(name: str, args: ContainerWorkloadArgs) -> ContainerDefi
     """Validate `args`; return the container definition they describe."""
     definition = ContainerDefinition(
         name=args.get("container_name", name), image=args.get("image", ""),
-        isolation=args.get("isolation", "process"), ports=tuple(args.get("ports", ())),
+        isolation=args.get("isolation", Isolation.PROCESS), ports=tuple(args.get("ports", ())),
         environment=tuple(sorted(dict(args.get("environment", {})).items())),
         secret_names=tuple(sorted(args.get("secrets", {}))), restart_policy=args.get("restart_policy", "unless-stopped"),
         credential_spec=args.get("credential_spec"), registry_server=args.get("registry_server") or None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from migrate.contract.model import Isolation
 from migrate.core.errors import InputError
 from migrate.core.secrets import find_secrets, secret_setting
 from migrate.core.documents import load_document, load_documents, type_name
@@ -66,7 +67,7 @@ def _compose(document: dict, allowed: list[str], file: str) -> list[Violation]:
     tenants = {n for s in services.values() for n in (s.get("networks") or []) if str(n).startswith("tenant-")}
     for name, service in sorted(services.items()):
         where = (f"{file} service", name)
-        if service.get("isolation", "process") in ("process", "default") and len(tenants) > 1:
+        if service.get("isolation", Isolation.PROCESS) in (Isolation.PROCESS, "default") and len(tenants) > 1:
             found.append(Violation(PROCESS_ISOLATION, "mandatory",
                                    f"process isolation on a host shared by {len(tenants)} tenants ({', '.join(sorted(tenants))})",
                                    *where))

@@ -11,6 +11,7 @@ import re
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
+from migrate.contract.model import Isolation
 from migrate.core.azure import hyperv_size_problem
 
 from .common import AZURE_HOST, SCOPE_SCHEMA, VM, dig, in_scope
@@ -23,7 +24,7 @@ def _host_vm(args: ResourceValidationArgs) -> bool:
 
 
 def _isolation(args: ResourceValidationArgs) -> str:
-    return str(dig(args.props, "tags", "hyperdock-isolation") or "process")
+    return str(dig(args.props, "tags", "hyperdock-isolation") or Isolation.PROCESS.value)
 
 
 def _approved_image(args: ResourceValidationArgs, report) -> None:
@@ -140,7 +141,7 @@ def _trusted_launch(args: ResourceValidationArgs, report) -> None:
     if security_type == "ConfidentialVM":
         return
     exception = args.get_config().get("allowStandardForNestedVirtualization", True)
-    if security_type is None and exception and _isolation(args) in ("hyperv", "both"):
+    if security_type is None and exception and _isolation(args) in (Isolation.HYPERV, "both"):
         return  # nested virtualization for Hyper-V isolation: Trusted Launch with it is not verified
     report("no securityType (a standard VM); hosts use Trusted Launch with secure boot and vTPM "
            "(a standard VM only on Hyper-V isolation hosts, which need nested virtualization)")
@@ -164,7 +165,7 @@ trusted_launch = ResourceValidationPolicy(
 
 
 def _nested_virtualization(args: ResourceValidationArgs, report) -> None:
-    if not _host_vm(args) or _isolation(args) not in ("hyperv", "both"):
+    if not _host_vm(args) or _isolation(args) not in (Isolation.HYPERV, "both"):
         return
     size = dig(args.props, "hardwareProfile", "vmSize") or ""
     problem = hyperv_size_problem(size) if size else "the VM names no size"

@@ -97,7 +97,7 @@ def load_policy_config(path: Path | None) -> dict:
 
 def _placeholder_workload_secrets(values: dict[str, str]) -> dict[str, str]:
     """Fill workloadSecrets with placeholders for every parameter the plan's workloads need."""
-    from components.stack import plan_stack
+    from migrate.contract.plan_io import placed_secret_names
 
     # The stack's own workloadSecrets (its placeholder, when encrypted) are merged in below, not read.
     settings = read_stack_config(lambda key: None if key == "hyperdock:workloadSecrets" else values.get(key),
@@ -108,11 +108,11 @@ def _placeholder_workload_secrets(values: dict[str, str]) -> dict[str, str]:
         secrets = {}
     if not isinstance(secrets, dict):
         secrets = {}
-    for workload in plan_stack(settings, ROOT).workloads:
-        for name in workload.secret_names:
-            secrets.setdefault(workload.name, {}).setdefault(name, PLACEHOLDER)
+    for label, names in (placed_secret_names(ROOT / settings["plan"]) if settings["plan"] else {}).items():
+        for name in names:
+            secrets.setdefault(label, {}).setdefault(name, PLACEHOLDER)
     if settings["platform"] in ("aks", "kubernetes"):
-        from components.kubernetes_plan import plan_kubernetes
+        from migrate.contract.kubernetes_plan import plan_kubernetes
 
         for kube in plan_kubernetes(settings, ROOT).workloads:
             for keys in kube.secret_keys.values():

@@ -12,6 +12,7 @@ from pulumi_policy import (
     StackValidationArgs, StackValidationPolicy,
 )
 
+from migrate.contract.model import Isolation
 from migrate.core.windows import OS_BUILDS, process_isolation_possible
 
 from .common import WORKLOAD, is_host, plain
@@ -29,7 +30,7 @@ def process_isolation_problems(hosts: dict[str, dict], workloads: list[dict]) ->
     for w in workloads:
         by_host.setdefault(w.get("host", ""), []).append(w)
     for w in workloads:
-        if w.get("isolation") != "process":
+        if w.get("isolation") != Isolation.PROCESS:
             continue
         host = hosts.get(w.get("host", ""))
         host_os, image_os = (host or {}).get("hostOs"), w.get("imageOs")

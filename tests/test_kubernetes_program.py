@@ -14,7 +14,7 @@ from google.protobuf import json_format
 
 import pulumi_mocks
 from conftest import run_cli
-from components.kubernetes_plan import in_namespace, plan_kubernetes
+from migrate.contract.kubernetes_plan import in_namespace, plan_kubernetes
 from migrate.contract.names import tenant_namespace
 from components.kubernetes_workloads import namespace_objects
 from migrate.contract.stack_config import StackConfig

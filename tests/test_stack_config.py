@@ -93,7 +93,8 @@ def _reads(source: str) -> set[str]:
     return names
 
 
-PROGRAM = [ROOT / "__main__.py", *sorted((ROOT / "components").rglob("*.py")), *sorted((ROOT / "policies").rglob("*.py"))]
+PROGRAM = [ROOT / "__main__.py", *sorted((ROOT / "components").rglob("*.py")), *sorted((ROOT / "policies").rglob("*.py")),
+           ROOT / "migrate" / "contract" / "kubernetes_plan.py"]   # the program's Kubernetes plan, in the contract
 
 
 def test_the_program_reads_every_key_and_only_through_the_owner():

@@ -1,7 +1,7 @@
 """Which container workloads of a plan run on AKS, on which image OS, and which stay on hyperdock's hosts.
 
 One rule for `hyperdock generate --platform aks` (aks.yaml, the retargeted Dockerfiles and
-manifests) and the Pulumi program (components/kubernetes_plan.py), so both place a workload the
+manifests) and the Pulumi program (contract/kubernetes_plan.py), so both place a workload the
 same way. The facts behind it are in generate/aks.py's docstring (what AKS can run, and why).
 """
 

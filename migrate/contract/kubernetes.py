@@ -1,7 +1,7 @@
 """Kubernetes objects of a planned workload: a Deployment and Service, pinned to Windows nodes of its build.
 
 Built here once for both users of them: `hyperdock generate` writes them to k8s/<label>.yaml, and
-the Pulumi program (components/kubernetes_plan.py) deploys the same objects on AKS or a cluster of
+the Pulumi program (contract/kubernetes_plan.py) deploys the same objects on AKS or a cluster of
 your own, pinned to their node pools (`pin_to_pool`) and given probes (`with_probes`).
 
 Kubernetes and AKS support process isolation only (kubernetes.io "Windows containers in Kubernetes";

@@ -16,14 +16,14 @@ import jsonschema
 import jsonschema_rs
 import orjson
 
-from migrate.core.documents import binding_problem, load_document
-from migrate.core.errors import InputError
-
 from migrate.core.azure import HostSize
+from migrate.core.documents import binding_problem, load_document
+from migrate.core.errors import InputError, StackConfigError
 
 from .model import (CONTAINER_TARGETS, AppPool, Application, Container, Dependency, Finding, Fit, Host,
                     HostsPlan, Isolation, Parameter, Plan, Platform, Pool, Resources, ScheduledTask, Service, Site,
                     Target, Trigger, Workload)
+from .packaged import read_packaged, with_packaged_parameters
 
 PLAN_SCHEMA_ID = "hyperdock/plan@1"
 HOSTS_SCHEMA_ID = "hyperdock/hosts@1"
@@ -346,3 +346,36 @@ def _host_document(h: Host) -> dict:
         entry["demand"] = {"vcpus": h.demand_vcpus, "memoryMiB": h.demand_memory_mib}
     entry["ports"] = list(h.ports)
     return entry
+
+
+# ----------------------------------------------------------------------------- a stack's plan folder
+
+
+def read_stack_plan(folder: Path) -> Plan:
+    """Return plan.json of `folder`, with the parameters `hyperdock package` found (package.json) joined in."""
+    try:
+        return with_packaged_parameters(read_plan(folder / "plan.json"), read_packaged(folder))
+    except InputError as exc:
+        raise StackConfigError(f"hyperdock:plan: {exc}") from None
+
+
+def read_capacity_document(folder: Path, file_name: str, schema_name: str, command: str) -> dict:
+    """Return the capacity document `file_name` (hosts.yaml, aks.yaml) of `folder`, checked against its schema.
+
+    `command` is what writes it, named in the error when it is missing or unreadable."""
+    try:
+        return read_document(folder / file_name, schema_name)
+    except SchemaError as exc:
+        raise StackConfigError(f"hyperdock:plan: {exc}") from None
+    except InputError as exc:
+        raise StackConfigError(f"hyperdock:plan: {exc}; run `{command}`") from None
+
+
+def placed_secret_names(folder: Path) -> dict[str, list[str]]:
+    """Return {label: the environment variables its parameters travel as} for every workload hosts.yaml
+    places (what the stack's workloadSecrets must give); StackConfigError as `read_stack_plan`."""
+    plan = read_stack_plan(folder)
+    hosts = hosts_from_document(read_capacity_document(folder, "hosts.yaml", "hosts", "hyperdock generate"))
+    by_label = {plan.labels[w.vm_id]: w for w in plan.containers}
+    return {label: by_label[label].container.parameter_variables()
+            for pool in hosts.pools for host in pool.hosts for label in host.workloads if label in by_label}

@@ -2,8 +2,9 @@
 
 Reads the `plan` folder `hyperdock generate --platform aks` wrote: aks.yaml decides the node pools
 and which workloads run on them; plan.json the workloads, retargeted to their pools' build the same
-way `generate` does (migrate/generate/aks.py). Every object comes from migrate/generate/kubernetes.py,
-pinned to its pool, given probes, and moved into its tenant's namespace. Hyper-V isolated workloads
+way `generate` does (contract/aks.py). Every object comes from contract/kubernetes.py, as generate's
+k8s/*.yaml do, pinned to its pool, given probes, and moved into its tenant's namespace. It lives in
+the contract, not with the components, because policy check reads the same plan for its secrets. Hyper-V isolated workloads
 are never here: aks.yaml lists them under `stayOnHosts` and hosts.yaml places them.
 """
 
@@ -16,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from migrate.contract.stack_config import StackConfig
 from migrate.core.errors import StackConfigError
-from migrate.contract.aks import aks_placement, plan_for_aks
-from migrate.contract.kubernetes import CLUSTER_SCOPED, manifests, pin_to_pool, with_probes
-from migrate.contract.model import Isolation, Target
-from migrate.contract.names import tenant_namespace
 
-from .stack import read_capacity_document, read_stack_plan
+from .aks import aks_placement, plan_for_aks
+from .kubernetes import CLUSTER_SCOPED, manifests, pin_to_pool, with_probes
+from .model import Isolation, Target
+from .names import tenant_namespace
+from .plan_io import read_capacity_document, read_stack_plan
+from .stack_config import StackConfig
 
 
 @dataclass(slots=True)
