@@ -407,9 +407,13 @@ def prepare_script(setup: HostSetup, join: DomainJoin | None = None) -> str:
     `-JoinPassword`, a Run Command protected parameter), then the restart when either asked for one.
 
     The restart stays the script's last act and is detached (`shutdown /t 10`), so the script ends
-    before the host goes down: Microsoft's managed Run Command documentation describes scripts
-    that run to completion and sequencing by dependsOn between Run Commands, nothing about a script
-    that spans a restart, so the work after the restart (runtime_script) stays a separate step.
+    before the host goes down. The work after the restart (runtime_script) stays a separate Run
+    Command: Run Command never runs a script again once it has started, even when it restarts the
+    machine (Microsoft's Azure VM runtime team, devblogs.microsoft.com/azure-vm-runtime "When will
+    CustomScript extension re-execute my script?", 2024, which contrasts it with the Custom Script
+    extension), so nothing after a restart inside one script would ever run; and its managed
+    documentation sequences Run Commands by dependsOn. Not observed here [U]: that the agent reports
+    the script's end before the host goes down 10 s later (else it reports it after the boot).
     """
     validate_setup(setup)
     blocks = [features_block(setup)]
