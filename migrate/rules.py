@@ -1,8 +1,24 @@
 """The assessment rules: one function each, with an ID, severity, fit effect and remediation.
 
-Sources are keys of shared docs/windows-containers.md (S#, §) and migration-tools.md (§4).
 A rule returns None when it does not fire, or the message that explains this workload's case.
 Rules marked `isolation="hyperv"` also require Hyper-V isolation when they fire.
+
+Each rule's source (written into plan.json) names where its fact comes from. Its `windows-containers.md §`
+and `migration-tools.md §` prefixes are section numbers of the project's earlier reference notes, which
+are not in the repository; the keys in brackets are the sources themselves (Microsoft Learn pages under
+learn.microsoft.com/virtualization/windowscontainers/ unless a repository is named):
+- S1 deploy-containers/version-compatibility; S11 deploy-containers/portability; S15 microsoft/hcsshim
+  `osversion/platform_compat_windows.go` (rules R1-R4: migrate/core/windows.py states them).
+- S4 manage-containers/container-security; S7 about/faq (licensing: 2 Hyper-V isolated containers on
+  Standard); S5 = MS-LS quick-start/lift-shift-to-containers (what does not containerize, the .NET ladder).
+- S12 deploy-containers/gpu-acceleration, hardware-devices-in-containers, print-spooler; S13
+  manage-containers/manage-serviceaccounts and gmsa-run-container (gMSA).
+- S19 microsoft/dotnet-framework-docker README.aspnet.md / README.runtime.md; S26 microsoft/mssql-docker
+  #716, #718 (SQL Server images withdrawn), microsoft/Windows-Containers #91, #313 (no domain join).
+- AWS-PS, A2C AppHasNoPorts: AWS App2Container's Windows analysis and its findings (App2Container User
+  Guide); AZ-AC: Microsoft Learn azure/migrate/tutorial-app-containerization-aspnet-kubernetes; ASMA:
+  Azure/App-Service-Migration-Assistant wiki "Readiness Checks"; A*L-NET-1, A*L-APP-3, GCP-WIN: Google
+  Cloud Migrate to Containers' fit-assessment rules and Windows pages (cloud.google.com/migrate).
 """
 
 from __future__ import annotations
@@ -16,7 +32,7 @@ from .core.windows import (NETFX3_FEATURES, NON_HTTP_PROTOCOLS, OS_BUILDS, hyper
                            process_isolation_possible)
 
 BLOCKER, WARNING, INFO = "blocker", "warning", "info"
-# Fit levels, worst first (Azure Migrate's readiness classes, migration-tools.md §1.2).
+# Fit levels, worst first (Azure Migrate's readiness classes: Ready, Ready with conditions, Not ready, Unknown).
 NOT_READY, UNKNOWN, CONDITIONS, READY = "not-ready", "unknown", "ready-with-conditions", "ready"
 FIT_ORDER = (NOT_READY, UNKNOWN, CONDITIONS, READY)
 
