@@ -34,16 +34,14 @@ CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from migrate.assess import Options, Progress, assess, cyclic_gc_paused
-from migrate.output import to_json, write_files
-from migrate.report import render_report
+from migrate.assess import Options, Progress, assess_into
 progress = Progress(enabled=False)
-with cyclic_gc_paused():  # as the CLI runs it
-    plan = assess([Path(sys.argv[2])], [Path(sys.argv[3])], Options(), progress)
-    started = time.perf_counter()
-    write_files(Path(sys.argv[4]), {"plan.json": to_json(plan), "report.md": render_report(plan)})
-progress.timings["write"] = time.perf_counter() - started
-print(json.dumps({"timings": progress.timings, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+# As the CLI runs it: plan.json and report.md streamed to the folder as they are serialized.
+assess_into(Path(sys.argv[4]), [Path(sys.argv[2])], [Path(sys.argv[3])], Options(), progress)
+maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import orjson
+plan = orjson.loads((Path(sys.argv[4]) / "plan.json").read_bytes())  # after the peak was taken
+print(json.dumps({"timings": progress.timings, "maxrss_kib": maxrss,
                   "waves": len(plan["waves"]), "groups": len(plan["moveGroups"])}))
 """
 
