@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from migrate.generate.yamltext import _PlainDumper as PythonDumper  # the pure-Python path
-from migrate.generate.yamltext import dump_yaml, dump_yaml_all
+from migrate.generate.yamltext import _block_text, _emitted, _NotAlike, dump_yaml, dump_yaml_all
 
 
 def python_yaml(document) -> str:
@@ -59,3 +59,67 @@ def test_repeated_objects_are_written_in_full():
 def test_unknown_types_are_refused_as_before():
     with pytest.raises(yaml.representer.RepresenterError):
         dump_yaml({"object": object()})
+
+
+WORDS = ["a", "web", "C:\\inetpub", "it's", "-", "#", ":", "x:", "'q'", "true", "12", "é", "日本", "", "  ", "%", "@", "- b"]
+
+
+def folding_string(rnd: random.Random) -> str:
+    """Words and runs of spaces long enough to cross the 100-column width at any depth."""
+    return "".join(rnd.choice(WORDS) + " " * rnd.choice([0, 1, 1, 1, 2]) for _ in range(rnd.randint(1, 45)))
+
+
+def printable_string(rnd: random.Random) -> str:
+    """A hostile string without what sends a document to the emitters (control, format, non-BMP characters)."""
+    return "".join(c for c in hostile_string(rnd) if c.isprintable() and c <= "\uffff")
+
+
+def scalar(rnd: random.Random) -> object:
+    kind = rnd.randrange(9)
+    if kind < 3:
+        return folding_string(rnd)
+    if kind < 5:
+        return hostile_string(rnd) if rnd.random() < 0.05 else printable_string(rnd)
+    return [None, True, rnd.randint(-10 ** 12, 10 ** 12), rnd.random() * 10 ** rnd.randint(-20, 20)][kind - 5]
+
+
+def node(rnd: random.Random, depth: int) -> object:
+    """A mapping or sequence nested up to `depth` levels: mappings in sequences in mappings, empty ones too."""
+    kind = rnd.randrange(6) if depth else 5
+    if kind == 0:
+        return {}
+    if kind == 1:
+        return []
+    if kind in (2, 3):
+        keys = [rnd.choice(["name", "spec", "-x", "a b", "on", "'k'", "é", "7", ""]) + printable_string(rnd)[:rnd.choice([0, 0, 5, 70])]
+                for _ in range(rnd.randint(1, 4))]
+        return {key: node(rnd, depth - 1) for key in keys}
+    if kind == 4:
+        return [node(rnd, depth - 1) for _ in range(rnd.randint(1, 3))]
+    return scalar(rnd)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nested_documents_written_directly_are_what_pyyaml_writes(seed):
+    rnd = random.Random(seed)
+    direct = 0
+    for _ in range(200):
+        documents = [node(rnd, 4) for _ in range(rnd.randint(1, 3))]
+        documents = [d if isinstance(d, (dict, list)) and (d or rnd.random() < 0.1) else {"value": d} for d in documents]
+        expected = yaml.dump_all(documents, Dumper=PythonDumper, sort_keys=False, default_flow_style=False,
+                                 allow_unicode=True, width=100)
+        assert dump_yaml_all(documents) == expected
+        try:
+            assert _block_text(documents) == expected
+            direct += 1
+        except _NotAlike:
+            assert _emitted(documents) == expected
+    assert direct > 80  # about half the documents take the direct path, so it is what this test checks
+
+
+def test_long_values_fold_as_pyyaml_folds_them():
+    sentence = "Start-Service -Name 'W3SVC'; " * 8
+    document = {"spec": {"containers": [{"command": ["powershell", sentence, sentence.replace("'", "")]}]},
+                "it's": [[sentence], {"k": sentence}]}
+    assert "\n" in _block_text([document]).strip()
+    assert _block_text([document]) == python_yaml(document)

@@ -51,6 +51,7 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
 
 _PlainDumper.add_representer(str, _represent_str)
 _FLOATS = _PlainDumper(None)  # its represent_float only: PyYAML's own spelling of floats
+_ANALYZER = _PlainDumper(None, allow_unicode=True)  # its analyze_scalar, as the emitter with _OPTIONS analyzes
 
 
 @lru_cache(maxsize=1 << 16)
@@ -80,8 +81,8 @@ def _emit(emit, data: object) -> None:
     elif isinstance(data, dict):
         emit(_MAPPING_START)
         for key, value in data.items():
-            if isinstance(key, str) and len(key) > _KEY_LIMIT:
-                raise _NotAlike
+            if isinstance(key, str) and (len(key) > _KEY_LIMIT or not key):
+                raise _NotAlike  # PyYAML writes these as `? key` (not a simple key), LibYAML does not
             _emit(emit, key)
             _emit(emit, value)
         emit(_MAPPING_END)
@@ -102,8 +103,194 @@ def _emit(emit, data: object) -> None:
         raise _NotAlike  # anything else: PyYAML's representer decides (or refuses) as it always did
 
 
+# Block-style text written straight from the documents. A scalar's spelling (plain or single-quoted)
+# depends only on its value and on whether it is a key, so it is worked out once per distinct value
+# with PyYAML's own analysis and resolver; a value with spaces is folded at the width exactly as
+# PyYAML's write_plain and write_single_quoted fold it. Anything this does not cover (see _NotAlike,
+# double quotes, keys that are not short strings, a document that is not a non-empty mapping or
+# sequence) goes through the emitters instead; a differential test holds the three to the same bytes.
+_WIDTH = 100
+_CACHE_LIMIT = 1 << 17
+_HEADS: dict[int, dict] = {}
+_VALUES: dict[str, tuple[str, bool]] = {}  # value → (its spelling unfolded, whether it is single-quoted)
+
+
+def _spelling(value: str, key: bool) -> tuple[str, bool]:
+    """Return (text, quoted) for a string scalar as PyYAML's emitter chooses its style; raise _NotAlike
+    for double quotes or what the emitters write differently."""
+    if not value.isprintable() or (not value.isascii() and max(value) > "\uffff") or (key and len(value) > _KEY_LIMIT):
+        raise _NotAlike
+    analysis = _ANALYZER.analyze_scalar(value)
+    if key and (analysis.empty or analysis.multiline):
+        raise _NotAlike  # not a simple key
+    if _scalar(_STR, value).implicit[0] and analysis.allow_block_plain:
+        return value, False
+    if analysis.allow_single_quoted and not analysis.multiline:
+        return "'" + value.replace("'", "''") + "'", True
+    raise _NotAlike
+
+
+def _heads(indent: int) -> dict:
+    """Return the cache of keys at `indent`: key → (line break, indent and key as written, key's length)."""
+    heads = _HEADS.get(indent)
+    if heads is None or len(heads) > _CACHE_LIMIT:
+        heads = _HEADS[indent] = {}
+    return heads
+
+
+def _head(heads: dict, key: object, indent: int) -> tuple[str, int]:
+    if not isinstance(key, str):
+        raise _NotAlike
+    text = _spelling(key, True)[0]
+    heads[key] = known = ("\n" + " " * indent + text, len(text))
+    return known
+
+
+def _spelled(value: str) -> tuple[str, bool]:
+    if len(_VALUES) > _CACHE_LIMIT:
+        _VALUES.clear()
+    known = _VALUES[value] = _spelling(value, False)
+    return known
+
+
+def _value_text(value: object, column: int, indent: int) -> str:
+    """Return a scalar value as written from `column` (lines folded onto `indent`)."""
+    if isinstance(value, str):
+        text, quoted = _VALUES.get(value) or _spelled(value)
+        if column + len(text) > _WIDTH and " " in value:
+            return _fold(value, quoted, column, indent)
+        return text
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if type(value) is int:
+        return str(value)
+    if type(value) is float:
+        text = _FLOATS.represent_float(value).value
+        if _scalar(_FLOAT, text).implicit[0] and _ANALYZER.analyze_scalar(text).allow_block_plain:
+            return text
+    raise _NotAlike
+
+
+def _fold(text: str, quoted: bool, column: int, indent: int) -> str:
+    """Return `text` written from `column` as PyYAML's write_plain / write_single_quoted (split=True)
+    write it: a single space past the width becomes a line break and `indent` spaces."""
+    out = []
+    if quoted:
+        out.append("'")
+        column += 1
+    spaces = False
+    start = end = 0
+    size = len(text)
+    while end <= size:
+        ch = text[end] if end < size else None
+        if spaces:
+            if ch != " ":
+                if start + 1 == end and column > _WIDTH and (not quoted or (start != 0 and end != size)):
+                    out.append("\n" + " " * indent)
+                    column = indent
+                else:
+                    out.append(text[start:end])
+                    column += end - start
+                start = end
+        elif ch is None or ch == " " or (quoted and ch == "'"):
+            if start < end:
+                out.append(text[start:end])
+                column += end - start
+                start = end
+        if quoted and ch == "'":
+            out.append("''")
+            column += 2
+            start = end + 1
+        if ch is not None:
+            spaces = ch == " "
+        end += 1
+    if quoted:
+        out.append("'")
+    return "".join(out)
+
+
+def _block_mapping(out: list, data: dict, indent: int, inline: bool) -> None:
+    """Append a non-empty mapping whose keys start at `indent`; `inline`: the first key follows "- "."""
+    heads = _heads(indent)
+    append = out.append
+    for key, value in data.items():
+        head, size = heads.get(key) or _head(heads, key, indent)
+        if inline:
+            head = head[indent + 1:]
+            inline = False
+        kind = type(value)
+        if kind is str:
+            text, quoted = _VALUES.get(value) or _spelled(value)
+            if indent + size + 2 + len(text) > _WIDTH and " " in value:
+                text = _fold(value, quoted, indent + size + 2, indent + 2)
+            append(head + ": " + text)
+        elif kind is dict:
+            if value:
+                append(head + ":")
+                _block_mapping(out, value, indent + 2, False)
+            else:
+                append(head + ": {}")
+        elif kind is list:
+            if value:
+                append(head + ":")
+                _block_sequence(out, value, indent, False)  # PyYAML's indentless sequence in a mapping
+            else:
+                append(head + ": []")
+        else:
+            append(head + ": " + _value_text(value, indent + size + 2, indent + 2))
+
+
+def _block_sequence(out: list, data: list, indent: int, inline: bool) -> None:
+    """Append a non-empty sequence whose dashes are at `indent`; `inline`: the first item follows "- "."""
+    line = "\n" + " " * indent + "- "
+    for item in data:
+        if inline:
+            head = "- "
+            inline = False
+        else:
+            head = line
+        if type(item) is dict or type(item) is list:
+            if not item:
+                out.append(head + ("{}" if type(item) is dict else "[]"))
+            elif type(item) is dict:
+                out.append(head)
+                _block_mapping(out, item, indent + 2, True)
+            else:
+                out.append(head)
+                _block_sequence(out, item, indent + 2, True)
+        else:
+            out.append(head + _value_text(item, indent + 2, indent + 2))
+
+
+def _block_text(documents: list) -> str:
+    """Return the YAML stream PyYAML writes for `documents`, for the documents this module writes itself."""
+    texts = []
+    for document in documents:
+        out: list[str] = []
+        if type(document) is dict and document:
+            _block_mapping(out, document, 0, False)
+        elif type(document) is list and document:
+            _block_sequence(out, document, 0, False)
+        else:
+            raise _NotAlike
+        text = "".join(out)
+        texts.append((text[1:] if not texts else "---" + text) + "\n")
+    return "".join(texts)
+
+
 def dump_yaml_all(documents: list) -> str:
     """Return `documents` as a YAML stream, in block style, keys in their order, no aliases."""
+    try:
+        return _block_text(documents)
+    except _NotAlike:
+        pass
+    return _emitted(documents)
+
+
+def _emitted(documents: list) -> str:
+    """Return `documents` as dump_yaml_all does, through LibYAML or, where the two differ, PyYAML's emitter."""
     stream = io.StringIO()
     emitter = yaml.CSafeDumper(stream, **_OPTIONS)
     try:
