@@ -71,7 +71,7 @@ def main() -> int:
         import migrate.generate.files  # noqa: F401
         import migrate.imports  # noqa: F401
         import migrate.package.build  # noqa: F401
-        import migrate.plan_reader  # noqa: F401
+        import migrate.contract.plan_io  # noqa: F401
         import policies.check  # noqa: F401
         from bad_input_corpus import valid_plan
 
