@@ -17,7 +17,8 @@ from migrate.core.azure import AZURE_SIZES, HostSize
 from migrate.core.windows import OS_BUILDS, choose_base_image
 from migrate.contract.aks import AKS_OS_SKUS, RETARGET, retarget_image
 from migrate.contract.kubernetes import POOL_LABEL
-from migrate.generate.aks import AksOptions, aks_plan, allocatable, pool_name
+from migrate.contract.names import aks_pool_name
+from migrate.generate.aks import AksOptions, aks_plan, allocatable
 from migrate.contract.plan_io import schema
 from plan_fixtures import typed_plan
 
@@ -129,9 +130,9 @@ def test_a_group_beyond_aks_pool_limits_is_split():
 
 
 def test_pool_names_fit_aks_windows_limits():
-    assert pool_name("ltsc2022", 1) == "w22001"
+    assert aks_pool_name("ltsc2022", 1) == "w22001"
     with pytest.raises(ValueError):
-        pool_name("ltsc2022", 1000)
+        aks_pool_name("ltsc2022", 1000)
 
 
 def test_sample_hyperv_stays_on_hosts_and_the_rest_on_matching_pools(sample):

@@ -63,7 +63,7 @@ class AzurePlatform(HostPlatform):
             # Process-isolation hosts always get Trusted Launch; Hyper-V hosts leave securityType out
             # unless TrustedLaunch is asked for (components/validation.py).
             "isolation": spec.isolation,
-            "security_type": (config["securityType"] or None) if spec.isolation != "process" else None,
+            "security_type": (config["securityType"] or None) if spec.isolation != Isolation.PROCESS else None,
             "encryption_at_host": config["encryptionAtHost"],
             "management_cidrs": config["managementCidrs"], "public_ip": config["publicIp"],
             "admin_username": config["adminUsername"], "workload_image_os": list(spec.image_os),

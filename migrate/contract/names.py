@@ -13,6 +13,8 @@ import hashlib
 import re
 import unicodedata
 
+from migrate.core.azure import WINDOWS_POOL_NAME
+
 # The registry of image references when none is given (why .invalid: GenerateOptions.registry).
 DEFAULT_REGISTRY = "registry.invalid/hyperdock"
 MAX_LABEL = 63
@@ -138,9 +140,17 @@ def tenant_namespace(tenant: str | None) -> str:
     return f"hd-{dns_label(tenant, 'shared')}"[:63].rstrip("-") if tenant else "hd-shared"
 
 
-def pool_name(isolation: str, tenant: str, zone: str) -> str:
+def hosts_pool_name(isolation: str, tenant: str, zone: str) -> str:
     """Return the name of the hosts.yaml pool of (isolation, tenant, zone)."""
     return "-".join(p for p in (isolation, dns_label(tenant, "") if tenant else "", dns_label(zone, "") if zone else "") if p)
+
+
+def aks_pool_name(image_os: str, index: int) -> str:
+    """Return the AKS name of the `index`th Windows pool of `image_os`: w<2-digit year><3-digit index>."""
+    name = f"w{image_os[-2:]}{index:03d}"
+    if not WINDOWS_POOL_NAME.fullmatch(name):
+        raise ValueError(f"{name}: not a valid AKS Windows pool name")
+    return name
 
 
 def host_name(pool: str, index: int) -> str:

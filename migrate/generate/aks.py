@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 from ..contract.aks import AKS_OS_SKUS, aks_placement
 from ..contract.model import Plan
-from ..core.azure import AKS_SYSTEM_POOL_COUNT, AKS_SYSTEM_POOL_SIZE, AKS_WINDOWS_NODE_SIZE, AZURE_SIZES, WINDOWS_POOL_NAME, HostSize
+from ..contract.names import aks_pool_name
+from ..core.azure import AKS_SYSTEM_POOL_COUNT, AKS_SYSTEM_POOL_SIZE, AKS_WINDOWS_NODE_SIZE, AZURE_SIZES, HostSize
 from ..core.errors import InputError
 from ..core.windows import OS_BUILDS
 from .capacity import CapacityOptions, Demand, demand_of, pack
@@ -63,14 +64,6 @@ def allocatable(size: HostSize, max_pods: int, options: AksOptions) -> tuple[int
     kube_reserved = min(20 * max_pods + 50, size.memory_mib // 4)
     memory = size.memory_mib - kube_reserved - options.eviction_memory_mib - options.windows_reserve_memory_mib
     return size.vcpus - math.ceil(milli / 1000), memory
-
-
-def pool_name(image_os: str, index: int) -> str:
-    """Return the AKS name of the `index`th Windows pool of `image_os`: w<2-digit year><3-digit index>."""
-    name = f"w{image_os[-2:]}{index:03d}"
-    if not WINDOWS_POOL_NAME.fullmatch(name):
-        raise ValueError(f"{name}: not a valid AKS Windows pool name")
-    return name
 
 
 def _pack(demands: list[Demand], max_pods: int, options: AksOptions) -> list:
@@ -111,7 +104,7 @@ def aks_plan(plan: Plan, labels: dict[str, str], options: AksOptions = AksOption
             count = len(part)
             bound = max(1, math.ceil(sum(d.vcpus for d in members) / cpu), math.ceil(sum(d.memory_mib for d in members) / memory))
             pools.append({
-                "name": pool_name(image_os, counters[image_os]),
+                "name": aks_pool_name(image_os, counters[image_os]),
                 "osType": "Windows",
                 "osSku": AKS_OS_SKUS[image_os],
                 "imageOS": image_os,

@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..contract.model import Host, HostsPlan, Isolation, Plan, Platform, Pool, Target, Workload
-from ..contract.names import host_name, pool_name
+from ..contract.names import host_name, hosts_pool_name
 from ..core.azure import AZURE_SIZES, PLANNED_HOST_SIZE, HostSize
 
 
@@ -215,7 +215,7 @@ def capacity_plan(plan: Plan, labels: dict[str, str], options: CapacityOptions) 
             groups.setdefault(pool_key(w), []).append(demand)
     pools = []
     for (isolation, tenant, zone), demands in sorted(groups.items()):
-        name = pool_name(isolation, tenant, zone)
+        name = hosts_pool_name(isolation, tenant, zone)
         hosts, notes = pack(demands, options)
         crowded = sorted((port, n) for port, n in port_counts(demands).items() if n > 1)
         if crowded:

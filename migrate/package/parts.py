@@ -66,7 +66,7 @@ def content_parts(workload: Workload) -> list[ContentPart]:
     for service in container.services:
         parts.append(ContentPart("service", service.name, executable_folder(service.path_name),
                                  service_label(service.name)))
-    if not container.services and not container.iis_sites:   # a batch workload: every task's folder
+    if container.is_batch:   # a batch workload: every task's folder
         for task in container.scheduled_tasks:
             parts.append(ContentPart("task", task.task_name, executable_folder(task.execute), task_label(task.task_name)))
     unique: dict[str, ContentPart] = {}
