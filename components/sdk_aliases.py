@@ -13,7 +13,7 @@ since the first commit; requirements pin pulumi-azure-native 3.x), so no hyperdo
 versioned token these aliases could match: leaving them out changes no `pulumi up` plan. The
 means is Pulumi's documented `transformations` resource option, which runs before the aliases
 are collapsed; the SDK itself is not changed. Other aliases (a resource's former name, given by
-hyperdock) are kept.
+hyperdock) are kept, and so is any alias a caller's own transformation adds (it runs after this one).
 """
 
 from __future__ import annotations
@@ -51,5 +51,9 @@ def without_api_version_aliases(args: pulumi.ResourceTransformationArgs) -> Opti
 
 
 def leaving_out_api_version_aliases(opts: Optional[pulumi.ResourceOptions] = None) -> pulumi.ResourceOptions:
-    """`opts` plus the transformation: for a component, its children inherit it; for a resource, it applies to it."""
-    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[without_api_version_aliases]))
+    """`opts` plus the transformation: for a component, its children inherit it; for a resource, it applies to it.
+
+    It goes first in the list (Pulumi runs a resource's transformations in order), so a caller's own
+    transformations run after it: an alias one of them adds, a versioned type token included, stays.
+    """
+    return pulumi.ResourceOptions.merge(pulumi.ResourceOptions(transformations=[without_api_version_aliases]), opts)

@@ -69,3 +69,26 @@ def test_component_children_register_without_version_aliases_other_resources_kee
         assert [a.spec.name for a in by_name["web-prepare"].aliases] == ["web-features"]
 
     return pulumi.Output.all(host.urn, host.runtime.urn, outside.urn, workload.urn).apply(check)
+
+
+@pulumi.runtime.test
+def test_aliases_a_users_own_transformation_adds_are_kept(monitor):
+    # A user whose state holds the VM under a versioned token adds that alias with a transformation
+    # of their own: the components' transformation runs before it, so the user's alias stays.
+    old_type = "azure-native:compute/v20230301:VirtualMachine"
+
+    def adopt_vm(args: pulumi.ResourceTransformationArgs):
+        if args.type_ != "azure-native:compute:VirtualMachine":
+            return None
+        opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=old_type)]))
+        return pulumi.ResourceTransformationResult(args.props, opts)
+
+    host = AzureContainerHost("web", {"management_cidrs": ["10.1.0.0/24"]},
+                              pulumi.ResourceOptions(transformations=[adopt_vm]))
+
+    def check(_):
+        by_name = {r.name: r for r in monitor.requests}
+        assert versioned(by_name["web-vm"]) == [old_type]
+        assert versioned(by_name["web-nic"]) == []
+
+    return pulumi.Output.all(host.urn, host.runtime.urn).apply(check)
