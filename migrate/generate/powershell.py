@@ -25,7 +25,8 @@ def iis_prologue() -> list[str]:
 
     The servercore/iis and dotnet/framework/aspnet images keep Default Web Site on `*:80:`, and
     binding tuples must be unique, so it would keep a migrated `*:80:` site from starting
-    (Corrections 2026-11-30). A VM's own Default Web Site is recreated like any other site.
+    (microsoft/iis-docker and microsoft/dotnet-framework-docker Dockerfiles). A VM's own Default Web
+    Site is recreated like any other site.
     """
     return ["Import-Module WebAdministration",
             f"if (Test-Path ('IIS:\\Sites\\' + {ps_quote(DEFAULT_SITE)})) {{ Remove-Website -Name {ps_quote(DEFAULT_SITE)} }}"]
@@ -35,8 +36,9 @@ def binding_arguments(binding: str) -> str | None:
     """Return New-WebBinding's arguments for an HTTP(S) binding "proto/ip:port:host", or None.
 
     New-WebBinding has -Protocol -Port -IPAddress -HostHeader -SslFlags and no -BindingInformation
-    (WebAdministration reference, Corrections 2026-11-30). SslFlags 1 is SNI (IIS `binding@sslFlags`:
-    Sni = 1, as IISAdministration's SslFlags enum names it), for HTTPS host names.
+    (MicrosoftDocs/windows-powershell-docs, WebAdministration/New-WebBinding.md, as trimmed into
+    tests/data/powershell-reference.json). SslFlags 1 is SNI (IIS `binding@sslFlags`: Sni = 1, as
+    IISAdministration's SslFlags enum names it), for HTTPS host names.
     """
     parsed = parse_binding(binding)
     if parsed is None:
