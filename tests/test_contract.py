@@ -53,7 +53,10 @@ def test_labels_and_derived_names_follow_the_generated_files():
     assert web.image_reference("registry.contoso.com/apps", label) == f"registry.contoso.com/apps/web01:wave-{web.wave}"
     assert names.credential_spec_file(label) == "web01_credspec.json"
     assert names.data_volume_name(label, "D") == "web01-data-d"
-    assert names.hosts_pool_name("process", "Fabrikam Inc", "dmz") == "process-fabrikam-inc-dmz"
+    assert names.hosts_pool_name("process", "fabrikam-inc", "dmz") == "process-fabrikam-inc-dmz"
+    # "Fabrikam Inc" is another tenant than "fabrikam-inc" to the rules (VM.tag), so another name (11e).
+    assert names.hosts_pool_name("process", "Fabrikam Inc", "dmz") == names.hosts_pool_name("process", "fabrikam inc ", "dmz") \
+        != "process-fabrikam-inc-dmz"
     assert names.tenant_namespace(None) == "hd-shared" and names.tenant_network("") == "tenant-default"
     vm = next(w for w in plan.workloads if w.target is Target.VM)
     assert vm.isolation is None and vm.container is None and not vm.is_container

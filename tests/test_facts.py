@@ -186,3 +186,20 @@ def test_a_disabled_service_is_not_part_of_the_container(tmp_path):
     assert container["dataDrives"] == [] and "cond.writable-state" not in findings
     # Nor does its domain account make the container need a gMSA.
     assert container["domainIdentities"] == [] and not container["gmsa"] and "cond.domain-identity" not in findings
+
+
+def test_tenants_the_rules_count_as_two_never_share_a_name(tmp_path):
+    # "a_b" and "a-b" are two tenants to the rules; dns_label alone made both "a-b": one pool name, one
+    # host name (a compose file overwritten), one network and one namespace for the two tenants.
+    from conftest import run_cli
+    from migrate.contract.names import tenant_namespace, tenant_network
+    import yaml
+    inv = write_json(tmp_path / "inv.json", inventory(vm("A", tags={"tenant": "a_b"}), vm("B", tags={"tenant": "a-b"})))
+    result = run_cli("assess", str(inv), "--out", str(tmp_path / "out"), "--generate", "--quiet")
+    assert result.returncode == 0, result.stderr
+    hosts = yaml.safe_load((tmp_path / "out" / "hosts.yaml").read_text(encoding="utf-8"))
+    names = [h["name"] for p in hosts["pools"] for h in p["hosts"]]
+    assert len({p["name"] for p in hosts["pools"]}) == 2 and len(set(names)) == 2
+    assert sorted(p.name for p in (tmp_path / "out" / "compose").iterdir()) == sorted(f"{n}.yaml" for n in names)
+    assert tenant_network("a_b") != tenant_network("a-b") and tenant_namespace("a_b") != tenant_namespace("a-b")
+    assert tenant_network("a-b") == "tenant-a-b" and tenant_network("Contoso ") == tenant_network("contoso") == "tenant-contoso"

@@ -130,19 +130,34 @@ def gmsa_account(label: str) -> str:
     return f"{stem}-{hashlib.sha256(label.encode('utf-8')).hexdigest()[:6]}"
 
 
+def boundary_label(value: str, fallback: str) -> str:
+    """Return a tenant's or zone's part of a name: one label per tenant or zone the rules count.
+
+    Rules count tenants and zones as VM.tag reads them (trimmed, lower-case), so `a_b` and `a-b` are
+    two tenants; dns_label alone gives both `a-b`, and they would share a network, a namespace and a
+    pool's hosts. A value dns_label changes gets 8 hex of its sha256; a plain label stays as it is.
+    """
+    normal = (value or "").strip().lower()
+    label = dns_label(normal, fallback)
+    if not normal or label == normal:
+        return label
+    return f"{label[:40].rstrip('-')}-{hashlib.sha256(normal.encode('utf-8')).hexdigest()[:8]}"
+
+
 def tenant_network(tenant: str) -> str:
     """Return a tenant's container network: tenants do not share one."""
-    return f"tenant-{dns_label(tenant, 'default')}"
+    return f"tenant-{boundary_label(tenant, 'default')}"
 
 
 def tenant_namespace(tenant: str | None) -> str:
     """Return the Kubernetes namespace of a tenant's workloads: hd-<tenant>, or hd-shared for untagged ones."""
-    return f"hd-{dns_label(tenant, 'shared')}"[:63].rstrip("-") if tenant else "hd-shared"
+    return f"hd-{boundary_label(tenant, 'shared')}"[:63].rstrip("-") if tenant else "hd-shared"
 
 
 def hosts_pool_name(isolation: str, tenant: str, zone: str) -> str:
     """Return the name of the hosts.yaml pool of (isolation, tenant, zone)."""
-    return "-".join(p for p in (isolation, dns_label(tenant, "") if tenant else "", dns_label(zone, "") if zone else "") if p)
+    return "-".join(p for p in (isolation, boundary_label(tenant, "") if tenant else "",
+                                boundary_label(zone, "") if zone else "") if p)
 
 
 def aks_pool_name(image_os: str, index: int) -> str:
