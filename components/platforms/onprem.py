@@ -25,7 +25,7 @@ class OnPremPlatform(HostPlatform):
     def host_size(self, options: SizeOptions) -> HostSize:
         if not (options.host_vcpus and options.host_memory_gib):
             raise InputError("--platform onprem", "needs --host-vcpus and --host-memory-gib (the size of your hosts)")
-        return HostSize("onprem", options.host_vcpus, options.host_memory_gib * 1024, True)
+        return HostSize(Platform.ONPREM.value, options.host_vcpus, options.host_memory_gib * 1024, True)
 
     def configured_hosts(self, config: Mapping[str, Any]) -> list[HostSpec]:
         keys = config["onpremHostKeys"]

@@ -33,8 +33,10 @@ from migrate.core.azure import (
 )
 from migrate.core.windows import HOST_OS_CHOICES
 
+from .model import Isolation
+
 NAMESPACE = "hyperdock"
-HOST_ISOLATIONS = ("process", "hyperv", "both")
+HOST_ISOLATIONS = (*(i.value for i in Isolation), "both")
 STACK_PLATFORMS = ("hosts", "aks", "kubernetes")
 REGISTRY_AUTH_MODES = ("managed-identity", "password", "none")
 REGISTRY_SKUS = ("Basic", "Standard", "Premium")

@@ -237,8 +237,8 @@ def capacity_plan(plan: Plan, labels: dict[str, str], options: CapacityOptions) 
         host_os=plan.host_os, host_build=plan.host_build, platform=options.platform, edition=options.edition,
         host_size=options.size,
         reserve={"vcpus": options.reserve_vcpus, "memoryMiB": options.reserve_memory_mib},
-        overhead={"hyperv": {"vcpus": options.hyperv_overhead_vcpus, "memoryMiB": options.hyperv_overhead_memory_mib},
-                  "process": {"vcpus": 0, "memoryMiB": options.process_overhead_memory_mib}},
+        overhead={Isolation.HYPERV.value: {"vcpus": options.hyperv_overhead_vcpus, "memoryMiB": options.hyperv_overhead_memory_mib},
+                  Isolation.PROCESS.value: {"vcpus": 0, "memoryMiB": options.process_overhead_memory_mib}},
         summary={
             "hosts": total,
             "lowerBound": bound,
