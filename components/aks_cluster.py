@@ -30,7 +30,7 @@ from pulumi_azure_native.containerservice import OSSKU
 
 from migrate.contract.stack_config import ip_address_problem
 from migrate.core.azure import (AKS_SYSTEM_POOL_COUNT, AKS_SYSTEM_POOL_SIZE, AKS_WINDOWS_NODE_SIZE, WINDOWS_POOL_NAME,
-                                authorized_range_problem)
+                                authorized_range_problem, default_tags)
 from migrate.core.errors import AksConfigError, RegistryConfigError
 from migrate.contract.kubernetes import POOL_LABEL, pool_taint
 
@@ -170,7 +170,7 @@ class AksWindowsCluster(pulumi.ComponentResource):
         settings = aks_cluster_settings(args)
         super().__init__("hyperdock:index:AksWindowsCluster", name, {}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        tags = args.get("tags", {"managed-by": "hyperdock"})
+        tags = args.get("tags", default_tags())
         location = args.get("location")
 
         if args.get("resource_group_name") is not None:

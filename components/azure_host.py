@@ -25,7 +25,7 @@ from .host_setup import DomainJoin, domain_join_for, host_setup_for, prepare_scr
 from .reboot_pause import reboot_pause
 from .sdk_aliases import leaving_out_api_version_aliases
 from migrate.contract.stack_config import DEFAULTS
-from migrate.core.azure import HOST_MANAGEMENT_PORTS
+from migrate.core.azure import HOST_MANAGEMENT_PORTS, default_tags
 
 from .validation import (
     computer_name, host_os_of_sku, validate_admin_username, validate_encryption_at_host, validate_image_builds,
@@ -166,7 +166,7 @@ class AzureContainerHost(pulumi.ComponentResource):
         opts = leaving_out_api_version_aliases(opts)
         super().__init__("hyperdock:index:AzureContainerHost", name, {"hostOs": settings.host_os, "isolation": isolation}, opts)
         child = pulumi.ResourceOptions(parent=self)
-        tags = args.get("tags", {"managed-by": "hyperdock"})
+        tags = args.get("tags", default_tags())
         # Policies read the isolation a host is set up for from its VM.
         vm_tags = pulumi.Output.from_input(tags).apply(lambda t: {**(t or {}), "hyperdock-isolation": isolation})
 

@@ -28,7 +28,7 @@ from pulumi_azure_native import authorization, containerregistry
 from migrate.contract.stack_config import (
     DEFAULTS, REGISTRY_AUTH_MODES, REGISTRY_SKUS, registry_problem, registry_username_problem,
 )
-from migrate.core.azure import ACR_PULL_ROLE_ID, resource_id_problem
+from migrate.core.azure import ACR_PULL_ROLE_ID, default_tags, resource_id_problem
 from migrate.core.errors import RegistryConfigError
 from migrate.core.powershell import ps_quote
 
@@ -161,7 +161,7 @@ class ContainerRegistry(pulumi.ComponentResource):
             f"{name}-acr", registry_name=registry_name, resource_group_name=args["resource_group_name"],
             location=args.get("location"), sku={"name": sku},
             admin_user_enabled=False, anonymous_pull_enabled=False,  # private: every pull authenticates
-            tags=args.get("tags", {"managed-by": "hyperdock"}), opts=pulumi.ResourceOptions(parent=self))
+            tags=args.get("tags", default_tags()), opts=pulumi.ResourceOptions(parent=self))
         self.registry_id = self.registry.id
         self.login_server = self.registry.login_server
         self.register_outputs({"registryId": self.registry_id, "loginServer": self.login_server})

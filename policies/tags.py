@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
+from migrate.core.azure import MANAGED_BY_TAG
+
 from .common import plain
 
 TAGGED_TYPES = {
@@ -11,7 +13,7 @@ TAGGED_TYPES = {
     "azure-native:network:VirtualNetwork", "azure-native:network:NetworkInterface",
     "azure-native:network:PublicIPAddress", "azure-native:compute:VirtualMachine",
 }
-DEFAULT_REQUIRED = ["managed-by"]
+DEFAULT_REQUIRED = [MANAGED_BY_TAG]
 
 
 def _required_tags(args: ResourceValidationArgs, report) -> None:

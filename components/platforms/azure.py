@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from migrate.contract.model import Isolation, Platform
-from migrate.core.azure import AZURE_SIZES, HostSize, hyperv_size_problem
+from migrate.core.azure import AZURE_SIZES, HostSize, default_tags, hyperv_size_problem
 from migrate.core.errors import InputError, StackConfigError
 
 from .base import HostPlatform, HostSpec, SizeOptions
@@ -86,16 +86,16 @@ class AzurePlatform(HostPlatform):
 
         location = config["location"]
         opts = leaving_out_api_version_aliases()  # as the components' resources (components/sdk_aliases.py)
-        group = resources.ResourceGroup("hyperdock-rg", location=location, tags={"managed-by": "hyperdock"}, opts=opts)
+        group = resources.ResourceGroup("hyperdock-rg", location=location, tags=default_tags(), opts=opts)
         nsg = network.NetworkSecurityGroup(
             "hyperdock-nsg", resource_group_name=group.name, location=location,
             security_rules=management_rules(validate_management_cidrs(config["managementCidrs"])),
-            tags={"managed-by": "hyperdock"}, opts=opts)
+            tags=default_tags(), opts=opts)
         vnet = network.VirtualNetwork(
             "hyperdock-vnet", resource_group_name=group.name, location=location,
             address_space={"address_prefixes": ["10.20.0.0/16"]},
             subnets=[{"name": "hosts", "address_prefix": "10.20.0.0/20", "network_security_group": {"id": nsg.id}}],
-            tags={"managed-by": "hyperdock"}, opts=opts)
+            tags=default_tags(), opts=opts)
         subnet_id = vnet.subnets.apply(lambda subnets: subnets[0].id if hasattr(subnets[0], "id") else subnets[0]["id"])
         return AzureNetwork(group, nsg, subnet_id)
 

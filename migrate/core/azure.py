@@ -164,6 +164,16 @@ def management_cidr_problem(cidr: str) -> str | None:
     return None
 
 
+# The tag every Azure resource hyperdock creates carries when the caller gives no tags, and the one
+# the required-tags policy asks for by default (policies/tags.py): how a resource is known as hyperdock's.
+MANAGED_BY_TAG = "managed-by"
+
+
+def default_tags() -> dict[str, str]:
+    """Return a new dict of the tags hyperdock's Azure resources carry when none are given."""
+    return {MANAGED_BY_TAG: "hyperdock"}
+
+
 # AKS's Linux system pool as hyperdock plans it (aks.yaml's systemPool) and AksWindowsCluster builds it
 # when not told: two nodes, so that the critical add-ons survive one node's upgrade; a Dsv5 size.
 AKS_SYSTEM_POOL_SIZE = "Standard_D4s_v5"
