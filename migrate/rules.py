@@ -3,22 +3,33 @@
 A rule returns None when it does not fire, or the message that explains this workload's case.
 Rules marked `isolation="hyperv"` also require Hyper-V isolation when they fire.
 
-Each rule's source (written into plan.json) names where its fact comes from. Its `windows-containers.md §`
-and `migration-tools.md §` prefixes are section numbers of the project's earlier reference notes, which
-are not in the repository; the keys in brackets are the sources themselves (Microsoft Learn pages under
-learn.microsoft.com/virtualization/windowscontainers/ unless a repository is named):
-- S1 deploy-containers/version-compatibility; S11 deploy-containers/portability; S15 microsoft/hcsshim
-  `osversion/platform_compat_windows.go` (rules R1-R4: migrate/core/windows.py states them).
+Each rule's source (written into plan.json and report.md) names the public source of its fact; the
+bracketed keys are short names for these (Microsoft Learn pages under
+learn.microsoft.com/virtualization/windowscontainers/, written in MicrosoftDocs/Virtualization-Documentation,
+unless another site or a repository is named):
+- S1 deploy-containers/version-compatibility ("Windows container version compatibility": title confirmed);
+  S11 deploy-containers/portability; S15 microsoft/hcsshim `osversion/platform_compat_windows.go`
+  (rules R1-R4: migrate/core/windows.py states them).
 - S4 manage-containers/container-security; S7 about/faq (licensing: 2 Hyper-V isolated containers on
-  Standard); S5 = MS-LS quick-start/lift-shift-to-containers (what does not containerize, the .NET ladder).
+  Standard); S5 = MS-LS quick-start/lift-shift-to-containers (what does not containerize, the .NET ladder,
+  services needing a foreground entry point, writable state on volumes).
 - S12 deploy-containers/gpu-acceleration, hardware-devices-in-containers, print-spooler; S13
   manage-containers/manage-serviceaccounts and gmsa-run-container (gMSA).
 - S19 microsoft/dotnet-framework-docker README.aspnet.md / README.runtime.md; S26 microsoft/mssql-docker
-  #716, #718 (SQL Server images withdrawn), microsoft/Windows-Containers #91, #313 (no domain join).
-- AWS-PS, A2C AppHasNoPorts: AWS App2Container's Windows analysis and its findings (App2Container User
-  Guide); AZ-AC: Microsoft Learn azure/migrate/tutorial-app-containerization-aspnet-kubernetes; ASMA:
-  Azure/App-Service-Migration-Assistant wiki "Readiness Checks"; A*L-NET-1, A*L-APP-3, GCP-WIN: Google
-  Cloud Migrate to Containers' fit-assessment rules and Windows pages (cloud.google.com/migrate).
+  #716, #718 (SQL Server images withdrawn), microsoft/Windows-Containers #91, #313 (no domain join);
+  microsoft/Windows-Containers #26: Office not supported (Exchange, SharePoint, System Center: unverified).
+- AWS-PS, A2C AppHasNoPorts: AWS App2Container's Windows analysis script and its findings (App2Container
+  User Guide, docs.aws.amazon.com/app2container/latest/UserGuide/). AZ-AC: learn.microsoft.com/azure/migrate/
+  tutorial-app-containerization-aspnet-kubernetes. AZ-WEB (the readiness classes Ready, Ready with
+  conditions, Not ready, Unknown): learn.microsoft.com/azure/migrate/concepts-azure-webapps-assessment-calculation.
+  ASMA: Azure/App-Service-Migration-Assistant wiki "Readiness Checks". GCP-RULES (A*L-NET-1, A*L-APP-2,
+  A*L-APP-3): cloud.google.com/migrate/anthos/docs/fit-assessment-rules; GCP-WIN:
+  cloud.google.com/migrate/containers/docs/windows/prepare-windows-cluster (Google Cloud Migrate to Containers).
+- .NET 8/9 end of support 2026-11-10, .NET 10 LTS to 2028-11-14: ".NET and .NET Core Support Policy",
+  dotnet.microsoft.com/platform/support/policy/dotnet-core, and dotnet/dotnet-docker.
+- The collector's sections: this repository's README, "Collecting an inventory".
+Unconfirmed: apart from S1's title, the page addresses above follow the source files' paths in their
+repositories (learn.microsoft.com serves those paths) and were not opened to confirm them this session.
 """
 
 from __future__ import annotations
@@ -74,7 +85,7 @@ def _names(items) -> str:
 
 @rule("data.no-guest", WARNING, "Guest not inventoried",
       "Run Get-HyperdockInventory.ps1 with -GuestCredential (PowerShell Direct, or WinRM for older guests) so the guest is read.",
-      "inventory-format.md")
+      "hyperdock README, Collecting an inventory (Get-HyperdockInventory.ps1)")
 def no_guest(f: WorkloadFacts) -> str | None:
     if not f.has_guest:
         return "the guest could not be read, so its applications are unknown; it stays a VM until assessed"
@@ -85,7 +96,7 @@ def no_guest(f: WorkloadFacts) -> str | None:
 
 @rule("data.partial-guest", INFO, "Guest sections missing",
       "Re-run the collector with guest access; decisions on missing sections are less certain.",
-      "inventory-format.md")
+      "hyperdock README, Collecting an inventory (Get-HyperdockInventory.ps1)")
 def partial_guest(f: WorkloadFacts) -> str | None:
     # The sections "ready" depends on have rules of their own (data.unverified-guest, data.missing-evidence).
     missing = [s for s in f.missing_sections if s not in EVIDENCE]
@@ -114,7 +125,7 @@ def _collect(sections: list[str]) -> str:
 @rule("data.unverified-guest", WARNING, "No evidence to rule blockers out",
       "Collect the guest with Get-HyperdockInventory.ps1 -GuestCredential (PowerShell Direct, or WinRM for "
       "older guests); an export that lists only the OS and web apps cannot show a workload is ready.",
-      "migration-tools.md §1.2 (Azure Migrate readiness classes)", fit=UNKNOWN)
+      "Azure Migrate readiness classes: learn.microsoft.com/azure/migrate/concepts-azure-webapps-assessment-calculation (AZ-WEB)", fit=UNKNOWN)
 def unverified_guest(f: WorkloadFacts) -> str | None:
     missing = _missing_evidence(f)
     if no_guest(f) or not all(s in missing for s in _BLOCKER_EVIDENCE):
@@ -125,7 +136,7 @@ def unverified_guest(f: WorkloadFacts) -> str | None:
 
 @rule("data.missing-evidence", WARNING, "Decided without some guest evidence",
       "Collect the missing sections (Get-HyperdockInventory.ps1 -GuestCredential) before the wave.",
-      "migration-tools.md §1.2 (Azure Migrate readiness classes)")
+      "Azure Migrate readiness classes: learn.microsoft.com/azure/migrate/concepts-azure-webapps-assessment-calculation (AZ-WEB)")
 def missing_evidence(f: WorkloadFacts) -> str | None:
     missing = _missing_evidence(f)
     if not missing or no_guest(f) or all(s in missing for s in _BLOCKER_EVIDENCE):
@@ -135,7 +146,7 @@ def missing_evidence(f: WorkloadFacts) -> str | None:
 
 @rule("data.collection-error", INFO, "Collection failed in part",
       "Fix the cause named (permissions, VM agent, VM off) and collect again.",
-      "inventory-format.md")
+      "hyperdock README, Collecting an inventory (Get-HyperdockInventory.ps1)")
 def collection_error(f: WorkloadFacts) -> str | None:
     return "; ".join(f.collection_errors) if f.collection_errors else None
 
@@ -144,7 +155,7 @@ def collection_error(f: WorkloadFacts) -> str | None:
 
 @rule("block.non-windows-guest", BLOCKER, "Not a Windows guest",
       "Keep it a VM, or assess it with a Linux container tool; hyperdock plans Windows containers.",
-      "windows-containers.md §4 (S5)")
+      "learn.microsoft.com/virtualization/windowscontainers/quick-start/lift-shift-to-containers (S5)")
 def non_windows(f: WorkloadFacts) -> str | None:
     if f.os_name and "windows" not in f.os_name.lower():
         return f"guest OS is {f.os_name!r}, not Windows"
@@ -153,7 +164,7 @@ def non_windows(f: WorkloadFacts) -> str | None:
 
 @rule("block.domain-controller", BLOCKER, "Active Directory domain controller",
       "Keep domain controllers as VMs; containers cannot be domain controllers or domain-joined.",
-      "windows-containers.md §4 (S5, S26)")
+      "learn.microsoft.com/virtualization/windowscontainers/quick-start/lift-shift-to-containers (S5); microsoft/Windows-Containers #91, #313 (S26)")
 def domain_controller(f: WorkloadFacts) -> str | None:
     if f.has_feature("AD-Domain-Services") or "ntds" in f.service_names:
         return "AD DS runs here (feature AD-Domain-Services or service NTDS)"
@@ -170,7 +181,7 @@ _INFRA_FEATURES = {
 
 @rule("block.infrastructure-role", BLOCKER, "Infrastructure role",
       "Keep infrastructure roles on VMs; the roles are removed from container base images.",
-      "windows-containers.md §4, §8.4 (S5); WSUS, clustering, Hyper-V [U]")
+      "learn.microsoft.com/virtualization/windowscontainers/quick-start/lift-shift-to-containers (S5); WSUS, clustering, Hyper-V unverified")
 def infrastructure_role(f: WorkloadFacts) -> str | None:
     found = [label for feature, label in _INFRA_FEATURES.items() if f.has_feature(feature)]
     return f"infrastructure roles installed: {', '.join(found)}" if found else None
@@ -178,7 +189,7 @@ def infrastructure_role(f: WorkloadFacts) -> str | None:
 
 @rule("block.file-server", BLOCKER, "File server",
       "Move shares to a file service (SMB share, Azure Files) and keep or retire the VM.",
-      "windows-containers.md §4 (S5)")
+      "learn.microsoft.com/virtualization/windowscontainers/quick-start/lift-shift-to-containers (S5)")
 def file_server(f: WorkloadFacts) -> str | None:
     if not f.has_feature("FS-FileServer"):
         return None
@@ -195,7 +206,7 @@ _DB_PROCESSES = {"sqlservr", "mysqld", "postgres", "mongod", "oracle", "redis-se
 
 @rule("block.database-engine", BLOCKER, "Database engine in the guest",
       "Keep the database on a VM or move it to a managed database; containerize the application tier.",
-      "windows-containers.md §4 (S26: SQL Server not supported in Windows containers); migration-tools.md §4.10")
+      "microsoft/mssql-docker #716, #718 (S26: SQL Server not supported in Windows containers); cloud.google.com/migrate/anthos/docs/fit-assessment-rules, rule A*L-APP-2 (GCP-RULES)")
 def database_engine(f: WorkloadFacts) -> str | None:
     services = sorted(n for n in f.service_names if _DATABASES.fullmatch(n))
     processes = sorted(f.listener_processes & _DB_PROCESSES)
@@ -206,7 +217,7 @@ def database_engine(f: WorkloadFacts) -> str | None:
 
 @rule("block.remote-desktop", BLOCKER, "Remote Desktop Services or desktop use",
       "Keep RDS hosts as VMs (or move to a VDI service); containers have no interactive desktop.",
-      "windows-containers.md §4 (S5)")
+      "learn.microsoft.com/virtualization/windowscontainers/quick-start/lift-shift-to-containers (S5)")
 def remote_desktop(f: WorkloadFacts) -> str | None:
     rds = sorted(name for name in f.features if name.startswith("rds-") or name == "remote-desktop-services")
     return f"Remote Desktop Services installed ({_names(rds)})" if rds else None
@@ -214,14 +225,14 @@ def remote_desktop(f: WorkloadFacts) -> str | None:
 
 @rule("block.kernel-driver", BLOCKER, "Third-party kernel driver",
       "Find a user-mode alternative or keep it a VM; drivers cannot be installed in containers.",
-      "windows-containers.md §4 (S12)")
+      "learn.microsoft.com/virtualization/windowscontainers/deploy-containers/hardware-devices-in-containers (S12)")
 def kernel_driver(f: WorkloadFacts) -> str | None:
     return f"non-Microsoft kernel drivers: {_names(f.kernel_drivers)}" if f.kernel_drivers else None
 
 
 @rule("block.dotnet-1x", BLOCKER, ".NET Framework 1.x",
       "Port the application to .NET Framework 4.8 or later before containerizing it.",
-      "windows-containers.md §3.6 (S5: Framework < 2.0 unsupported)")
+      "learn.microsoft.com/virtualization/windowscontainers/quick-start/lift-shift-to-containers (S5: .NET Framework < 2.0 unsupported)")
 def dotnet_1x(f: WorkloadFacts) -> str | None:
     pools = [name for name, runtime in f.app_pools if runtime.startswith("v1.")]
     return f"app pools on .NET Framework 1.x: {_names(pools)}" if pools else None
@@ -232,7 +243,7 @@ _PRODUCTS = re.compile(r"microsoft exchange|sharepoint server|microsoft office|c
 
 @rule("block.unsupported-product", BLOCKER, "Product without container support",
       "Keep the VM; Microsoft states no container support for this product.",
-      "windows-containers.md §4 (Office [V]; Exchange, SharePoint, System Center [U])")
+      "microsoft/Windows-Containers #26 (Office not supported); Exchange, SharePoint, System Center unverified")
 def unsupported_product(f: WorkloadFacts) -> str | None:
     found = sorted({name for name in f.software if _PRODUCTS.search(name)})
     return f"installed: {_names(found)}" if found else None
@@ -253,7 +264,7 @@ def migration_appliance(f: WorkloadFacts) -> str | None:
 
 @rule("block.image-newer-than-host", BLOCKER, "Image OS newer than the hosts",
       "Plan hosts of at least the pinned OS (--host-os), or re-certify the application on an older image.",
-      "windows-containers.md §2.2 R3 (S1, S11)")
+      "Windows container version compatibility, learn.microsoft.com/virtualization/windowscontainers/deploy-containers/version-compatibility (S1); learn.microsoft.com/virtualization/windowscontainers/deploy-containers/portability (S11); rule R3 in migrate/core/windows.py")
 def image_newer_than_host(f: WorkloadFacts) -> str | None:
     if not hyperv_isolation_possible(f.estate.host_build, OS_BUILDS[f.image_os]):
         return f"osPin {f.image_os} is newer than host OS {f.estate.host_os}: it cannot run in either isolation mode"
@@ -265,7 +276,7 @@ _PRINT_ROLE = ("Print-Services", "Print-Server", "Print-Scan-Server", "Print-LPD
 
 @rule("block.print-server-role", BLOCKER, "Print Server role",
       "Keep the print server a VM (or move to a print service); apps that only print can use a windows/server image.",
-      "windows-containers.md Corrections 2026-11-30 (Virtualization-Documentation print-spooler.md)")
+      "learn.microsoft.com/virtualization/windowscontainers/deploy-containers/print-spooler (S12)")
 def print_server_role(f: WorkloadFacts) -> str | None:
     # Microsoft supports apps that *use* printing in containers, not the role or driver installs.
     found = [name for name in _PRINT_ROLE if f.has_feature(name)]
@@ -276,7 +287,7 @@ def print_server_role(f: WorkloadFacts) -> str | None:
 
 @rule("cond.legacy-guest-os", WARNING, "Guest OS older than any container image",
       "Test the application on the target image before the wave; Windows Server < 2016 is not a container OS.",
-      "windows-containers.md §4 (S5)")
+      "learn.microsoft.com/virtualization/windowscontainers/quick-start/lift-shift-to-containers (S5)")
 def legacy_guest_os(f: WorkloadFacts) -> str | None:
     name = f.os_name
     if f.guest_build is not None and f.guest_build < OS_BUILDS["ltsc2016"]:
@@ -288,7 +299,7 @@ def legacy_guest_os(f: WorkloadFacts) -> str | None:
 
 @rule("cond.writable-state", WARNING, "Writable state on the VM",
       "Mount the data paths as volumes (or move them to a file or blob service).",
-      "migration-tools.md §4.9 (MS-LS)")
+      "learn.microsoft.com/virtualization/windowscontainers/quick-start/lift-shift-to-containers (MS-LS)")
 def writable_state(f: WorkloadFacts) -> str | None:
     reasons = []
     if f.disk_count > 1:
@@ -300,7 +311,7 @@ def writable_state(f: WorkloadFacts) -> str | None:
 
 @rule("cond.connection-strings", WARNING, "Connection strings in config files",
       "Pass them as runtime parameters (secrets); hyperdock never copies their values.",
-      "migration-tools.md §4.18 (AWS-PS, AZ-AC)")
+      "AWS App2Container Windows analysis (AWS-PS); learn.microsoft.com/azure/migrate/tutorial-app-containerization-aspnet-kubernetes (AZ-AC)")
 def connection_strings(f: WorkloadFacts) -> str | None:
     return f"connection strings become secrets: {_names(f.connection_strings)}" if f.connection_strings else None
 
@@ -308,7 +319,7 @@ def connection_strings(f: WorkloadFacts) -> str | None:
 @rule("cond.inline-secret", WARNING, "Secret value in a command line, path or note",
       "The value was removed from every output: supply the runtime parameter the finding names as a secret "
       "(compose secret, Kubernetes Secret, Pulumi secret), and rotate it: the inventory exposed it.",
-      "migration-tools.md §4.18 (AWS-PS, AZ-AC)")
+      "AWS App2Container Windows analysis (AWS-PS); learn.microsoft.com/azure/migrate/tutorial-app-containerization-aspnet-kubernetes (AZ-AC)")
 def inline_secret(f: WorkloadFacts) -> str | None:
     removed = f.removed_secrets
     if not removed:
@@ -319,7 +330,7 @@ def inline_secret(f: WorkloadFacts) -> str | None:
 
 @rule("cond.domain-identity", WARNING, "Domain identity (needs gMSA)",
       "Create a gMSA and a credential spec; containers cannot join a domain.",
-      "windows-containers.md §4 (S13); migration-tools.md §4.19 (GCP-WIN)")
+      "learn.microsoft.com/virtualization/windowscontainers/manage-containers/manage-serviceaccounts (S13); cloud.google.com/migrate/containers/docs/windows/prepare-windows-cluster (GCP-WIN)")
 def domain_identity(f: WorkloadFacts) -> str | None:
     # The same facts make the container's domainIdentities and gmsa (plan.py).
     reasons = [f"site {name} uses Windows authentication" for name in f.windows_auth_sites]
@@ -329,7 +340,7 @@ def domain_identity(f: WorkloadFacts) -> str | None:
 
 @rule("cond.non-http-binding", WARNING, "Non-HTTP IIS bindings",
       "Expose the extra ports and install WAS activation in the image; net.pipe does not cross containers.",
-      "migration-tools.md §4.13 (ASMA)")
+      "Azure/App-Service-Migration-Assistant wiki, Readiness Checks (ASMA)")
 def non_http_binding(f: WorkloadFacts) -> str | None:
     found = sorted({b.split("/", 1)[0] for b in f.bindings if b.lower().startswith(NON_HTTP_PROTOCOLS)})
     return f"bindings: {', '.join(found)}" if found else None
@@ -338,7 +349,7 @@ def non_http_binding(f: WorkloadFacts) -> str | None:
 @rule("cond.https-certificate", WARNING, "HTTPS bindings need a certificate",
       "Supply the PFX and its password at run time (Secret <name>-tls, or secrets/<name>/tls/ for compose): "
       "start.ps1 imports and binds it; no certificate is in the image.",
-      "migration-tools.md §4.13 (ASMA)")
+      "Azure/App-Service-Migration-Assistant wiki, Readiness Checks (ASMA)")
 def https_certificate(f: WorkloadFacts) -> str | None:
     https = [b for b in f.bindings if b.lower().startswith("https/")]
     return f"{len(https)} HTTPS binding(s)" if https else None
@@ -346,7 +357,7 @@ def https_certificate(f: WorkloadFacts) -> str | None:
 
 @rule("cond.no-listener", WARNING, "No application port found",
       "Confirm how clients reach it; a container without a port suits batch work only.",
-      "migration-tools.md §4.14 (A2C AppHasNoPorts)")
+      "AWS App2Container Windows analysis, finding AppHasNoPorts (AWS-PS)")
 def no_listener(f: WorkloadFacts) -> str | None:
     if not f.has_guest or "Listeners" in f.missing_sections:
         return None
@@ -356,14 +367,14 @@ def no_listener(f: WorkloadFacts) -> str | None:
 
 @rule("cond.specific-ip-listener", WARNING, "Listener bound to one IP",
       "Rebind to all addresses; a container has one network interface.",
-      "migration-tools.md §4.11 (A*L-NET-1)")
+      "cloud.google.com/migrate/anthos/docs/fit-assessment-rules, rule A*L-NET-1 (GCP-RULES)")
 def specific_ip_listener(f: WorkloadFacts) -> str | None:
     return f"listening on {_names(f.bound_listeners)}" if f.bound_listeners else None
 
 
 @rule("cond.background-service", WARNING, "Windows services need a foreground entry point",
       "Start the service under ServiceMonitor or LogMonitor as the container's entry point.",
-      "windows-containers.md §4 (S5); migration-tools.md §4.15")
+      "learn.microsoft.com/virtualization/windowscontainers/quick-start/lift-shift-to-containers (S5, MS-LS: a foreground entry point such as ServiceMonitor)")
 def background_service(f: WorkloadFacts) -> str | None:
     services = [name for name, start_mode in f.app_services if start_mode == "Auto" and not _DATABASES.fullmatch(name.lower())]
     return f"services: {_names(services)}" if services else None
@@ -372,14 +383,14 @@ def background_service(f: WorkloadFacts) -> str | None:
 @rule("cond.scheduled-task", WARNING, "Scheduled tasks",
       "A VM of scheduled tasks becomes Kubernetes CronJobs from the task triggers (run once in compose); "
       "set spec.timeZone to the VM's zone.",
-      "migration-tools.md §4.15")
+      "learn.microsoft.com/virtualization/windowscontainers/quick-start/lift-shift-to-containers (MS-LS: a foreground entry point such as ServiceMonitor)")
 def scheduled_task(f: WorkloadFacts) -> str | None:
     return f"tasks: {_names(f.scheduled_tasks)}" if f.scheduled_tasks else None
 
 
 @rule("cond.legacy-dotnet", WARNING, ".NET Framework 2.x/3.x",
       "The image adds .NET 3.5 (NetFx3) to the supported 4.8.x image (the 3.5 images are retired): test the app on it.",
-      "windows-containers.md §3.6 (S5, S19)")
+      "learn.microsoft.com/virtualization/windowscontainers/quick-start/lift-shift-to-containers (S5); microsoft/dotnet-framework-docker README.aspnet.md, README.runtime.md (S19)")
 def legacy_dotnet(f: WorkloadFacts) -> str | None:
     pools = [name for name, runtime in f.app_pools if runtime.startswith("v2.")]
     if f.has_feature("NET-Framework-Core", "NET-Framework-Features"):
@@ -391,7 +402,7 @@ def legacy_dotnet(f: WorkloadFacts) -> str | None:
 
 @rule("cond.msmq", WARNING, "MSMQ",
       "Only private or public queues without AD authentication are supported; use WS2019 or later images.",
-      "windows-containers.md §4 (S5)")
+      "learn.microsoft.com/virtualization/windowscontainers/quick-start/lift-shift-to-containers (S5)")
 def msmq(f: WorkloadFacts) -> str | None:
     return "MSMQ is installed" if f.has_feature("MSMQ", "MSMQ-Server", "MSMQ-Services") else None
 
@@ -399,7 +410,7 @@ def msmq(f: WorkloadFacts) -> str | None:
 @rule("cond.msmq-gmsa", WARNING, "MSMQ together with a domain identity (gMSA)",
       "Use only private queues without AD authentication in the container, or keep the workload a VM: "
       "MSMQ does not work with gMSA.",
-      "windows-containers.md Corrections 2026-11-30 (lift-shift-to-containers.md)")
+      "learn.microsoft.com/virtualization/windowscontainers/quick-start/lift-shift-to-containers (MS-LS)")
 def msmq_gmsa(f: WorkloadFacts) -> str | None:
     if msmq(f) is None:
         return None
@@ -410,7 +421,7 @@ def msmq_gmsa(f: WorkloadFacts) -> str | None:
 
 @rule("cond.printing", WARNING, "Printing",
       "Use the windows/server image; printer drivers cannot be installed in a container.",
-      "windows-containers.md §4 (S12)", isolation="hyperv")
+      "learn.microsoft.com/virtualization/windowscontainers/deploy-containers/print-spooler (S12)", isolation="hyperv")
 def printing(f: WorkloadFacts) -> str | None:
     if f.has_feature("Print-Services", "Print-Server"):
         return "Print Server role installed; Hyper-V isolation avoids sharing the host's spooler"
@@ -419,7 +430,7 @@ def printing(f: WorkloadFacts) -> str | None:
 
 @rule("cond.container-runtime-in-vm", WARNING, "Container runtime inside the VM",
       "Move the containers it runs onto the container hosts instead; nesting runtimes is unsupported.",
-      "migration-tools.md §4.12 (A*L-APP-3)")
+      "cloud.google.com/migrate/anthos/docs/fit-assessment-rules, rule A*L-APP-3 (GCP-RULES)")
 def container_runtime(f: WorkloadFacts) -> str | None:
     found = sorted(n for n in f.service_names if n in CONTAINER_RUNTIME_SERVICES)
     return f"runtime services: {', '.join(found)}" if found else None
@@ -435,7 +446,7 @@ _OUT_OF_BAND_MODULES = {"rewritemodule": "URL Rewrite", "aspnetcoremodule": "ASP
 
 @rule("cond.iis-native-module", WARNING, "IIS modules that Windows does not ship",
       "Install the same module versions in the image (their MSI in the Dockerfile), or remove the dependency.",
-      "migration-tools.md §4.13 (ASMA); IIS applicationHost.config globalModules")
+      "Azure/App-Service-Migration-Assistant wiki, Readiness Checks (ASMA); IIS applicationHost.config globalModules")
 def iis_native_module(f: WorkloadFacts) -> str | None:
     found = [_OUT_OF_BAND_MODULES.get(name.lower(), name) for name, image in f.iis_modules
              if name.lower() in _OUT_OF_BAND_MODULES or (image and not _IIS_OWN_IMAGES.match(image.strip().strip('"')))]
@@ -448,7 +459,7 @@ _DOTNET_END_OF_SUPPORT = {8: "2026-11-10", 9: "2026-11-10"}
 
 @rule("cond.dotnet-end-of-support", WARNING, ".NET 8/9 out of support",
       "Retarget the application to .NET 10 (LTS, supported to 2028-11-14) and use the 10.0 image.",
-      "windows-containers.md Corrections 2026-11-30 (dotnet support policy)")
+      ".NET support policy, dotnet.microsoft.com/platform/support/policy/dotnet-core")
 def dotnet_end_of_support(f: WorkloadFacts) -> str | None:
     majors = f.dotnet_majors
     if not majors or majors[-1] not in _DOTNET_END_OF_SUPPORT:
@@ -459,14 +470,14 @@ def dotnet_end_of_support(f: WorkloadFacts) -> str | None:
 # --- isolation ---------------------------------------------------------------------------------------
 
 @rule("iso.untrusted", INFO, "Untrusted code", "None: Hyper-V isolation is the security boundary.",
-      "windows-containers.md §5.1 (S4, S7)", isolation="hyperv")
+      "learn.microsoft.com/virtualization/windowscontainers/manage-containers/container-security (S4); learn.microsoft.com/virtualization/windowscontainers/about/faq (S7)", isolation="hyperv")
 def untrusted(f: WorkloadFacts) -> str | None:
     return "tagged trust=untrusted: runs in its own utility VM" if f.trust == "untrusted" else None
 
 
 @rule("iso.shared-tenancy", INFO, "Tenants or trust zones may share a host",
       "None; or run with --tenancy dedicated if every tenant and zone gets hosts of its own.",
-      "windows-containers.md §5.1 (S4)", isolation="hyperv")
+      "learn.microsoft.com/virtualization/windowscontainers/manage-containers/container-security (S4)", isolation="hyperv")
 def shared_tenancy(f: WorkloadFacts) -> str | None:
     e = f.estate
     if e.tenancy == "shared" and (len(e.tenants) > 1 or len(e.zones) > 1):
@@ -476,7 +487,7 @@ def shared_tenancy(f: WorkloadFacts) -> str | None:
 
 @rule("iso.internet-facing-multitenant", INFO, "Internet-facing in a multi-tenant estate",
       "None: Hyper-V isolation contains a compromise to one utility VM.",
-      "windows-containers.md §5.1 (S4, S7)", isolation="hyperv")
+      "learn.microsoft.com/virtualization/windowscontainers/manage-containers/container-security (S4); learn.microsoft.com/virtualization/windowscontainers/about/faq (S7)", isolation="hyperv")
 def internet_facing(f: WorkloadFacts) -> str | None:
     exposed = f.exposure == "internet" or (f.zone == "dmz" and f.exposure != "internal")
     if exposed and f.estate.multi_tenant:
@@ -486,7 +497,7 @@ def internet_facing(f: WorkloadFacts) -> str | None:
 
 @rule("iso.image-older-than-host", INFO, "Image older than the host",
       "None; or re-certify the application on the host's OS to allow process isolation.",
-      "windows-containers.md §2.2 R1, R3, R4 (S1, S15)", isolation="hyperv")
+      "Windows container version compatibility, learn.microsoft.com/virtualization/windowscontainers/deploy-containers/version-compatibility (S1); microsoft/hcsshim osversion/platform_compat_windows.go (S15); rules R1, R3, R4 in migrate/core/windows.py", isolation="hyperv")
 def image_older(f: WorkloadFacts) -> str | None:
     host, image = f.estate.host_build, OS_BUILDS[f.image_os]
     if image < host and not process_isolation_possible(host, image):
