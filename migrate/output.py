@@ -10,6 +10,8 @@ mode 0666 and directories 0777, less the umask, as any other tool's output.
 from __future__ import annotations
 
 import errno
+import gc
+import json
 import os
 import shutil
 import signal
@@ -83,6 +85,22 @@ def to_json(document: object) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
+def json_text(document: object) -> str:
+    """Return `json.dumps(document, indent=2)` and a newline: the stdlib's text, non-ASCII escaped.
+
+    For documents without floats (their spelling may differ). orjson writes it where the two give
+    the same text (printable ASCII throughout); the stdlib's encoder, pure Python when indenting,
+    took 2 s of `generate` at 50k VMs for LogMonitorConfig.json alone.
+    """
+    try:
+        data = orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:  # a lone surrogate, an integer past 64 bits, a key that is not a string
+        data = b"\x80"
+    if data.isascii() and b"\x7f" not in data:
+        return data.decode("ascii")
+    return json.dumps(document, indent=2) + "\n"
+
+
 # A file's content: text, UTF-8 bytes, or an iterable of either, written chunk by chunk as it is
 # produced, so a large result is never held whole as well as the data it is made from.
 Content = Union[str, bytes, Iterable[Union[str, bytes]]]
@@ -152,6 +170,27 @@ def interrupts_deferred() -> Iterator[None]:
             signal.signal(s, handler)
     if pending:
         raise Interrupted(signal.Signals(pending[0]).name)
+
+
+@contextmanager
+def cyclic_gc_paused():
+    """Pause the cyclic garbage collector for a batch run (assess, generate).
+
+    An assessment builds millions of small acyclic objects; every generation-2 pass rescans all of
+    them, which more than doubles the time to read a 50k-VM inventory (and `generate`'s reading of
+    the plan: 8 s against 3 s at 50k). Reference counting still frees memory as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        # Everything made meanwhile waits in the youngest generation: the first collection after
+        # enabling would scan it all (0.85 s at 50k VMs). Frozen, it is never scanned; reference
+        # counting still frees it, only cycles among those objects stay until the process ends.
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 def _os_error(path: Path | str, exc: OSError) -> InputError:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import stat
 import subprocess
 import sys
@@ -12,7 +14,7 @@ import orjson
 import pytest
 
 from migrate.core.errors import InputError
-from migrate.output import MANIFEST, json_chunks, to_json, tree_writer, write_file, write_tree
+from migrate.output import MANIFEST, json_chunks, json_text, to_json, tree_writer, write_file, write_tree
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -255,3 +257,13 @@ def test_a_path_put_twice_is_a_bug_not_an_overwrite(tmp_path):
             writer.put("plan.json", "1")
             writer.put("plan.json", "2")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_json_text_is_the_stdlib_text_byte_for_byte():
+    rnd = random.Random(5)
+    pieces = list("ab /\\\"'\n\t\x00\x1f\x7f") + ["é", "日", "\U0001F600", "\ud800", "\u2028", "C:\\inetpub\\logs"]
+    for _ in range(400):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 12)))
+        document = {"LogConfig": {"sources": [{"directory": text, "flag": rnd.random() < 0.5, "n": rnd.randint(-9, 2 ** 70),
+                                               "none": None, "empty": {}, "list": []}], text: [text]}}
+        assert json_text(document) == json.dumps(document, indent=2) + "\n"

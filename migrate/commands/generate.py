@@ -17,7 +17,7 @@ from ..core.errors import InputError
 from ..generate.capacity import CapacityOptions
 from ..contract.model import Platform
 from ..contract.names import DEFAULT_REGISTRY
-from ..output import tree_writer
+from ..output import cyclic_gc_paused, tree_writer
 from .common import check_out_folder, positive
 
 if TYPE_CHECKING:
@@ -84,14 +84,20 @@ def generate_settings(args: argparse.Namespace) -> GenerateOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    options = generate_settings(args)
+    out = args.out or args.plan_dir
+    check_out_folder(out)
+    with cyclic_gc_paused():
+        return _generate(args, options, out)
+
+
+def _generate(args: argparse.Namespace, options: GenerateOptions, out: Path) -> int:
+    """Write the result of `generate` into `out`; return the exit code."""
     from ..generate.files import generate
     from ..contract.packaged import read_packaged, with_packaged_parameters
     from ..contract.plan_io import plan_from_document, read_plan_document
     from ..report import render_report
 
-    options = generate_settings(args)
-    out = args.out or args.plan_dir
-    check_out_folder(out)
     plan_path = args.plan_dir / "plan.json"
     plan = read_plan_document(plan_path)
     # Parameters `hyperdock package` found in the configs (package.json) join the plan's.

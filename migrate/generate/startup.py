@@ -23,12 +23,12 @@ sample (`LogMonitor/src/LogMonitor/sample-config-files/IIS/LogMonitorConfig.json
 
 from __future__ import annotations
 
-import json
 import re
 
 from ..contract.model import Container
 from ..contract.names import TLS_DIR, env_name
 from ..core.powershell import ps_list, ps_quote
+from ..output import json_text
 
 # Pinned release; the URL is the one in the repository's own example Dockerfile
 # (examples/aks/iis-logmonitor/Dockerfile @ d07608d). Its SHA-256 could not be checked here:
@@ -69,7 +69,7 @@ def logmonitor_config(container: Container, log_folders: list[str]) -> str:
                         "waitInSeconds": "INFINITY"})
     if container.iis_sites:
         sources.append({"type": "ETW", "eventFormatMultiLine": False, "providers": IIS_ETW_PROVIDERS})
-    return json.dumps({"LogConfig": {"logFormat": "json", "sources": sources}}, indent=2) + "\n"
+    return json_text({"LogConfig": {"logFormat": "json", "sources": sources}})
 
 
 def start_script(container: Container, label: str, main_pool: str | None, services: list[str],
