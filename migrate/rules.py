@@ -28,8 +28,11 @@ unless another site or a repository is named):
 - .NET 8/9 end of support 2026-11-10, .NET 10 LTS to 2028-11-14: ".NET and .NET Core Support Policy",
   dotnet.microsoft.com/platform/support/policy/dotnet-core, and dotnet/dotnet-docker.
 - The collector's sections: this repository's README, "Collecting an inventory".
-Unconfirmed: apart from S1's title, the page addresses above follow the source files' paths in their
-repositories (learn.microsoft.com serves those paths) and were not opened to confirm them this session.
+Confirmed by a search of the published pages: S1's address and title; S5/MS-LS's address (its title is now
+'Using Windows Containers to "Containerize" Existing Applications', formerly "Lift and shift to containers");
+ASMA's wiki page (github.com/Azure/App-Service-Migration-Assistant/wiki/Readiness-Checks: port bindings,
+protocols, certificates, location tags). Unconfirmed: the other addresses follow the source files' paths in
+their repositories (learn.microsoft.com serves those paths) and were not opened to check them.
 """
 
 from __future__ import annotations
