@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import graph as g
+from .contract.model import Target
 from .decide import Decision, Finding, decide, estate_facts
 from .dependencies import Resolver, edges_from_guests, read_dependency_csv
 from .core.windows import OS_BUILDS
@@ -87,7 +88,7 @@ def assess(inventories: list[Path], dependency_csvs: list[Path], options: Option
     by_id = {vm.vm_id: vm for vm in estate.vms}
     groups = g.move_groups(graph, lambda n: _application_key(by_id[n]), options.chatty_connections)
     group_ids = {f"mg-{i:04d}": members for i, (members, _) in enumerate(groups, start=1)}
-    migrating = {vid for vid, d in decisions.items() if d.target != "vm"}
+    migrating = {vid for vid, d in decisions.items() if d.target != Target.VM}
     units = [
         Unit(id=gid, members=[m for m in members if m in migrating],
              environment=_unit_environment([by_id[m] for m in members if m in migrating]),
@@ -168,4 +169,4 @@ def _is_late(vm: VM, decision: Decision) -> bool:
 
 def _summary(decisions: dict[str, Decision]) -> str:
     counts = Counter(d.target for d in decisions.values())
-    return ", ".join(f"{counts[t]} {t}" for t in ("process", "hyperv", "vm"))
+    return ", ".join(f"{counts[t]} {t}" for t in (Target.PROCESS, Target.HYPERV, Target.VM))

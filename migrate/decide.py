@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .contract.model import Fit, Isolation, Target
 from .facts import EstateFacts, WorkloadFacts, derive
 from .core.windows import ImageChoice, choose_base_image
 from .model import VM, Estate
-from .rules import FIT_ORDER, NOT_READY, READY, RULES, UNKNOWN, Rule
+from .rules import FIT_ORDER, RULES, Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +22,8 @@ class Finding:
 @dataclass(slots=True)
 class Decision:
     vm: VM
-    fit: str
-    target: str  # vm | process | hyperv
+    fit: Fit
+    target: Target
     image_os: str | None
     base_image: ImageChoice | None
     confidence: str  # high | medium | low
@@ -64,11 +65,11 @@ def decide(vm: VM, estate: EstateFacts, extra_findings: list[Finding] = (),
     findings = [Finding(r.id, r.severity, m, r.remediation) for r, m in fired] + list(extra_findings)
     fit = _fit(fired, facts)
     confidence = _confidence(facts)
-    if fit in (NOT_READY, UNKNOWN):
-        return Decision(vm, fit, "vm", None, None, confidence, findings)
-    isolation_rules = [r.id for r, _ in fired if r.isolation == "hyperv"]
-    target = "hyperv" if isolation_rules else "process"
-    if target == "process":
+    if fit in (Fit.NOT_READY, Fit.UNKNOWN):
+        return Decision(vm, fit, Target.VM, None, None, confidence, findings)
+    isolation_rules = [r.id for r, _ in fired if r.isolation == Isolation.HYPERV]
+    target = Target.HYPERV if isolation_rules else Target.PROCESS
+    if target == Target.PROCESS:
         findings.append(Finding(
             "iso.process", "info",
             f"process isolation: {facts.image_os} image on {estate.host_os} hosts, one tenant and zone per host",
@@ -77,10 +78,10 @@ def decide(vm: VM, estate: EstateFacts, extra_findings: list[Finding] = (),
     return Decision(vm, fit, target, facts.image_os, _base_image(facts), confidence, findings, facts)
 
 
-def _fit(fired: list[tuple[Rule, str]] | tuple[tuple[Rule, str], ...], facts: WorkloadFacts) -> str:
-    worst = READY
+def _fit(fired: list[tuple[Rule, str]] | tuple[tuple[Rule, str], ...], facts: WorkloadFacts) -> Fit:
+    worst = Fit.READY
     for r, _ in fired:
-        level = UNKNOWN if r.id == "data.no-guest" else r.fit
+        level = Fit.UNKNOWN if r.id == "data.no-guest" else r.fit
         if FIT_ORDER.index(level) < FIT_ORDER.index(worst):
             worst = level
     return worst

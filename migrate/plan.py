@@ -10,6 +10,7 @@ from typing import Iterable
 
 from . import __version__
 from . import graph as g
+from .contract.model import Target
 from .contract.plan_io import PLAN_SCHEMA_ID
 from .decide import Decision
 from .dependencies import CONNECTIONS_DEFINITION, Edge
@@ -82,8 +83,9 @@ def _summary(decisions: dict[str, Decision]) -> dict:
     fits = Counter(d.fit for d in decisions.values())
     return {
         "workloads": len(decisions),
-        "byTarget": {t: targets[t] for t in ("process", "hyperv", "vm")},
-        "byFit": {f: fits[f] for f in reversed(FIT_ORDER)},
+        # .value: orjson takes only plain str dict keys, not str enum members.
+        "byTarget": {t.value: targets[t] for t in (Target.PROCESS, Target.HYPERV, Target.VM)},
+        "byFit": {f.value: fits[f] for f in reversed(FIT_ORDER)},
     }
 
 
@@ -115,7 +117,7 @@ def _workload(vm: VM, d: Decision, outgoing: list[Edge], by_id: dict[str, VM], w
         "resources": _resources(vm),
         "dependsOn": depends,
         "externalDependencies": external,
-        "container": _container(vm, d) if d.target != "vm" else None,
+        "container": _container(vm, d) if d.target != Target.VM else None,
         "findings": [
             {"rule": f.rule, "severity": f.severity, "message": f.message, "remediation": f.remediation}
             for f in d.findings

@@ -6,8 +6,11 @@ import re
 from functools import lru_cache
 from typing import Iterator
 
+from .contract.model import Target
+
 _MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 ._:/-]")
-TARGET_LABEL = {"process": "container, process isolation", "hyperv": "container, Hyper-V isolation", "vm": "stays a VM"}
+TARGET_LABEL = {Target.PROCESS: "container, process isolation", Target.HYPERV: "container, Hyper-V isolation",
+                Target.VM: "stays a VM"}
 MAX_DIAGRAM_NODES = 60  # GitHub's renderer gives up on much larger diagrams
 
 

@@ -1,7 +1,7 @@
 """The assessment rules: one function each, with an ID, severity, fit effect and remediation.
 
 A rule returns None when it does not fire, or the message that explains this workload's case.
-Rules marked `isolation="hyperv"` also require Hyper-V isolation when they fire.
+Rules marked `isolation=Isolation.HYPERV` also require Hyper-V isolation when they fire.
 
 Each rule's source (written into plan.json and report.md) names the public source of its fact; the
 bracketed keys are short names for these (Microsoft Learn pages under
@@ -41,35 +41,35 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from .contract.model import Fit, Isolation
 from .facts import CONTAINER_RUNTIME_SERVICES, WorkloadFacts
 from .core.windows import (NETFX3_FEATURES, NON_HTTP_PROTOCOLS, OS_BUILDS, hyperv_isolation_possible, os_for_build,
                            process_isolation_possible)
 
 BLOCKER, WARNING, INFO = "blocker", "warning", "info"
 # Fit levels, worst first (Azure Migrate's readiness classes: Ready, Ready with conditions, Not ready, Unknown).
-NOT_READY, UNKNOWN, CONDITIONS, READY = "not-ready", "unknown", "ready-with-conditions", "ready"
-FIT_ORDER = (NOT_READY, UNKNOWN, CONDITIONS, READY)
+FIT_ORDER = (Fit.NOT_READY, Fit.UNKNOWN, Fit.READY_WITH_CONDITIONS, Fit.READY)
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
     id: str
     severity: str
-    fit: str
+    fit: Fit
     title: str
     remediation: str
     source: str
     check: Callable[[WorkloadFacts], str | None]
-    isolation: str | None = None
+    isolation: Isolation | None = None
 
 
 RULES: list[Rule] = []
 
 
-def rule(id: str, severity: str, title: str, remediation: str, source: str, isolation: str | None = None,
-         fit: str | None = None):
+def rule(id: str, severity: str, title: str, remediation: str, source: str, isolation: Isolation | None = None,
+         fit: Fit | None = None):
     """Register a check function as a rule; the fit effect follows from the severity unless given."""
-    fit = fit or {BLOCKER: NOT_READY, WARNING: CONDITIONS, INFO: READY}[severity]
+    fit = fit or {BLOCKER: Fit.NOT_READY, WARNING: Fit.READY_WITH_CONDITIONS, INFO: Fit.READY}[severity]
 
     def register(check: Callable[[WorkloadFacts], str | None]) -> Callable[[WorkloadFacts], str | None]:
         RULES.append(Rule(id, severity, fit, title, remediation, source, check, isolation))
@@ -128,7 +128,7 @@ def _collect(sections: list[str]) -> str:
 @rule("data.unverified-guest", WARNING, "No evidence to rule blockers out",
       "Collect the guest with Get-HyperdockInventory.ps1 -GuestCredential (PowerShell Direct, or WinRM for "
       "older guests); an export that lists only the OS and web apps cannot show a workload is ready.",
-      "Azure Migrate readiness classes: learn.microsoft.com/azure/migrate/concepts-azure-webapps-assessment-calculation (AZ-WEB)", fit=UNKNOWN)
+      "Azure Migrate readiness classes: learn.microsoft.com/azure/migrate/concepts-azure-webapps-assessment-calculation (AZ-WEB)", fit=Fit.UNKNOWN)
 def unverified_guest(f: WorkloadFacts) -> str | None:
     missing = _missing_evidence(f)
     if no_guest(f) or not all(s in missing for s in _BLOCKER_EVIDENCE):
@@ -424,7 +424,7 @@ def msmq_gmsa(f: WorkloadFacts) -> str | None:
 
 @rule("cond.printing", WARNING, "Printing",
       "Use the windows/server image; printer drivers cannot be installed in a container.",
-      "learn.microsoft.com/virtualization/windowscontainers/deploy-containers/print-spooler (S12)", isolation="hyperv")
+      "learn.microsoft.com/virtualization/windowscontainers/deploy-containers/print-spooler (S12)", isolation=Isolation.HYPERV)
 def printing(f: WorkloadFacts) -> str | None:
     if f.has_feature("Print-Services", "Print-Server"):
         return "Print Server role installed; Hyper-V isolation avoids sharing the host's spooler"
@@ -473,14 +473,14 @@ def dotnet_end_of_support(f: WorkloadFacts) -> str | None:
 # --- isolation ---------------------------------------------------------------------------------------
 
 @rule("iso.untrusted", INFO, "Untrusted code", "None: Hyper-V isolation is the security boundary.",
-      "learn.microsoft.com/virtualization/windowscontainers/manage-containers/container-security (S4); learn.microsoft.com/virtualization/windowscontainers/about/faq (S7)", isolation="hyperv")
+      "learn.microsoft.com/virtualization/windowscontainers/manage-containers/container-security (S4); learn.microsoft.com/virtualization/windowscontainers/about/faq (S7)", isolation=Isolation.HYPERV)
 def untrusted(f: WorkloadFacts) -> str | None:
     return "tagged trust=untrusted: runs in its own utility VM" if f.trust == "untrusted" else None
 
 
 @rule("iso.shared-tenancy", INFO, "Tenants or trust zones may share a host",
       "None; or run with --tenancy dedicated if every tenant and zone gets hosts of its own.",
-      "learn.microsoft.com/virtualization/windowscontainers/manage-containers/container-security (S4)", isolation="hyperv")
+      "learn.microsoft.com/virtualization/windowscontainers/manage-containers/container-security (S4)", isolation=Isolation.HYPERV)
 def shared_tenancy(f: WorkloadFacts) -> str | None:
     e = f.estate
     if e.tenancy == "shared" and (len(e.tenants) > 1 or len(e.zones) > 1):
@@ -490,7 +490,7 @@ def shared_tenancy(f: WorkloadFacts) -> str | None:
 
 @rule("iso.internet-facing-multitenant", INFO, "Internet-facing in a multi-tenant estate",
       "None: Hyper-V isolation contains a compromise to one utility VM.",
-      "learn.microsoft.com/virtualization/windowscontainers/manage-containers/container-security (S4); learn.microsoft.com/virtualization/windowscontainers/about/faq (S7)", isolation="hyperv")
+      "learn.microsoft.com/virtualization/windowscontainers/manage-containers/container-security (S4); learn.microsoft.com/virtualization/windowscontainers/about/faq (S7)", isolation=Isolation.HYPERV)
 def internet_facing(f: WorkloadFacts) -> str | None:
     exposed = f.exposure == "internet" or (f.zone == "dmz" and f.exposure != "internal")
     if exposed and f.estate.multi_tenant:
@@ -500,7 +500,7 @@ def internet_facing(f: WorkloadFacts) -> str | None:
 
 @rule("iso.image-older-than-host", INFO, "Image older than the host",
       "None; or re-certify the application on the host's OS to allow process isolation.",
-      "Windows container version compatibility, learn.microsoft.com/virtualization/windowscontainers/deploy-containers/version-compatibility (S1); microsoft/hcsshim osversion/platform_compat_windows.go (S15); rules R1, R3, R4 in migrate/core/windows.py", isolation="hyperv")
+      "Windows container version compatibility, learn.microsoft.com/virtualization/windowscontainers/deploy-containers/version-compatibility (S1); microsoft/hcsshim osversion/platform_compat_windows.go (S15); rules R1, R3, R4 in migrate/core/windows.py", isolation=Isolation.HYPERV)
 def image_older(f: WorkloadFacts) -> str | None:
     host, image = f.estate.host_build, OS_BUILDS[f.image_os]
     if image < host and not process_isolation_possible(host, image):

@@ -42,7 +42,7 @@ def add_generate_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--registry", default=DEFAULT_REGISTRY,
                    help="registry the images are pushed to, e.g. myregistry.azurecr.io/hyperdock "
                         f"(default {DEFAULT_REGISTRY}, which never resolves)")
-    g.add_argument("--platform", choices=(*(p.value for p in Platform), "aks"), default="azure",
+    g.add_argument("--platform", choices=(*(p.value for p in Platform), "aks"), default=Platform.AZURE.value,
                    help="where the containers run; aks: Windows node pools for what AKS can run (aks.yaml), "
                         "Azure hosts for the rest")
     g.add_argument("--node-size", default=AKS_WINDOWS_NODE_SIZE, help="with --platform aks: Azure size of the Windows nodes")

@@ -196,7 +196,7 @@ KEYS: tuple[Key, ...] = (
     _string("vmSize", "Standard_D4s_v5", "Azure size of hosts created without a plan (a plan's hosts.yaml names its own)."),
     _string("imageSku", "2025-datacenter-azure-edition-core", "MicrosoftWindowsServer/WindowsServer SKU of Azure hosts.",
             check=image_sku_problem),
-    _string("isolation", "process", "process, hyperv or both, for hosts created without a plan.", choices=HOST_ISOLATIONS),
+    _string("isolation", Isolation.PROCESS.value, "process, hyperv or both, for hosts created without a plan.", choices=HOST_ISOLATIONS),
     _string("securityType", "", "Empty (a standard VM, securityType left out) or TrustedLaunch for Azure hosts with "
             "Hyper-V isolation (nested virtualization; Trusted Launch with it is not verified). Process-isolation hosts "
             "always use Trusted Launch. The value Standard is refused (not in the Azure API enum).",
