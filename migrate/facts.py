@@ -202,17 +202,43 @@ def _sharer(values: dict):
     return shared
 
 
+class _BUILD:
+    """Key prefix (and missing marker) of the guest-build cache; a class, so deepcopy and astuple keep it."""
+
+
+class _FEATURES:
+    """Key prefix of the feature-facts cache."""
+
+
+def _guest_build(os_name: str, os_version: str) -> int | None:
+    """Return the guest's Windows build from its version, else its product name; None for another OS."""
+    if "windows" in os_name.lower() or not os_name:
+        parsed = parse_build(os_version)
+        return parsed[2] if parsed else guest_build_from_name(os_name)
+    return None
+
+
+def _feature_facts(features: list[str], shared) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Return the features lower-cased, and those a container image lacks sorted case-insensitively."""
+    return (shared(frozenset(f.lower() for f in features)),
+            shared(tuple(sorted(
+                (f for f in features if not _BASE_FEATURES.fullmatch(f) and not HOST_ONLY_FEATURES.fullmatch(f)),
+                key=str.lower))))
+
+
 def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
     """Return the facts the rules, the decision and the plan writer read for one workload."""
-    common = dict(
-        estate=estate, image_os=image_os_for(vm, estate), disk_count=len(vm.hard_drives),
-        collection_errors=tuple(vm.collection_errors),
-        removed_secrets=tuple(vm.removed_secrets),
-        trust=vm.tag("trust"), exposure=vm.tag("exposure"), zone=vm.tag("zone"),
-    )
+    tags = vm.tags
+    # Keywords straight to the constructor: a `**common` dict per workload cost more than the facts.
+    image_os, disk_count = image_os_for(vm, estate), len(vm.hard_drives)
+    collection_errors, removed_secrets = tuple(vm.collection_errors), tuple(vm.removed_secrets)
+    trust = tags.get("trust", "").strip().lower()  # VM.tag, inlined
+    exposure = tags.get("exposure", "").strip().lower()
+    zone = tags.get("zone", "").strip().lower()
     guest = vm.guest
     if guest is None:
-        return WorkloadFacts(**common)
+        return WorkloadFacts(estate, image_os, disk_count=disk_count, collection_errors=collection_errors,
+                             removed_secrets=removed_secrets, trust=trust, exposure=exposure, zone=zone)
     shared = _sharer(estate.values)
     services = guest.services or []
     sites = guest.iis_sites or []
@@ -237,19 +263,27 @@ def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
     # the scheduled tasks' programs (cond.writable-state and the container's dataDrives read the same fact).
     paths = ([s.physical_path for s in sites] + [a.physical_path for s in sites for a in s.applications]
              + [s.path_name for s in app_services] + [t.execute for t in tasks])
-    guest_build = None
-    if "windows" in guest.os_name.lower() or not guest.os_name:
-        parsed = parse_build(guest.os_version)
-        guest_build = parsed[2] if parsed else guest_build_from_name(guest.os_name)
+    values = estate.values
+    # An estate repeats a few OS versions and feature lists: each is worked out once per estate.
+    # The keys start with a private class, so they never equal a shared fact value in `values`.
+    build_key = (_BUILD, guest.os_name, guest.os_version)
+    guest_build = values.get(build_key, _BUILD)
+    if guest_build is _BUILD:
+        guest_build = values[build_key] = _guest_build(guest.os_name, guest.os_version)
+    feature_key = (_FEATURES, *guest.features) if guest.features else (_FEATURES,)
+    feature_facts = values.get(feature_key)
+    if feature_facts is None:
+        feature_facts = values[feature_key] = _feature_facts(guest.features or [], shared)
     return WorkloadFacts(
-        **common,
+        estate, image_os, disk_count=disk_count, collection_errors=collection_errors,
+        removed_secrets=removed_secrets, trust=trust, exposure=exposure, zone=zone,
         has_guest=True,
         guest_sections_empty=all(section is None for section in (
             guest.features, guest.services, guest.software, guest.iis_sites, guest.listeners, guest.app_pools)),
         missing_sections=tuple(guest.missing_sections()),
         os_name=guest.os_name,
         guest_build=guest_build,
-        features=shared(frozenset(f.lower() for f in guest.features or [])),
+        features=feature_facts[0],
         service_names=shared(frozenset(s.name.lower() for s in services)),
         app_services=shared(tuple((s.name, s.start_mode) for s in app_services)),
         software=shared(tuple(s.display_name.lower() for s in guest.software or [])),
@@ -271,9 +305,7 @@ def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
         ports=shared(tuple(sorted(app_ports | {p for p in map(binding_port, bindings) if p is not None}))),
         container_services=app_services,
         domain=guest.fqdn.split(".", 1)[1].lower() if "." in guest.fqdn else None,
-        features_to_install=shared(tuple(sorted(
-            (f for f in guest.features or [] if not _BASE_FEATURES.fullmatch(f) and not HOST_ONLY_FEATURES.fullmatch(f)),
-            key=str.lower))),
+        features_to_install=feature_facts[1],
         pools_32bit=any(p.enable_32bit for p in pools),
         framework_release=guest.dotnet_framework_release,
         has_dotnet_runtimes=bool(guest.dotnet_runtimes),
