@@ -33,10 +33,12 @@ def build_plan(*, estate: Estate, decisions: dict[str, Decision], edges: list[Ed
     outgoing: dict[str, list[Edge]] = {}
     for edge in edges:
         outgoing.setdefault(edge.source, []).append(edge)
+    # Each VM's sort key once for the estate, not once per edge pointing at it.
+    order = {vid: (vm.name.lower(), vid) for vid, vm in by_id.items()}
     workloads = [
-        _workload(by_id[vid], decisions[vid], outgoing.get(vid, []), by_id, wave_of.get(vid), group_of.get(vid),
-                  vid in infrastructure)
-        for vid in sorted(by_id, key=lambda v: (by_id[v].name.lower(), v))
+        _workload(by_id[vid], decisions[vid], outgoing.get(vid, []), by_id, order, wave_of.get(vid),
+                  group_of.get(vid), vid in infrastructure)
+        for vid in sorted(by_id, key=order.__getitem__)
     ]
     name = lambda vid: by_id[vid].name  # noqa: E731
     return {
@@ -89,13 +91,17 @@ def _summary(decisions: dict[str, Decision]) -> dict:
     }
 
 
-def _workload(vm: VM, d: Decision, outgoing: list[Edge], by_id: dict[str, VM], wave: int | None,
-              group: str | None, infrastructure: bool) -> dict:
+def _workload(vm: VM, d: Decision, outgoing: list[Edge], by_id: dict[str, VM], order: dict[str, tuple[str, str]],
+              wave: int | None, group: str | None, infrastructure: bool) -> dict:
+    """Return the plan's entry for one workload; `order` is each VM's (lower-case name, id) sort key."""
     depends = []
     external = []
-    for edge in sorted(outgoing, key=lambda e: (by_id[e.target].name.lower() if e.target in by_id else e.target, e.target)):
-        if edge.target in by_id:
-            depends.append({"name": by_id[edge.target].name, "vmId": edge.target, "ports": sorted(edge.ports),
+    if len(outgoing) > 1:
+        outgoing = sorted(outgoing, key=lambda e: order.get(e.target) or (e.target, e.target))
+    for edge in outgoing:
+        target = by_id.get(edge.target)
+        if target is not None:
+            depends.append({"name": target.name, "vmId": edge.target, "ports": sorted(edge.ports),
                             "connections": edge.connections})
         else:
             external.append(edge.target.removeprefix(g.EXTERNAL_PREFIX))
