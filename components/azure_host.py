@@ -25,7 +25,7 @@ from .host_setup import DomainJoin, domain_join_for, host_setup_for, prepare_scr
 from .reboot_pause import reboot_pause
 from .sdk_aliases import leaving_out_api_version_aliases
 from migrate.contract.stack_config import DEFAULTS
-from migrate.core.azure import HOST_MANAGEMENT_PORTS, default_tags
+from migrate.core.azure import HOST_MANAGEMENT_PORTS, RUN_COMMAND_TIMEOUT_SECONDS, default_tags
 
 from .validation import (
     computer_name, host_os_of_sku, validate_admin_username, validate_encryption_at_host, validate_image_builds,
@@ -250,7 +250,7 @@ class AzureContainerHost(pulumi.ComponentResource):
             return compute.VirtualMachineRunCommandByVirtualMachine(
                 f"{name}-{step}", resource_group_name=group_name, vm_name=self.vm.name, location=location,
                 run_command_name=f"hyperdock-{step}", source={"script": script},
-                treat_failure_as_deployment_failure=True, timeout_in_seconds=3600, tags=tags,
+                treat_failure_as_deployment_failure=True, timeout_in_seconds=RUN_COMMAND_TIMEOUT_SECONDS, tags=tags,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=after, aliases=aliases), **extra)
 
         # One Run Command before the restart (features, domain join, the restart itself) and one

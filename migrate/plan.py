@@ -11,7 +11,7 @@ from typing import Iterable
 from . import __version__
 from . import graph as g
 from .contract.model import Target
-from .contract.plan_io import PLAN_SCHEMA_ID
+from .contract.plan_io import PLAN_SCHEMA_ID, task_document
 from .decide import Decision
 from .dependencies import CONNECTIONS_DEFINITION, Edge
 from .model import VM, PLANNING_TAGS, Estate
@@ -182,7 +182,7 @@ def _container(vm: VM, d: Decision) -> dict:
              "startName": s.start_name}
             for s in facts.container_services
         ],
-        "scheduledTasks": [_task(t) for t in guest.scheduled_tasks or []],
+        "scheduledTasks": [task_document(t) for t in guest.scheduled_tasks or []],
         "parameters": [{"name": c.name, "file": c.file, "provider": c.provider} for c in guest.connection_strings or []]
         + [{"name": name, "file": "", "provider": ""}
            for name in dict.fromkeys(r.parameter for r in facts.removed_secrets if r.parameter)],
@@ -192,16 +192,3 @@ def _container(vm: VM, d: Decision) -> dict:
         "domain": facts.domain,
         "netbiosDomain": facts.netbios_domain,
     }
-
-
-def _task(task) -> dict:
-    """A scheduled task for the plan; `triggers` only when the inventory recorded them."""
-    entry = {"taskName": task.task_name, "execute": task.execute, "runAs": task.run_as}
-    if task.triggers is not None:
-        entry["triggers"] = [
-            {k: v for k, v in (("type", t.type), ("startBoundary", t.start_boundary), ("daysInterval", t.days_interval),
-                               ("weeksInterval", t.weeks_interval), ("daysOfWeek", t.days_of_week),
-                               ("repetitionInterval", t.repetition_interval)) if v not in (None, "", [])}
-            for t in task.triggers
-        ]
-    return entry

@@ -12,7 +12,7 @@ import re
 from pulumi_policy import EnforcementLevel, PolicyConfigSchema, ResourceValidationArgs, ResourceValidationPolicy, Severity
 
 from migrate.contract.model import Isolation
-from migrate.core.azure import hyperv_size_problem
+from migrate.core.azure import hyperv_host_series, hyperv_size_problem
 
 from .common import AZURE_HOST, SCOPE_SCHEMA, VM, dig, in_scope
 
@@ -180,7 +180,7 @@ nested_virtualization = ResourceValidationPolicy(
     validate=_nested_virtualization,
     enforcement_level=EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    remediation_steps="Use a Dsv3, Dsv5, Dasv5, Dsv6 or Dasv6 size (e.g. Standard_D4s_v5); Dv3 is Generation 1 "
+    remediation_steps=f"Use a {hyperv_host_series()} size (e.g. Standard_D4s_v5); Dv3 is Generation 1 "
                       "only without Premium storage.",
     config_schema=PolicyConfigSchema(properties=SCOPE_SCHEMA),
 )

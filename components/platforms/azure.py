@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from migrate.contract.model import Isolation, Platform
-from migrate.core.azure import AZURE_SIZES, HostSize, default_tags, hyperv_size_problem
+from migrate.core.azure import (AZURE_SIZES, RUN_COMMAND_TIMEOUT_SECONDS, HostSize, default_tags,
+                                hyperv_size_problem)
 from migrate.core.errors import InputError, StackConfigError
 
 from .base import HostPlatform, HostSpec, SizeOptions
@@ -131,5 +132,5 @@ class AzurePlatform(HostPlatform):
             source={"script": run_script(definition)},
             protected_parameters=[{"name": f"S_{key}", "value": pulumi.Output.secret(value)}
                                   for key, value in sorted(secrets.items())] + registry_parameter,
-            treat_failure_as_deployment_failure=True, timeout_in_seconds=3600,
+            treat_failure_as_deployment_failure=True, timeout_in_seconds=RUN_COMMAND_TIMEOUT_SECONDS,
             opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=True))

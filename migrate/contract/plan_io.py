@@ -248,7 +248,7 @@ def _container_document(c: Container) -> dict:
                       "identityType": p.identity_type, "userName": p.user_name} for p in c.app_pools],
         "services": [{"name": s.name, "displayName": s.display_name, "pathName": s.path_name, "startMode": s.start_mode,
                       "startName": s.start_name} for s in c.services],
-        "scheduledTasks": [_task_document(t) for t in c.scheduled_tasks],
+        "scheduledTasks": [task_document(t) for t in c.scheduled_tasks],
         "parameters": [parameter_document(p) for p in c.parameters],
         "domainIdentities": list(c.domain_identities),
         "dataDrives": list(c.data_drives),
@@ -265,8 +265,10 @@ def parameter_document(p: Parameter) -> dict:
     return entry
 
 
-def _task_document(t: ScheduledTask) -> dict:
-    """A scheduled task; `triggers` only when the inventory recorded them, each without its empty values."""
+def task_document(t: ScheduledTask) -> dict:
+    """A scheduled task; `triggers` only when the inventory recorded them, each without its empty values.
+
+    The plan writer (migrate/plan.py) passes the inventory's tasks, which have the same fields."""
     entry = {"taskName": t.task_name, "execute": t.execute, "runAs": t.run_as}
     if t.triggers is not None:
         entry["triggers"] = [

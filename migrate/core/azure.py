@@ -216,8 +216,15 @@ def host_size_problem(vm_size: str) -> str | None:
         reasons.append("no Premium storage")
     if reasons:
         return (f"{vm_size} ({series.name}) has {' and '.join(reasons)}: it cannot run the Gen2 Windows Server Azure "
-                "Edition images with a Premium_LRS disk; use Dsv3, Dsv5, Dasv5, Dsv6 or Dasv6")
+                f"Edition images with a Premium_LRS disk; use {hyperv_host_series()}")
     return None
+
+
+def hyperv_host_series() -> str:
+    """Return the series a Hyper-V isolation host may use (nested virtualization, Generation 2,
+    Premium storage), as prose: "Dsv3, Dsv5, Dasv5, Dsv6 or Dasv6"."""
+    names = [s.name for s in SERIES if s.nested_virtualization and 2 in s.generations and s.premium_storage]
+    return f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
 
 
 def hyperv_size_problem(vm_size: str) -> str | None:
@@ -226,10 +233,16 @@ def hyperv_size_problem(vm_size: str) -> str | None:
     if problem:
         return problem
     if not supports_nested_virtualization(vm_size):
-        nested = ", ".join(s.name for s in SERIES if s.nested_virtualization and 2 in s.generations and s.premium_storage)
         return (f"{vm_size} does not support nested virtualization (or is not in hyperdock's size table), which "
-                f"Hyper-V isolation needs on an Azure VM; use a size of the {nested} series (e.g. Standard_D4s_v5)")
+                f"Hyper-V isolation needs on an Azure VM; use a size of the {hyperv_host_series()} series "
+                "(e.g. Standard_D4s_v5)")
     return None
+
+
+# Managed Run Command's timeoutInSeconds for host setup and workload steps (the SDK's
+# VirtualMachineRunCommand `timeout_in_seconds`): an hour. Microsoft's "Run scripts in your Windows
+# VM by using managed Run Commands" states a 90-minute script limit [U: not rechecked offline].
+RUN_COMMAND_TIMEOUT_SECONDS = 3600
 
 
 def supports_trusted_launch(vm_size: str) -> bool:

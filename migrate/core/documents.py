@@ -94,11 +94,7 @@ def load_document(path: Path) -> Any:
     YAML: nesting at most MAX_NESTING, aliases only as far as they do not expand it many-fold.
     """
     where = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(where, f"cannot read file: {exc.strerror}") from None
-    text = decode_bytes(raw, where)
+    text = _read_text(path, where)
     if not text.strip():
         raise InputError(where, "file is empty; expected a JSON or YAML document")
     if text.lstrip()[:1] in ("{", "["):
@@ -110,27 +106,34 @@ def load_document(path: Path) -> Any:
         _check_yaml_shape(text, where)
         return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader variant
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise InputError(f"{where}{line}", f"not valid JSON or YAML: {problem}") from None
+        raise _yaml_error(exc, where, "not valid JSON or YAML") from None
 
 
 def load_documents(path: Path) -> list[Any]:
     """Return every document of a YAML stream (Kubernetes manifests), with load_document's limits."""
     where = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(where, f"cannot read file: {exc.strerror}") from None
-    text = decode_bytes(raw, where)
+    text = _read_text(path, where)
     try:
         _check_yaml_shape(text, where)
         return list(yaml.load_all(text, Loader=_YamlLoader))  # noqa: S506 - a SafeLoader variant
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{where}{line}", f"not valid YAML: {getattr(exc, 'problem', None) or 'syntax error'}") from None
+        raise _yaml_error(exc, where, "not valid YAML") from None
+
+
+def _read_text(path: Path, where: str) -> str:
+    """Return the file's text (encoding sniffed by decode_bytes); InputError when it cannot be read."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(where, f"cannot read file: {exc.strerror}") from None
+    return decode_bytes(raw, where)
+
+
+def _yaml_error(exc: yaml.YAMLError, where: str, what: str) -> InputError:
+    """Return the one-line error for a YAML parse failure: `<file>:<line>: <what>: <problem>`."""
+    mark = getattr(exc, "problem_mark", None)
+    line = f":{mark.line + 1}" if mark is not None else ""
+    return InputError(f"{where}{line}", f"{what}: {getattr(exc, 'problem', None) or 'syntax error'}")
 
 
 def _check_yaml_shape(text: str, where: str) -> None:
