@@ -35,6 +35,7 @@ from migrate.core.errors import AksConfigError, RegistryConfigError
 from migrate.contract.kubernetes import POOL_LABEL, pool_taint
 
 from .registry import acr_pull_role_definition
+from .sdk_aliases import leaving_out_api_version_aliases
 
 NODE_OS_UPGRADE_CHANNEL = "NodeImage"
 NETWORK_POLICIES = ("azure", "calico")  # the engines AKS lists for Windows nodes; Cilium has no Windows support
@@ -168,7 +169,8 @@ class AksWindowsCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AksWindowsClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         settings = aks_cluster_settings(args)
-        super().__init__("hyperdock:index:AksWindowsCluster", name, {}, opts)
+        # Children inherit the transformation: none carries the SDK's API-version aliases (sdk_aliases.py).
+        super().__init__("hyperdock:index:AksWindowsCluster", name, {}, leaving_out_api_version_aliases(opts))
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", default_tags())
         location = args.get("location")

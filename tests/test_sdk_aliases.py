@@ -7,6 +7,7 @@ import pytest
 from pulumi_azure_native import network
 
 import pulumi_mocks
+from components.aks_cluster import AksWindowsCluster
 from components.azure_host import AzureContainerHost
 from components.sdk_aliases import is_api_version_alias, without_api_version_aliases
 from components.workload import ContainerWorkload
@@ -92,3 +93,22 @@ def test_aliases_a_users_own_transformation_adds_are_kept(monitor):
         assert versioned(by_name["web-nic"]) == []
 
     return pulumi.Output.all(host.urn, host.runtime.urn).apply(check)
+
+
+@pulumi.runtime.test
+def test_aks_cluster_children_register_without_version_aliases(monitor):
+    pools = [{"name": "w22001", "os_sku": "Windows2022", "vm_size": "Standard_D4s_v5",
+              "node_count": 1, "min_count": 1, "max_count": 3}]
+    cluster = AksWindowsCluster("estate", {"windows_pools": pools, "acr_id": (
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+        "Microsoft.ContainerRegistry/registries/contoso")})
+
+    def check(_):
+        inside = [r for r in monitor.requests if r.type.startswith("azure-native:")]
+        assert {r.type.rsplit(":", 1)[1] for r in inside} >= {
+            "ResourceGroup", "VirtualNetwork", "ManagedCluster", "AgentPool", "RoleAssignment"}
+        for request in inside:
+            assert versioned(request) == [], request.name
+
+    return pulumi.Output.all(cluster.urn, cluster.kubeconfig, cluster.acr_pull.urn,
+                             *[p.urn for p in cluster.pools.values()]).apply(check)
