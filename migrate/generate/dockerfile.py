@@ -18,12 +18,12 @@ from ..contract.names import application_label, service_label, site_label, task_
 from ..core.documents import parse_binding
 from ..core.powershell import ps_quote
 from ..core.windows import OS_BUILDS
-from ..package.parts import content_parts
+from ..package.parts import container_parts
 from .configbuilders import add_instructions, config_targets, configure_script
 from .configbuilders import run_statements as configure_statements
 from .iis_image import all_addresses, features_to_install, needs_netfx3, netfx3_script
 from .powershell import iis_prologue, iis_site_script, install_features, service_script
-from .startup import LOGMONITOR_URL, LOGMONITOR_VERSION, entrypoint, logmonitor_config, start_script
+from .startup import LOGMONITOR_URL, LOGMONITOR_VERSION, entrypoint, logmonitor_config, start_script_body, start_script_heading
 
 SERVICE_MONITOR_URL = "https://github.com/microsoft/IIS.ServiceMonitor/releases/download/v2.0.1.10/ServiceMonitor.exe"
 SHELL = ('SHELL ["powershell", "-NoLogo", "-NoProfile", "-Command", '
@@ -54,34 +54,63 @@ class _Parts:
         self.content_folders.append(target)
 
 
-def render_dockerfile(workload: Workload, label: str) -> tuple[str, dict[str, str]]:
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """A Dockerfile and its build context less what names the workload (its label, isolation and
+    wave): the same for every workload with the same container, base image and image OS."""
+
+    middle: str             # the lines between the heading and LABEL, FROM last, each ending in "\n"
+    rest: str               # the lines after LABEL, each ending in "\n"
+    files: dict[str, str]   # the build context; start.ps1 without its first line (start_script_heading)
+
+
+def render_dockerfile(workload: Workload, label: str, cache: dict | None = None) -> tuple[str, dict[str, str]]:
     """Return (Dockerfile text, the other files of its build context by relative path).
 
     Those files are the content placeholders and, for IIS and service images, `start.ps1` and
     `LogMonitorConfig.json` (see startup.py), and `configure-config.ps1` (configbuilders.py).
+    With `cache` (a dict kept for one run), look-alike workloads are rendered once: the key is
+    exactly what `_render_shared` reads, and only the label, isolation and wave differ per workload.
     """
-    container = replace(workload.container, iis_sites=all_addresses(workload.container.iis_sites))
-    workload = replace(workload, container=container)
-    image = workload.base_image
+    container = workload.container
+    key = (container, workload.base_image, workload.image_os)
+    # A port is the one value whose equal forms print differently (80 == 80.0): a plan edited to
+    # hold a non-integer one is rendered on its own, never shared.
+    if cache is not None and all(type(p) is int for p in container.ports):
+        shared = cache.get(key)
+        if shared is None:
+            shared = cache[key] = _render_shared(*key)
+    else:
+        shared = _render_shared(*key)
+    target = workload.target
+    dockerfile = (f"# escape=`\n# hyperdock: {label}, {target} isolation, wave {workload.wave}.\n{shared.middle}"
+                  f'LABEL io.hyperdock.workload="{label}" io.hyperdock.isolation="{target}"\n{shared.rest}')
+    files = dict(shared.files)
+    if "start.ps1" in files:
+        files["start.ps1"] = start_script_heading(label) + files["start.ps1"]
+    return dockerfile, files
+
+
+def _render_shared(container: Container, image: str, image_os: str) -> _Shared:
+    """Return the Dockerfile's and build context's parts that do not name the workload (`_Shared`)."""
+    container = replace(container, iis_sites=all_addresses(container.iis_sites))
     nano = "nanoserver" in image
     wrapped = not nano and bool(container.services or container.iis_sites)  # LogMonitor + start.ps1
-    lines = ["# escape=`", f"# hyperdock: {label}, {workload.target} isolation, wave {workload.wave}.",
-             "# Generated from plan.json by `hyperdock generate`; change the plan, then generate again."]
+    lines = ["# Generated from plan.json by `hyperdock generate`; change the plan, then generate again."]
     if wrapped:
         lines += ["# At start, start.ps1 (under LogMonitor, which sends logs to stdout) reads the parameters from the",
                   "# environment or C:\\hyperdock\\secrets, "
                   + ("imports C:\\hyperdock\\tls\\tls.pfx for HTTPS, " if container.https_bindings() else "")
                   + "and runs the app."]
-    lines += [f"FROM {image}",
-              f'LABEL io.hyperdock.workload="{label}" io.hyperdock.isolation="{workload.target}"']
-    if not nano:
-        lines.append(SHELL)
+    lines.append(f"FROM {image}")
+    middle = "\n".join(lines) + "\n"
+    lines = [] if nano else [SHELL]
     parts = _Parts()
     if not nano:
-        features = features_to_install(workload)
+        features = features_to_install(container, image)
         parts.setup += [install_features(features)] if features else []
-        parts.setup += netfx3_script(workload.image_os, bool(container.iis_sites)) if needs_netfx3(container) else []
-    _add_sites(parts, workload, nano)
+        parts.setup += netfx3_script(image_os, bool(container.iis_sites)) if needs_netfx3(container) else []
+    _add_sites(parts, container, nano)
     _add_services(parts, container, nano)
     if container.is_batch:
         _add_tasks(parts, container)
@@ -97,8 +126,8 @@ def render_dockerfile(workload: Workload, label: str) -> tuple[str, dict[str, st
     if parts.registrations:
         lines.append(_run(parts.registrations))
     if wrapped:
-        lines += _wrapper(workload, label, parts)
-    port = _dotnet_port(workload)
+        lines += _wrapper(container, image, parts)
+    port = _dotnet_port(container, image)
     if port:
         # .NET 8+ images listen on ASPNETCORE_HTTP_PORTS (8080 by default); keep the VM's port.
         lines.append(f"ENV ASPNETCORE_HTTP_PORTS={port}")
@@ -106,18 +135,17 @@ def render_dockerfile(workload: Workload, label: str) -> tuple[str, dict[str, st
         lines.append(f"# runtime parameter (secret, never baked in): {parameter.env_variable}")
     if container.ports:
         lines.append("EXPOSE " + " ".join(str(p) for p in container.ports))
-    lines.append(_healthcheck(workload, nano))
-    lines.append(_entrypoint(workload, nano))
-    return "\n".join(lines) + "\n", parts.files
+    lines.append(_healthcheck(container, image_os, nano))
+    lines.append(_entrypoint(container, nano))
+    return _Shared(middle, "\n".join(lines) + "\n", parts.files)
 
 
-def _add_sites(parts: _Parts, workload: Workload, nano: bool) -> None:
+def _add_sites(parts: _Parts, container: Container, nano: bool) -> None:
     """IIS: no Default Web Site, then each site with its pools, bindings and applications, and its content."""
-    container = workload.container
     pools = {p.name: p for p in container.app_pools}
     if container.iis_sites and not nano:
         parts.setup.extend(iis_prologue())
-    application_parts = {p.name: p for p in content_parts(workload) if p.kind == "application"}
+    application_parts = {p.name: p for p in container_parts(container) if p.kind == "application"}
     for site_id, site in enumerate(container.iis_sites, start=1):
         folder = site_label(site.name)
         path = safe_container_path(site.physical_path, folder)
@@ -176,10 +204,9 @@ def _add_tasks(parts: _Parts, container: Container) -> None:
         parts.files[f"content/{content}/README.txt"] = _placeholder(f"scheduled task {task.task_name!r}", task.execute)
 
 
-def _wrapper(workload: Workload, label: str, parts: _Parts) -> list[str]:
-    """The entry point's parts: ServiceMonitor where the image lacks it, LogMonitor, its config and start.ps1."""
-    container = workload.container
-    image = workload.base_image
+def _wrapper(container: Container, image: str, parts: _Parts) -> list[str]:
+    """The entry point's parts: ServiceMonitor where the image lacks it, LogMonitor, its config and start.ps1
+    (without its first line, which names the workload: start_script_heading)."""
     lines = []
     if "/framework/aspnet:" not in image and "/iis:" not in image:
         # Pinned release of Microsoft's ServiceMonitor (the IIS images already hold C:\ServiceMonitor.exe).
@@ -191,10 +218,10 @@ def _wrapper(workload: Workload, label: str, parts: _Parts) -> list[str]:
     parts.files["LogMonitorConfig.json"] = logmonitor_config(container, parts.log_folders)
     sites = container.iis_sites
     main_pool = sites[0].pool if sites else None
-    port = _dotnet_port(workload)
-    parts.files["start.ps1"] = start_script(container, label, main_pool, [s.name for s in container.services],
-                                            {"ASPNETCORE_HTTP_PORTS": str(port)} if port else None,
-                                            sorted(set(parts.content_folders)))
+    port = _dotnet_port(container, image)
+    parts.files["start.ps1"] = start_script_body(container, main_pool, [s.name for s in container.services],
+                                                 {"ASPNETCORE_HTTP_PORTS": str(port)} if port else None,
+                                                 sorted(set(parts.content_folders)))
     return lines
 
 
@@ -203,10 +230,10 @@ def _vm_folder(path: str) -> str:
     return (path or "").strip().strip('"').rstrip("\\").lower()
 
 
-def _dotnet_port(workload: Workload) -> int | None:
+def _dotnet_port(container: Container, image: str) -> int | None:
     """Return the port a .NET 8+ image must listen on: the one the app used on the VM."""
-    match = re.search(r"/dotnet/aspnet:(\d+)\.", workload.base_image)
-    ports = workload.container.ports
+    match = re.search(r"/dotnet/aspnet:(\d+)\.", image)
+    ports = container.ports
     return ports[0] if match and int(match.group(1)) >= 8 and ports else None
 
 
@@ -256,7 +283,7 @@ def _probe_binding(container: Container) -> tuple[str, int, str, bool] | None:
 _HTTP_PROBE = ["curl.exe", "-sS", "-o", "NUL", "--max-time", "5"]
 
 
-def _healthcheck(workload: Workload, nano: bool) -> str:
+def _healthcheck(container: Container, image_os: str, nano: bool) -> str:
     """A probe: HTTP(S) on an IIS binding with its host name, else the service's state, else a TCP connect.
 
     curl.exe ships with Windows from build 17763 (and Nano Server); PowerShell 5.1's
@@ -266,13 +293,12 @@ def _healthcheck(workload: Workload, nano: bool) -> str:
     without a default document 403, one with Windows authentication 401, and all of them are alive;
     curl still fails when nothing answers in time. The inventory names no health path to ask for.
     """
-    container = workload.container
     ports = container.ports
     options = "HEALTHCHECK --interval=30s --timeout=10s CMD "
     if nano:
         return options + json.dumps(_HTTP_PROBE + [f"http://localhost:{ports[0]}/"]) if ports else "HEALTHCHECK NONE"
     binding = _probe_binding(container)
-    has_curl = OS_BUILDS[workload.image_os] >= OS_BUILDS["ltsc2019"]
+    has_curl = OS_BUILDS[image_os] >= OS_BUILDS["ltsc2019"]
     if binding and has_curl:
         protocol, port, host, _ = binding
         command = list(_HTTP_PROBE)
@@ -293,9 +319,8 @@ def _healthcheck(workload: Workload, nano: bool) -> str:
     return options + json.dumps(["powershell", "-NoProfile", "-Command", probe])
 
 
-def _entrypoint(workload: Workload, nano: bool) -> str:
+def _entrypoint(container: Container, nano: bool) -> str:
     """LogMonitor + start.ps1 for IIS and services; the program itself on Nano Server and for batch work."""
-    container = workload.container
     if not nano and (container.iis_sites or container.services):
         return f"ENTRYPOINT {json.dumps(entrypoint())}"
     if container.services:

@@ -66,10 +66,11 @@ def generate(plan: Plan, options: GenerateOptions = GenerateOptions(),
             "Schema: hyperdock/aks@1.\n" + dump_yaml(index.aks))
     containers = plan.containers
     k8s_hyperv = False
+    rendered: dict = {}  # render_dockerfile's cache: look-alike workloads share one rendering
     for w in containers:
         label = labels[w.vm_id]
         folder = f"containers/{label}"
-        dockerfile, placeholders = render_dockerfile(w, label)
+        dockerfile, placeholders = render_dockerfile(w, label, rendered)
         own = {f"{folder}/Dockerfile": dockerfile}
         own.update({f"{folder}/{path}": text for path, text in placeholders.items()})
         if w.container.gmsa:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..contract.model import Container, Site, Workload
+from ..contract.model import Container, Site
 from ..core.windows import HOST_ONLY_FEATURES, NETFX3_FEATURES, OS_BUILDS
 from ..core.documents import parse_binding
 from .powershell import non_http_protocols
@@ -28,13 +28,12 @@ _ACTIVATION_FEATURES = {"net.tcp": "NET-WCF-TCP-Activation45", "net.pipe": "NET-
                         "net.msmq": "NET-WCF-MSMQ-Activation45", "msmq.formatname": "NET-WCF-MSMQ-Activation45"}
 
 
-def features_to_install(workload: Workload) -> list[str]:
+def features_to_install(container: Container, image: str) -> list[str]:
     """Return the features to install: the VM's, less the image's own, host-only and .NET 3.5 ones, plus WCF activation."""
-    image = workload.base_image
     present = ASPNET_IMAGE_FEATURES if "/framework/aspnet:" in image else IIS_IMAGE_FEATURES if "/iis:" in image else set()
-    features = [f for f in workload.container.windows_features
+    features = [f for f in container.windows_features
                 if f.lower() not in present and f.lower() not in NETFX3_FEATURES and not HOST_ONLY_FEATURES.fullmatch(f)]
-    for site in workload.container.iis_sites:
+    for site in container.iis_sites:
         features += [_ACTIVATION_FEATURES[p] for p in non_http_protocols(site)]
     return list(dict.fromkeys(features))
 

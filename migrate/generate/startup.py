@@ -81,9 +81,19 @@ def start_script(container: Container, label: str, main_pool: str | None, servic
     `config_folders` are the image folders of the app's content, whose .config files get their
     `${NAME}` tokens outside builder-fed sections filled (`_fill_config_tokens`).
     """
+    return start_script_heading(label) + start_script_body(container, main_pool, services, settings, config_folders)
+
+
+def start_script_heading(label: str) -> str:
+    """Return start.ps1's first line: the only one that names the workload."""
+    return f"# hyperdock: what the {label} container does at start (run by LogMonitor, the entry point).\n"
+
+
+def start_script_body(container: Container, main_pool: str | None, services: list[str],
+                      settings: dict[str, str] | None = None, config_folders: list[str] | None = None) -> str:
+    """Return start.ps1 after its first line (`start_script`): the same for workloads that differ only in label."""
     names = container.parameter_variables()
     lines = [
-        f"# hyperdock: what the {label} container does at start (run by LogMonitor, the entry point).",
         "# Parameters come from the environment or from files in C:\\hyperdock\\secrets; the HTTPS certificate",
         "# from C:\\hyperdock\\tls. Nothing secret is in the image.",
         "$ErrorActionPreference = 'Stop'",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..contract.model import Workload
+from ..contract.model import Container, Workload
 from ..contract.names import application_label, service_label, site_label, task_label
 
 # Left out of every build context, by the collector on the guest and again by `package` (and by
@@ -52,7 +52,11 @@ def _inside(path: str, folder: str) -> bool:
 
 def content_parts(workload: Workload) -> list[ContentPart]:
     """Return the content parts of a container workload, in the Dockerfile's COPY order."""
-    container = workload.container
+    return container_parts(workload.container)
+
+
+def container_parts(container: Container) -> list[ContentPart]:
+    """Return the content parts of a workload's container, in the Dockerfile's COPY order."""
     parts: list[ContentPart] = []
     runtimes = {p.name: p.managed_runtime_version for p in container.app_pools}
     for site in container.iis_sites:
