@@ -123,3 +123,28 @@ def test_long_values_fold_as_pyyaml_folds_them():
                 "it's": [[sentence], {"k": sentence}]}
     assert "\n" in _block_text([document]).strip()
     assert _block_text([document]) == python_yaml(document)
+
+
+SIMPLE_PIECES = list("aZ09_./\\-:") + ["yes", "on", "No", "null", "true", "1e3", "0x1f", "1.5", "12", ".inf", "~",
+                                       "2001-12-14", "1_000", "0o7", "=", "<<", "---", "...", "vm000001", "10.0.26100"]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_plain_strings_spelled_without_the_analysis_as_with_it(seed):
+    from migrate.generate.yamltext import _SIMPLE, _analyzed_spelling, _spelling
+
+    rnd = random.Random(seed)
+    shortcut = 0
+    for _ in range(3000):
+        value = "".join(rnd.choice(SIMPLE_PIECES) for _ in range(rnd.randint(1, rnd.choice([2, 6, 30]))))
+        for key in (False, True):
+            try:
+                expected = _analyzed_spelling(value, key)
+            except _NotAlike:
+                expected = None
+            try:
+                assert _spelling(value, key) == expected, value
+            except _NotAlike:
+                assert expected is None, value
+        shortcut += bool(_SIMPLE.fullmatch(value))
+    assert shortcut > 1000  # the shortcut is what this test checks
