@@ -177,7 +177,10 @@ class _FreeTree:
         node //= 2
         while node:
             a, b = tree[2 * node], tree[2 * node + 1]
-            tree[node] = (max(a[0], b[0]), max(a[1], b[1]), max(a[2], b[2]))
+            maxima = (max(a[0], b[0]), max(a[1], b[1]), max(a[2], b[2]))
+            if maxima == tree[node]:
+                break  # the ranges above hold the same maxima: nothing more changes (most updates end here)
+            tree[node] = maxima
             node //= 2
 
 
