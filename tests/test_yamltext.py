@@ -125,7 +125,7 @@ def test_long_values_fold_as_pyyaml_folds_them():
     assert _block_text([document]) == python_yaml(document)
 
 
-SIMPLE_PIECES = list("aZ09_./\\-:") + ["yes", "on", "No", "null", "true", "1e3", "0x1f", "1.5", "12", ".inf", "~",
+SIMPLE_PIECES = list("aZ09_./\\-:") + ["..", "../"] + ["yes", "on", "No", "null", "true", "1e3", "0x1f", "1.5", "12", ".inf", "~",
                                        "2001-12-14", "1_000", "0o7", "=", "<<", "---", "...", "vm000001", "10.0.26100"]
 
 

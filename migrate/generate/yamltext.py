@@ -113,15 +113,18 @@ def _emit(emit, data: object) -> None:
 _WIDTH = 100
 _CACHE_LIMIT = 1 << 17
 _HEADS: dict[int, dict] = {}
-_VALUES: dict[str, tuple[str, bool]] = {}  # value → (its spelling unfolded, whether it is single-quoted)
+_DASHES: dict[int, str] = {}  # indent → a sequence item's line start
+# value → its spelling unfolded; single-quoted exactly when it starts with a quote (a plain scalar
+# never does: `'` first is an indicator).
+_VALUES: dict[str, str] = {}
 
 
 # Strings PyYAML's analyze_scalar finds free of indicators, spaces, breaks and special characters
-# (no indicator first, `:` never last, no `#`, `,`, `?`, brackets or braces): plain unless the
+# (no indicator or `...` first, `:` never last, no `#`, `,`, `?`, brackets or braces): plain unless the
 # resolver reads them as another type, then single-quoted (they hold no quote). Most values
 # hyperdock writes (names, image references, paths, versions) are such; the analysis, a Python loop
 # over every character, took a third of the YAML time at 50k VMs.
-_SIMPLE = re.compile(r"[A-Za-z0-9_/\\][A-Za-z0-9_./\\-]*(?::[A-Za-z0-9_./\\-]+)*")
+_SIMPLE = re.compile(r"(?!\.\.\.)[A-Za-z0-9_./\\][A-Za-z0-9_./\\-]*(?::[A-Za-z0-9_./\\-]+)*")
 
 
 def _spelling(value: str, key: bool) -> tuple[str, bool]:
@@ -149,34 +152,38 @@ def _analyzed_spelling(value: str, key: bool) -> tuple[str, bool]:
 
 
 def _heads(indent: int) -> dict:
-    """Return the cache of keys at `indent`: key → (line break, indent and key as written, key's length)."""
+    """Return the cache of keys at `indent`: key → (its line up to ": ", the same up to ":", the
+    longest value that fits after it unfolded)."""
     heads = _HEADS.get(indent)
-    if heads is None or len(heads) > _CACHE_LIMIT:
+    if heads is None:
         heads = _HEADS[indent] = {}
     return heads
 
 
-def _head(heads: dict, key: object, indent: int) -> tuple[str, int]:
+def _head(heads: dict, key: object, indent: int) -> tuple[str, str, int]:
     if not isinstance(key, str):
         raise _NotAlike
+    if len(heads) > _CACHE_LIMIT:
+        heads.clear()
     text = _spelling(key, True)[0]
-    heads[key] = known = ("\n" + " " * indent + text, len(text))
+    start = "\n" + " " * indent + text + ":"
+    heads[key] = known = (start + " ", start, _WIDTH - indent - len(text) - 2)
     return known
 
 
-def _spelled(value: str) -> tuple[str, bool]:
+def _spelled(value: str) -> str:
     if len(_VALUES) > _CACHE_LIMIT:
         _VALUES.clear()
-    known = _VALUES[value] = _spelling(value, False)
+    known = _VALUES[value] = _spelling(value, False)[0]
     return known
 
 
 def _value_text(value: object, column: int, indent: int) -> str:
     """Return a scalar value as written from `column` (lines folded onto `indent`)."""
     if isinstance(value, str):
-        text, quoted = _VALUES.get(value) or _spelled(value)
+        text = _VALUES.get(value) or _spelled(value)
         if column + len(text) > _WIDTH and " " in value:
-            return _fold(value, quoted, column, indent)
+            return _fold(value, text[0] == "'", column, indent)
         return text
     if value is None:
         return "null"
@@ -231,38 +238,42 @@ def _fold(text: str, quoted: bool, column: int, indent: int) -> str:
 
 def _block_mapping(out: list, data: dict, indent: int, inline: bool) -> None:
     """Append a non-empty mapping whose keys start at `indent`; `inline`: the first key follows "- "."""
-    heads = _heads(indent)
+    heads = _HEADS.get(indent) or _heads(indent)
     append = out.append
+    # The most frequent cases first, with as few operations each as possible: this loop runs for
+    # every line of every file.
     for key, value in data.items():
-        head, size = heads.get(key) or _head(heads, key, indent)
+        line, opener, room = heads.get(key) or _head(heads, key, indent)
         if inline:
-            head = head[indent + 1:]
+            line, opener = line[indent + 1:], opener[indent + 1:]
             inline = False
         kind = type(value)
         if kind is str:
-            text, quoted = _VALUES.get(value) or _spelled(value)
-            if indent + size + 2 + len(text) > _WIDTH and " " in value:
-                text = _fold(value, quoted, indent + size + 2, indent + 2)
-            append(head + ": " + text)
+            text = _VALUES.get(value) or _spelled(value)
+            if len(text) > room and " " in value:
+                text = _fold(value, text[0] == "'", _WIDTH - room, indent + 2)
+            append(line + text)
         elif kind is dict:
             if value:
-                append(head + ":")
+                append(opener)
                 _block_mapping(out, value, indent + 2, False)
             else:
-                append(head + ": {}")
+                append(line + "{}")
         elif kind is list:
             if value:
-                append(head + ":")
+                append(opener)
                 _block_sequence(out, value, indent, False)  # PyYAML's indentless sequence in a mapping
             else:
-                append(head + ": []")
+                append(line + "[]")
+        elif kind is int:
+            append(line + str(value))
         else:
-            append(head + ": " + _value_text(value, indent + size + 2, indent + 2))
+            append(line + _value_text(value, _WIDTH - room, indent + 2))
 
 
 def _block_sequence(out: list, data: list, indent: int, inline: bool) -> None:
     """Append a non-empty sequence whose dashes are at `indent`; `inline`: the first item follows "- "."""
-    line = "\n" + " " * indent + "- "
+    line = _DASHES.get(indent) or _DASHES.setdefault(indent, "\n" + " " * indent + "- ")
     for item in data:
         if inline:
             head = "- "
@@ -278,6 +289,11 @@ def _block_sequence(out: list, data: list, indent: int, inline: bool) -> None:
             else:
                 out.append(head)
                 _block_sequence(out, item, indent + 2, True)
+        elif type(item) is str:
+            text = _VALUES.get(item) or _spelled(item)
+            if indent + 2 + len(text) > _WIDTH and " " in item:
+                text = _fold(item, text[0] == "'", indent + 2, indent + 2)
+            out.append(head + text)
         else:
             out.append(head + _value_text(item, indent + 2, indent + 2))
 
