@@ -41,6 +41,28 @@ def test_compose_values_never_interpolate():
     assert document["services"]["a"]["labels"]["io.hyperdock.vm-id"] == "$${HOME}$$x"
 
 
+def test_compose_documents_double_every_dollar_of_inventory_values():
+    from plan_fixtures import typed_plan
+    from migrate.generate.compose import compose_document
+
+    plan = typed_plan([
+        {"name": "web", "vmId": "${HOME}-web", "moveGroup": "mg-$x", "tenant": "t$", "container": {
+            "ports": [80], "dataDrives": ["D"], "parameters": [{"name": "P", "file": "C:\\app\\web.config"}]}},
+        {"name": "db", "vmId": "$db", "moveGroup": "mg-$x", "dependsOn": [{"vmId": "${HOME}-web", "name": "web", "ports": [80], "connections": 1}]}])
+    document = compose_document(plan.workloads, plan.labels, "registry.invalid/x")
+
+    def strings(value):
+        if isinstance(value, dict):
+            return [s for v in value.values() for s in strings(v)]
+        if isinstance(value, list):
+            return [s for v in value for s in strings(v)]
+        return [value] if isinstance(value, str) else []
+
+    values = strings(document)
+    assert {"$${HOME}-web", "$$db", "mg-$$x"} <= set(values)
+    assert all("$" not in v.replace("$$", "") for v in values)
+
+
 def test_yaml_line_breaks_round_trip():
     for text in ("a\x85b", "x\u2028y", "p\u2029q", "c\rd", "plain", "caf\u00e9"):
         assert yaml.safe_load(dump_yaml({"k": text}))["k"] == text
