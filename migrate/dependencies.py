@@ -7,9 +7,9 @@ destination no VM owns, `external:<name or ip>`.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -30,6 +30,10 @@ COUNT_COLUMN = "connection count"
 _ALIASES = {"time slot": "timeslot", "connectioncount": COUNT_COLUMN, "connections": COUNT_COLUMN}
 # Windows PowerShell 5.1's Export-Csv writes this line first unless given -NoTypeInformation.
 _TYPE_LINE = "#TYPE"
+# The columns read, by the role each plays in a row (lower-case, after _ALIASES).
+_ROLES = {"source": "source server name", "destination": "destination server name", "destination ip": "destination ip",
+          "port": "destination port", "source ip": "source ip", "source process": "source process",
+          "destination process": "destination process"}
 
 # What an edge's `connections` counts, everywhere (plan, report, --chatty-connections).
 CONNECTIONS_DEFINITION = (
@@ -62,13 +66,17 @@ class CsvRead:
 
 @dataclass(slots=True)
 class Edge:
-    """Aggregated traffic from one node to another."""
+    """Aggregated traffic from one node to another.
+
+    The sets are frozen so that the many pairs seeing the same port or processes share one set;
+    adding to an edge replaces its set (`|=`).
+    """
 
     source: str
     target: str
     connections: int = 0
-    ports: set[int] = field(default_factory=set)
-    processes: set[str] = field(default_factory=set)
+    ports: frozenset[int] = frozenset()
+    processes: frozenset[str] = frozenset()
 
 
 class Resolver:
@@ -114,25 +122,44 @@ def edges_from_guests(vms: Iterable[VM], resolver: Resolver) -> dict[tuple[str, 
 
 
 def read_dependency_csv(path: Path, resolver: Resolver, edges: dict[tuple[str, str], Edge]) -> CsvRead:
-    """Add the rows of an Azure Migrate dependency export to `edges`; return what was read.
+    """Add the rows of an Azure Migrate dependency export to `edges`; return what was read."""
+    return add_distinct_rows(distinct_rows(path), resolver, edges)
 
+
+@dataclass(slots=True)
+class DistinctRows:
+    """A dependency export reduced to its distinct rows, before any name is resolved.
+
+    `table` has one dictionary column per role the export has ("source", "destination",
+    "destination ip", "port", and where present "source ip", "source process", "destination
+    process"), "rows" (export rows alike) and "weight" (their connections).
+    """
+
+    path: str
+    rows: int  # rows in the export
+    table: pa.Table
+
+
+def distinct_rows(path: Path) -> DistinctRows:
+    """Return the export at `path` as its distinct rows; it needs no inventory.
+
+    Raises InputError for a file that is not a readable export, naming the line where it can.
     Arrow's allocator (mimalloc) keeps the pages of a freed table for reuse: about 300 MiB per
     million rows that the rest of the run would otherwise hold on top of its own objects. They go
-    back to the system once the table is gone.
+    back to the system once the file's table is gone.
     """
     try:
-        return _read_dependency_csv(path, resolver, edges)
+        return _distinct_rows(path)
     finally:
         pa.default_memory_pool().release_unused()
 
 
-def _read_dependency_csv(path: Path, resolver: Resolver, edges: dict[tuple[str, str], Edge]) -> CsvRead:
-    """Add the rows of an Azure Migrate dependency export to `edges`; return what was read.
+def _distinct_rows(path: Path) -> DistinctRows:
+    """Read the export dictionary-encoded and group its rows by their columns' codes.
 
-    Arrow reads the columns dictionary-encoded; Python resolves each distinct name, IP, port and
-    process once, and Arrow maps the results onto the rows and sums them per pair on all cores,
-    so Python only touches one object per edge. A malformed file is re-read with the csv module
-    to name the offending line.
+    An export repeats each pair once per time slot (about 13 rows per distinct row in the
+    benchmark's estates), so everything after this, Python included, works on the distinct rows.
+    A malformed file is re-read with the csv module to name the offending line.
     """
     where = str(path)
     header, encoding, skip = _header(path)
@@ -146,14 +173,12 @@ def _read_dependency_csv(path: Path, resolver: Resolver, edges: dict[tuple[str, 
     if missing:
         raise InputError(f"{where}:{1 + skip}", f"missing column(s) {', '.join(repr(c) for c in missing)}; "
                                                 "expected Azure Migrate's dependency export header")
-    wanted = [index[c.lower()] for c in REQUIRED_COLUMNS]
-    wanted += [index.get(c) for c in ("source ip", "source process", "destination process")]
     count = index.get(COUNT_COLUMN)
-    keys = [c for c in dict.fromkeys(wanted) if c is not None and c != count]
+    columns = {role: index[c] for role, c in _ROLES.items() if c in index and index[c] != count}
     # Dictionary-encoded: names repeat across time slots and partners, so the table is about 40%
-    # smaller, and each distinct text is resolved once; unify_dictionaries gives each column one
-    # dictionary for all of its chunks.
-    types = {c: pa.dictionary(pa.int32(), pa.string()) for c in keys} | ({count: pa.int64()} if count else {})
+    # smaller, rows group by integer codes, and each distinct text is resolved once;
+    # unify_dictionaries gives each column one dictionary for all of its chunks.
+    types = {c: pa.dictionary(pa.int32(), pa.string()) for c in columns.values()} | ({count: pa.int64()} if count else {})
     try:
         table = pacsv.read_csv(
             path,
@@ -166,96 +191,139 @@ def _read_dependency_csv(path: Path, resolver: Resolver, edges: dict[tuple[str, 
                 raise pa.ArrowInvalid("negative connection count")
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise _locate_problem(path, len(header), skip, count) or InputError(where, f"not a readable CSV: {exc}") from None
-    read = CsvRead(where, table.num_rows)
-    if not table.num_rows:
-        return read
-    bad_port = lambda p: _locate_problem(path, len(header), skip, bad_port=p) or InputError(  # noqa: E731
-        where, f"Destination port {p!r} is not a port number (1-65535)")
-    coded = _coded_rows(table, wanted, count, resolver, bad_port)
-    del table  # the file's columns and the reader's buffers are gone before the pairs are grouped
-    pa.default_memory_pool().release_unused()
-    _add_pairs(coded, edges, read)
+    port = table[columns["port"]]
+    bad = [i for i, text in enumerate(_dictionary(port).to_pylist()) if _port_number(text) is None]
+    if bad or port.null_count:
+        text = _first_bad_port(port, bad)
+        raise _locate_problem(path, len(header), skip, bad_port=text) or InputError(
+            where, f"Destination port {text!r} is not a port number (1-65535)")
+    codes = pa.table({role: _indices(table[c]) for role, c in columns.items()}
+                     | ({"weight": table[count]} if count else {}))
+    dictionaries = {role: _dictionary(table[c]) for role, c in columns.items()}
+    rows = table.num_rows
+    del table  # from here on only the codes (views of its buffers) and the dictionaries are needed
+    # Without a count column each row is one observation: the rows alike are counted.
+    grouped = codes.group_by(list(columns), use_threads=True).aggregate(
+        [([], "count_all")] + ([("weight", "sum")] if count else []))
+    del codes
+    counted = grouped["count_all"]
+    distinct = pa.table({role: _encoded(grouped[role], dictionaries[role]) for role in columns}
+                        | {"rows": counted, "weight": grouped["weight_sum"] if count else counted})
+    return DistinctRows(where, rows, distinct)
+
+
+def add_distinct_rows(distinct: DistinctRows, resolver: Resolver, edges: dict[tuple[str, str], Edge]) -> CsvRead:
+    """Add an export's distinct rows to `edges`, its names resolved with `resolver`; return what was read."""
+    read = CsvRead(distinct.path, distinct.rows)
+    if distinct.rows:
+        coded = _coded_rows(distinct.table, resolver)
+        distinct.table = None  # its columns are codes now
+        _add_pairs(coded, edges, read)
     return read
 
 
 @dataclass(slots=True)
 class _CodedRows:
-    """A dependency export as integer codes: each row's source and target node, port, processes, weight."""
+    """Distinct rows as integer codes: each row's source and target node, port, processes, export rows, weight."""
 
     rows: pa.Table
     nodes: list[str]      # node id by code; codes below `vms` are VMs
     vms: int
     processes: list[str]  # process name by code
-    weighted: bool        # a "w" column holds each row's connection count
 
 
-def _coded_rows(table: pa.Table, columns: list[str | None], count: str | None, resolver: Resolver,
-                bad_port) -> _CodedRows:
+def _coded_rows(table: pa.Table, resolver: Resolver) -> _CodedRows:
     """Return `table`'s rows as codes. Python sees each distinct name, IP, port and process text once
     (the columns' dictionaries); Arrow maps the codes onto the rows.
-
-    Raises `bad_port(text)` for the first row whose port is not a port number.
     """
-    src, dst, dst_ip, port, src_ip, src_proc, dst_proc = columns
-    port_numbers = [_port_number(text) for text in _dictionary(table[port]).to_pylist()]
-    _check_ports(table[port], port_numbers, bad_port)
     node_ids: dict[str, int] = {vm_id: i for i, vm_id in enumerate(dict.fromkeys(
         v for v in list(resolver.by_name.values()) + list(resolver.by_ip.values()) if v))}
     vms = len(node_ids)
     processes: dict[str, int] = {}
+    has = table.column_names
+    port_numbers = [_port_number(text) for text in _dictionary(table["port"]).to_pylist()]
     rows = pa.table({
-        "s": _nodes(table, src, src_ip, resolver, node_ids),
-        "t": _nodes(table, dst, dst_ip, resolver, node_ids),
-        "port": _mapped(table[port], port_numbers),
-        "sp": _mapped(table[src_proc], _codes(table[src_proc], processes)) if src_proc else _nulls(table.num_rows),
-        "dp": _mapped(table[dst_proc], _codes(table[dst_proc], processes)) if dst_proc else _nulls(table.num_rows),
-    } | ({"w": table[count]} if count else {}))
-    return _CodedRows(rows, list(node_ids), vms, list(processes), count is not None)
+        "s": _nodes(table, "source", "source ip" if "source ip" in has else None, resolver, node_ids),
+        "t": _nodes(table, "destination", "destination ip", resolver, node_ids),
+        "port": _mapped(table["port"], port_numbers),
+        "sp": (_mapped(table["source process"], _codes(table["source process"], processes))
+               if "source process" in has else _nulls(table.num_rows)),
+        "dp": (_mapped(table["destination process"], _codes(table["destination process"], processes))
+               if "destination process" in has else _nulls(table.num_rows)),
+        "rows": table["rows"],
+        "w": table["weight"],
+    })
+    return _CodedRows(rows, list(node_ids), vms, list(processes))
 
 
 def _add_pairs(coded: _CodedRows, edges: dict[tuple[str, str], Edge], read: CsvRead) -> None:
-    """Group coded rows by (source, target) on all cores and add each pair to `edges`; count in
-    `read` the rows with a blank end and those from outside the inventory.
+    """Group coded rows by (source, target) and add each pair to `edges`; count in `read` the
+    export rows with a blank end and those from outside the inventory.
 
-    The groups are sorted by code, so the result does not depend on which thread finished first.
+    The groups are sorted by code, so the result does not depend on which thread finished first
+    nor on the order of the distinct rows.
     """
     rows = coded.rows
     placed = pc.and_(pc.is_valid(rows["s"]), pc.is_valid(rows["t"]))
-    read.no_key = rows.num_rows - (pc.sum(placed).as_py() or 0)
+    read.no_key = read.rows - (pc.sum(pc.filter(rows["rows"], placed)).as_py() or 0)
     rows = rows.filter(placed)
-    read.outside = pc.sum(pc.greater_equal(rows["s"], coded.vms)).as_py() or 0
+    read.outside = pc.sum(pc.filter(rows["rows"], pc.greater_equal(rows["s"], coded.vms))).as_py() or 0
     rows = rows.filter(pc.not_equal(rows["s"], rows["t"]))
     # Both processes of a row as one code: pairs see few distinct combinations, each named once.
     blank = len(coded.processes)
     combined = pc.add(pc.multiply(pc.fill_null(rows["sp"], blank).cast(pa.int64()), blank + 1),
                       pc.fill_null(rows["dp"], blank).cast(pa.int64()))
-    rows = rows.select(["s", "t", "port"] + (["w"] if coded.weighted else [])).append_column("pp", combined)
-    # Without a count column each row is one observation: the rows of a pair are counted.
-    weight = ("w", "sum") if coded.weighted else ("port", "count")
+    rows = rows.select(["s", "t", "port", "w"]).append_column("pp", combined)
     pairs = rows.group_by(["s", "t"], use_threads=True).aggregate(
-        [weight, ("port", "distinct"), ("pp", "distinct")],
+        [("w", "sum"), ("port", "distinct"), ("pp", "distinct")],
     ).sort_by([("s", "ascending"), ("t", "ascending")])
     del rows, combined
     coded.rows = None
-    pa.default_memory_pool().release_unused()  # the rows' pages, before the edges take their place
     names, processes = coded.nodes, coded.processes + [""]
-    named: dict[int | tuple[int, ...], frozenset[str]] = {}
-    for batch in pairs.to_batches(max_chunksize=1 << 16):
-        columns = (batch.column(c).to_pylist() for c in ("s", "t", "_".join(weight), "port_distinct", "pp_distinct"))
-        for s, t, weight_sum, ports, combinations in zip(*columns):
-            combination = combinations[0] if len(combinations) == 1 else tuple(combinations)
-            used = named.get(combination)
-            if used is None:
-                used = named[combination] = frozenset(
-                    p for c in combinations for p in (processes[c // (blank + 1)], processes[c % (blank + 1)]) if p)
-            key = (names[s], names[t])
-            edge = edges.get(key)
-            if edge is None:
-                edges[key] = Edge(key[0], key[1], weight_sum, set(ports), set(used))
-            else:
-                edge.connections += weight_sum
-                edge.ports.update(ports)
-                edge.processes.update(used)
+    named: dict[int, frozenset[str]] = {}
+
+    def used(combination: int) -> frozenset[str]:
+        """The process names of one combination code (both ends, blanks left out)."""
+        found = named.get(combination)
+        if found is None:
+            found = named[combination] = frozenset(
+                p for p in (processes[combination // (blank + 1)], processes[combination % (blank + 1)]) if p)
+        return found
+
+    # Column-wise: most pairs see one port and one combination of processes, so lists are built
+    # in Python only for the pairs that see more.
+    sources = [names[s] for s in pairs["s"].to_pylist()]
+    targets = [names[t] for t in pairs["t"].to_pylist()]
+    weights = pairs["w_sum"].to_pylist()
+    port_sets = _sets(pairs["port_distinct"], lambda port: frozenset((port,)))
+    process_sets = _sets(pairs["pp_distinct"], used)
+    del pairs
+    if not edges:  # nothing to merge with: one Edge per pair, straight in
+        edges.update(zip(zip(sources, targets), map(Edge, sources, targets, weights, port_sets, process_sets)))
+        return
+    for source, target, weight_sum, ports, used_processes in zip(sources, targets, weights, port_sets, process_sets):
+        edge = edges.get((source, target))
+        if edge is None:
+            edges[(source, target)] = Edge(source, target, weight_sum, ports, used_processes)
+        else:
+            edge.connections += weight_sum
+            edge.ports |= ports
+            edge.processes |= used_processes
+
+
+def _sets(lists: pa.ChunkedArray, members: Callable[[int], frozenset]) -> list[frozenset]:
+    """Return, for each list of `lists` (none empty), the union of `members(item)` over its items.
+
+    Python looks at each row's first item and at the whole list only where it is longer than one;
+    `members` is called once per distinct first item.
+    """
+    lists = lists.combine_chunks()
+    cached: dict[int, frozenset] = {}
+    sets = [cached[v] if v in cached else cached.setdefault(v, members(v)) for v in pc.list_element(lists, 0).to_pylist()]
+    longer = pc.greater(pc.list_value_length(lists), 1)
+    for i, items in zip(pc.indices_nonzero(longer).to_pylist(), pc.filter(lists, longer).to_pylist()):
+        sets[i] = frozenset().union(*map(members, items))
+    return sets
 
 
 def _dictionary(column: pa.ChunkedArray) -> pa.Array:
@@ -265,6 +333,12 @@ def _dictionary(column: pa.ChunkedArray) -> pa.Array:
 
 def _indices(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array([chunk.indices for chunk in column.chunks], pa.int32())
+
+
+def _encoded(indices: pa.ChunkedArray, dictionary: pa.Array) -> pa.ChunkedArray:
+    """Return a dictionary column of `indices` into `dictionary`."""
+    return pa.chunked_array([pa.DictionaryArray.from_arrays(chunk, dictionary) for chunk in indices.chunks],
+                            pa.dictionary(pa.int32(), dictionary.type))
 
 
 def _mapped(column: pa.ChunkedArray, values: list[int | None]) -> pa.ChunkedArray:
@@ -282,14 +356,12 @@ def _codes(column: pa.ChunkedArray, codes: dict[str, int]) -> list[int | None]:
             for text in _dictionary(column).to_pylist()]
 
 
-def _check_ports(column: pa.ChunkedArray, numbers: list[int | None], bad_port) -> None:
-    """Raise `bad_port(text)` for the first row (in file order) whose port is not a port number."""
-    bad = [i for i, n in enumerate(numbers) if n is None]
-    if not bad and not column.null_count:
-        return
+def _first_bad_port(column: pa.ChunkedArray, bad: list[int]) -> str | None:
+    """Return the text of the first row (in file order) whose port is not a port number: a null
+    cell or a dictionary entry listed in `bad`."""
     wrong = pc.or_kleene(pc.is_null(column), pc.is_in(_indices(column), pa.array(bad, pa.int32())))
     first = pc.index(pc.fill_null(wrong, True), True).as_py()
-    raise bad_port(column[first].as_py())
+    return column[first].as_py()
 
 
 def _nodes(table: pa.Table, name: str, ip: str | None, resolver: Resolver, node_ids: dict[str, int]) -> pa.ChunkedArray:
@@ -379,6 +451,7 @@ def _add(edges: dict[tuple[str, str], Edge], source: str, target: str, count: in
     if edge is None:
         edge = edges[(source, target)] = Edge(source, target)
     edge.connections += count
-    edge.ports.add(port)
-    if process:
-        edge.processes.add(process)
+    if port not in edge.ports:
+        edge.ports |= {port}
+    if process and process not in edge.processes:
+        edge.processes |= {process}
