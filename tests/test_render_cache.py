@@ -56,3 +56,16 @@ def test_a_port_that_prints_differently_is_never_shared():
         assert render_dockerfile(second, "a", cache) == render_dockerfile(second, "a")
     assert "EXPOSE 80.0\n" in render_dockerfile(edited, "a", {})[0]
     assert "EXPOSE 80\n" in render_dockerfile(whole, "a", {})[0]
+
+
+def test_the_cache_keeps_at_most_its_size(monkeypatch):
+    """An estate of all-different workloads does not keep every rendering: the oldest goes first."""
+    import migrate.generate.dockerfile as dockerfile
+
+    monkeypatch.setattr(dockerfile, "CACHE_ENTRIES", 2)
+    workloads = [typed_workload({"name": f"w{port}", "container": {"ports": [port]}}) for port in (80, 81, 82, 80)]
+    cache: dict = {}
+    for w in workloads:
+        assert render_dockerfile(w, w.name, cache) == render_dockerfile(w, w.name)
+        assert len(cache) <= 2
+    assert [key[0].ports for key in cache] == [(82,), (80,)]

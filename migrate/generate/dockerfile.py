@@ -54,6 +54,11 @@ class _Parts:
         self.content_folders.append(target)
 
 
+# Renderings kept by render_dockerfile's cache: plenty for the kinds of workload an estate repeats,
+# few enough that an estate of all-different workloads does not keep every one (about 4 KiB each).
+CACHE_ENTRIES = 1024
+
+
 @dataclass(frozen=True, slots=True)
 class _Shared:
     """A Dockerfile and its build context less what names the workload (its label, isolation and
@@ -79,6 +84,8 @@ def render_dockerfile(workload: Workload, label: str, cache: dict | None = None)
     if cache is not None and all(type(p) is int for p in container.ports):
         shared = cache.get(key)
         if shared is None:
+            if len(cache) >= CACHE_ENTRIES:
+                del cache[next(iter(cache))]  # the oldest entry
             shared = cache[key] = _render_shared(*key)
     else:
         shared = _render_shared(*key)
