@@ -29,6 +29,12 @@ SERVICE_MONITOR_URL = "https://github.com/microsoft/IIS.ServiceMonitor/releases/
 SHELL = ('SHELL ["powershell", "-NoLogo", "-NoProfile", "-Command", '
          '"$ErrorActionPreference = \'Stop\'; $ProgressPreference = \'SilentlyContinue\';"]')
 
+# Lines every image of a kind has, written once.
+_COPY_CONFIGURE = f"COPY {json.dumps(['configure-config.ps1', 'C:/hyperdock/'])}"
+_COPY_LOGMONITOR_CONFIG = f"COPY {json.dumps(['LogMonitorConfig.json', 'C:/LogMonitor/'])}"
+_COPY_START = f"COPY {json.dumps(['start.ps1', 'C:/hyperdock/'])}"
+_WRAPPED_ENTRYPOINT = f"ENTRYPOINT {json.dumps(entrypoint())}"
+
 
 def _run(statements: list[str]) -> str:
     # `# escape=`` ` makes a trailing backtick the line continuation, as Windows Dockerfiles use.
@@ -100,7 +106,9 @@ def render_dockerfile(workload: Workload, label: str, cache: dict | None = None)
 
 def _render_shared(container: Container, image: str, image_os: str) -> _Shared:
     """Return the Dockerfile's and build context's parts that do not name the workload (`_Shared`)."""
-    container = replace(container, iis_sites=all_addresses(container.iis_sites))
+    sites = all_addresses(container.iis_sites)
+    if sites != container.iis_sites:
+        container = replace(container, iis_sites=sites)
     nano = "nanoserver" in image
     wrapped = not nano and bool(container.services or container.iis_sites)  # LogMonitor + start.ps1
     lines = ["# Generated from plan.json by `hyperdock generate`; change the plan, then generate again."]
@@ -125,7 +133,7 @@ def _render_shared(container: Container, image: str, image_os: str) -> _Shared:
     if targets:
         parts.files["configure-config.ps1"] = configure_script(targets)
         parts.copies += add_instructions()  # the builder, for apps that do not ship it
-        parts.copies.append(f"COPY {json.dumps(['configure-config.ps1', 'C:/hyperdock/'])}")
+        parts.copies.append(_COPY_CONFIGURE)
         parts.registrations[:0] = configure_statements()
     if parts.setup:
         lines.append(_run(parts.setup))
@@ -220,8 +228,7 @@ def _wrapper(container: Container, image: str, parts: _Parts) -> list[str]:
         lines.append(f"ADD {SERVICE_MONITOR_URL} C:/ServiceMonitor.exe")
     lines += [f"# LogMonitor {LOGMONITOR_VERSION}, pinned; its SHA-256 is not verified by hyperdock: check the download.",
               f"ADD {LOGMONITOR_URL} C:/LogMonitor/LogMonitor.exe",
-              f"COPY {json.dumps(['LogMonitorConfig.json', 'C:/LogMonitor/'])}",
-              f"COPY {json.dumps(['start.ps1', 'C:/hyperdock/'])}"]
+              _COPY_LOGMONITOR_CONFIG, _COPY_START]
     parts.files["LogMonitorConfig.json"] = logmonitor_config(container, parts.log_folders)
     sites = container.iis_sites
     main_pool = sites[0].pool if sites else None
@@ -329,7 +336,7 @@ def _healthcheck(container: Container, image_os: str, nano: bool) -> str:
 def _entrypoint(container: Container, nano: bool) -> str:
     """LogMonitor + start.ps1 for IIS and services; the program itself on Nano Server and for batch work."""
     if not nano and (container.iis_sites or container.services):
-        return f"ENTRYPOINT {json.dumps(entrypoint())}"
+        return _WRAPPED_ENTRYPOINT
     if container.services:
         # Nano Server: a .NET app runs as the entry point and logs to stdout itself.
         service = container.services[0]

@@ -80,5 +80,6 @@ def all_addresses(sites: tuple[Site, ...]) -> tuple[Site, ...]:
                 used.add((parsed[0], parsed[2], parsed[3].lower()))
                 binding = f"{parsed[0]}/*:{parsed[2]}:{parsed[3]}"
             bindings.append(binding)
-        result.append(replace(site, bindings=tuple(bindings)))
+        bindings = tuple(bindings)
+        result.append(site if bindings == site.bindings else replace(site, bindings=bindings))
     return tuple(result)

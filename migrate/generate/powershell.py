@@ -68,19 +68,20 @@ def iis_site_script(site: Site, pools: dict[str, AppPool], site_id: int) -> list
     pool_names += [a.application_pool for a in site.applications if a.application_pool]
     for name in dict.fromkeys(pool_names):
         pool = pools.get(name) or AppPool(name)
-        lines.append(f"if (-not (Test-Path ('IIS:\\AppPools\\' + {ps_quote(name)}))) {{ New-WebAppPool -Name {ps_quote(name)} | Out-Null }}")
+        quoted = ps_quote(name)
+        lines.append(f"if (-not (Test-Path ('IIS:\\AppPools\\' + {quoted}))) {{ New-WebAppPool -Name {quoted} | Out-Null }}")
         runtime = pool.managed_runtime_version
         if runtime is not None:
-            lines.append(f"Set-ItemProperty -Path ('IIS:\\AppPools\\' + {ps_quote(name)}) -Name managedRuntimeVersion -Value {ps_quote(runtime)}")
+            lines.append(f"Set-ItemProperty -Path ('IIS:\\AppPools\\' + {quoted}) -Name managedRuntimeVersion -Value {ps_quote(runtime)}")
         if pool.enable_32bit:
-            lines.append(f"Set-ItemProperty -Path ('IIS:\\AppPools\\' + {ps_quote(name)}) -Name enable32BitAppOnWin64 -Value $true")
+            lines.append(f"Set-ItemProperty -Path ('IIS:\\AppPools\\' + {quoted}) -Name enable32BitAppOnWin64 -Value $true")
         if pool.identity_type == "SpecificUser":
             # A domain account becomes the gMSA the container runs as: NetworkService speaks for it.
-            lines.append(f"Set-ItemProperty -Path ('IIS:\\AppPools\\' + {ps_quote(name)}) -Name processModel.identityType -Value 'NetworkService'")
+            lines.append(f"Set-ItemProperty -Path ('IIS:\\AppPools\\' + {quoted}) -Name processModel.identityType -Value 'NetworkService'")
     path = container_path(site.physical_path)
-    name = ps_quote(site.name)
-    lines.append(f"New-Item -ItemType Directory -Force -Path {ps_quote(path)} | Out-Null")
-    lines.append(f"New-Website -Name {name} -Id {site_id} -PhysicalPath {ps_quote(path)} "
+    name, quoted_path = ps_quote(site.name), ps_quote(path)
+    lines.append(f"New-Item -ItemType Directory -Force -Path {quoted_path} | Out-Null")
+    lines.append(f"New-Website -Name {name} -Id {site_id} -PhysicalPath {quoted_path} "
                  f"-ApplicationPool {ps_quote(pool_names[0])} -Force | Out-Null")
     lines.append(f"Get-WebBinding -Name {name} | Remove-WebBinding")
     for binding in site.bindings:
@@ -98,9 +99,10 @@ def iis_site_script(site: Site, pools: dict[str, AppPool], site_id: int) -> list
                      f"-Value {ps_quote(','.join(['http'] + protocols))}")
     for app in site.applications:
         app_path = container_path(app.physical_path) or path
-        lines.append(f"New-Item -ItemType Directory -Force -Path {ps_quote(app_path)} | Out-Null")
+        quoted_path = ps_quote(app_path)
+        lines.append(f"New-Item -ItemType Directory -Force -Path {quoted_path} | Out-Null")
         lines.append(f"New-WebApplication -Site {name} -Name {ps_quote(app.path.strip('/'))} "
-                     f"-PhysicalPath {ps_quote(app_path)} -ApplicationPool {ps_quote(app.application_pool or pool_names[0])} -Force | Out-Null")
+                     f"-PhysicalPath {quoted_path} -ApplicationPool {ps_quote(app.application_pool or pool_names[0])} -Force | Out-Null")
     if site.windows_authentication:
         lines.append("Set-WebConfigurationProperty -PSPath 'IIS:\\' -Location " + name
                      + " -Filter 'system.webServer/security/authentication/windowsAuthentication' -Name enabled -Value $true")
