@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from . import graph as g
 from .contract.model import Target
-from .decide import Decision, Finding, decide, estate_facts
+from .decide import Decision, Finding, decide_all, estate_facts
 from .dependencies import Resolver, edges_from_guests, read_dependency_csv
 from .core.windows import OS_BUILDS
 from .inventory import read_estate
@@ -75,8 +75,7 @@ def assess(inventories: list[Path], dependency_csvs: list[Path], options: Option
 
     facts = estate_facts(estate, options.host_os, options.tenancy)
     extra = _merge_findings(estate.merge_notes, estate.vms)
-    results: dict = {}  # rule results by facts signature, shared by look-alike workloads
-    decisions = {vm.vm_id: decide(vm, facts, extra.get(vm.vm_id, []), results) for vm in estate.vms}
+    decisions = decide_all(estate.vms, facts, extra)  # look-alike workloads worked out once
     progress.step("rules", f"decided {len(decisions)} workloads: {_summary(decisions)}")
 
     graph = g.build_graph((vm.vm_id for vm in estate.vms), edges.values())
@@ -138,6 +137,8 @@ def _merge_findings(notes: list[tuple[str, str]], vms: list[VM]) -> dict[str, li
         extra.setdefault(vm_id, []).append(Finding(
             "data.duplicate-vmid", "info", text, "Check for a stale record on the other host."))
     names = Counter(vm.name.lower() for vm in vms)
+    if len(names) == len(vms):  # no name repeats
+        return extra
     for vm in vms:
         if names[vm.name.lower()] > 1:
             extra.setdefault(vm.vm_id, []).append(Finding(

@@ -1,11 +1,16 @@
-"""Per-workload decisions: findings → fit level → target (vm, process, hyperv) → base image."""
+"""Per-workload decisions: findings → fit level → target (vm, process, hyperv) → base image.
+
+An estate repeats a few shapes of workload, so `decide_all` works each out once: the facts once per
+distinct inputs key (`facts.inputs_key`: what `derive` reads), the rules once per distinct facts
+signature, and a workload whose key was seen before costs a dict lookup and its Decision.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from .contract.model import Fit, Isolation, Target
-from .facts import EstateFacts, WorkloadFacts, derive
+from .facts import EstateFacts, WorkloadFacts, account_prefixes, derive, inputs_key, machine_names
 from .core.windows import ImageChoice, choose_base_image
 from .model import VM, Estate
 from .rules import FIT_ORDER, RULES, Rule
@@ -33,8 +38,9 @@ class Decision:
 
 def estate_facts(estate: Estate, host_os: str, tenancy: str) -> EstateFacts:
     """Return the estate-wide facts (tenants and zones in use) the per-workload rules need."""
-    tenants = frozenset(t for t in (vm.tag("tenant") for vm in estate.vms) if t)
-    zones = frozenset(z for z in (vm.tag("zone") for vm in estate.vms) if z)
+    # VM.tag's normalising, once per distinct value: an estate repeats a few tenants and zones.
+    tenants = frozenset(filter(None, (t.strip().lower() for t in {vm.tags.get("tenant", "") for vm in estate.vms})))
+    zones = frozenset(filter(None, (z.strip().lower() for z in {vm.tags.get("zone", "") for vm in estate.vms})))
     return EstateFacts(tenants=tenants, zones=zones, host_os=host_os, tenancy=tenancy)
 
 
@@ -48,34 +54,91 @@ def evaluate(facts: WorkloadFacts, rules: list[Rule] = RULES) -> list[tuple[Rule
     return fired
 
 
-def decide(vm: VM, estate: EstateFacts, extra_findings: list[Finding] = (),
-           results: dict[WorkloadFacts, tuple[tuple[Rule, str], ...]] | None = None) -> Decision:
-    """Return the decision for one workload: its fit, target, image and the findings behind them.
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """A Decision but its VM, shared by the workloads with one inputs key; `findings` go before the
+    reader's extra findings, `tail` after them, and `all_findings` is both with none between."""
 
-    `results` caches the rules' results by the facts' signature (WorkloadFacts' `==` and hash):
-    workloads that look alike to every rule are evaluated once (an estate repeats a few shapes).
-    """
-    facts = derive(vm, estate)
-    if results is None:
-        fired = evaluate(facts)
-    else:
-        fired = results.get(facts)
+    fit: Fit
+    target: Target
+    image_os: str | None
+    base_image: ImageChoice | None
+    confidence: str
+    findings: tuple[Finding, ...]
+    tail: tuple[Finding, ...]
+    all_findings: tuple[Finding, ...]
+    facts: WorkloadFacts | None
+    prefixes: frozenset[str] = frozenset()  # facts.account_prefixes: reused only on machines named none of these
+
+
+def decide(vm: VM, estate: EstateFacts, extra_findings: list[Finding] = ()) -> Decision:
+    """Return the decision for one workload: its fit, target, image and the findings behind them."""
+    o = _outcome(derive(vm, estate), evaluate)
+    return Decision(vm, o.fit, o.target, o.image_os, o.base_image, o.confidence,
+                    [*o.findings, *extra_findings, *o.tail], o.facts)
+
+
+class Decider:
+    """Decides the workloads of one estate: facts derived once per inputs key, rules evaluated once per
+    facts signature (WorkloadFacts' `==` and hash: workloads that look alike to every rule)."""
+
+    def __init__(self, estate: EstateFacts):
+        self.estate = estate
+        self.outcomes: dict[tuple, _Outcome] = {}  # by facts.inputs_key
+        self.fired: dict[WorkloadFacts, tuple[tuple[Rule, str], ...]] = {}  # by signature
+
+    def decide_all(self, vms: list[VM], extra: dict[str, list[Finding]]) -> dict[str, Decision]:
+        """Return each VM's decision by VMId, `extra[VMId]` findings after the rules' own."""
+        outcomes, decisions = self.outcomes, {}
+        for vm in vms:
+            o = outcomes.get(inputs_key(vm))
+            if o is None or (o.prefixes and not o.prefixes.isdisjoint(machine_names(vm))):
+                o = self._outcome(vm)
+            more = extra.get(vm.vm_id)
+            decisions[vm.vm_id] = Decision(vm, o.fit, o.target, o.image_os, o.base_image, o.confidence,
+                                           [*o.findings, *more, *o.tail] if more else list(o.all_findings), o.facts)
+        return decisions
+
+    def _outcome(self, vm: VM) -> _Outcome:
+        """Return the workload's outcome, kept for its inputs key unless it depends on the machine's names."""
+        prefixes = account_prefixes(vm)
+        outcome = _outcome(derive(vm, self.estate), self._evaluate, prefixes)
+        # An account `THISVM\\user` is local to this VM: facts that depend on that hold for it alone.
+        if not prefixes or prefixes.isdisjoint(machine_names(vm)):
+            self.outcomes[inputs_key(vm)] = outcome
+        return outcome
+
+    def _evaluate(self, facts: WorkloadFacts) -> tuple[tuple[Rule, str], ...]:
+        fired = self.fired.get(facts)
         if fired is None:
-            fired = results[facts] = tuple(evaluate(facts))
-    findings = [Finding(r.id, r.severity, m, r.remediation) for r, m in fired] + list(extra_findings)
+            fired = self.fired[facts] = tuple(evaluate(facts))
+        return fired
+
+
+def decide_all(vms: list[VM], estate: EstateFacts, extra: dict[str, list[Finding]]) -> dict[str, Decision]:
+    """Return each VM's decision by VMId (`Decider.decide_all`)."""
+    return Decider(estate).decide_all(vms, extra)
+
+
+def _outcome(facts: WorkloadFacts, evaluate_rules, prefixes: frozenset[str] = frozenset()) -> _Outcome:
+    """Return what the facts decide: the rules' findings (`evaluate_rules(facts)`), fit, target and image."""
+    fired = evaluate_rules(facts)
+    findings = tuple(Finding(r.id, r.severity, m, r.remediation) for r, m in fired)
     fit = _fit(fired, facts)
     confidence = _confidence(facts)
     if fit in (Fit.NOT_READY, Fit.UNKNOWN):
-        return Decision(vm, fit, Target.VM, None, None, confidence, findings)
+        return _Outcome(fit, Target.VM, None, None, confidence, findings, (), findings, None, prefixes)
     isolation_rules = [r.id for r, _ in fired if r.isolation == Isolation.HYPERV]
     target = Target.HYPERV if isolation_rules else Target.PROCESS
+    tail = ()
     if target == Target.PROCESS:
-        findings.append(Finding(
+        tail = (Finding(
             "iso.process", "info",
-            f"process isolation: {facts.image_os} image on {estate.host_os} hosts, one tenant and zone per host",
+            f"process isolation: {facts.image_os} image on {facts.estate.host_os} hosts, one tenant and zone per host",
             "None: process isolation is the denser choice.",
-        ))
-    return Decision(vm, fit, target, facts.image_os, _base_image(facts), confidence, findings, facts)
+        ),)
+    return _Outcome(fit, target, facts.image_os, _base_image(facts), confidence, findings, tail, findings + tail,
+                    facts, prefixes)
 
 
 def _fit(fired: list[tuple[Rule, str]] | tuple[tuple[Rule, str], ...], facts: WorkloadFacts) -> Fit:

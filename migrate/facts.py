@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from .core.windows import HOST_ONLY_FEATURES, OS_BUILDS, guest_build_from_name, parse_build
@@ -161,6 +162,11 @@ def image_os_for(vm: VM, estate: EstateFacts) -> str:
     return pin if pin in OS_BUILDS else estate.host_os
 
 
+def machine_names(vm: VM) -> set[str]:
+    """Return the names an account prefix `NAME\\` may use for the machine itself, lower-case."""
+    return {vm.name.lower(), vm.guest.fqdn.split(".")[0].lower()}
+
+
 def is_domain_account(account: str, machine_names: set[str]) -> bool:
     """True for `DOMAIN\\user` or `user@domain` identities (not built-in, not machine-local)."""
     lowered = account.strip().lower()
@@ -253,7 +259,7 @@ def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
                          and s.start_mode.lower() != "disabled")
     bindings = tuple(b for site in sites for b in site.bindings)
     app_ports = {l.local_port for l in listeners if l.local_port not in SYSTEM_PORTS}
-    machine = {vm.name.lower(), guest.fqdn.split(".")[0].lower()}
+    machine = machine_names(vm)
     domain_accounts = tuple(
         [("app pool", p.name, p.user_name) for p in pools
          if p.identity_type == "SpecificUser" and is_domain_account(p.user_name, machine)]
@@ -311,3 +317,60 @@ def derive(vm: VM, estate: EstateFacts) -> WorkloadFacts:
         has_dotnet_runtimes=bool(guest.dotnet_runtimes),
         service_binaries=any(s.path_name for s in app_services),
     )
+
+
+# What `derive` reads of each guest item, in the order of the fields; Service's every field, because
+# facts.container_services passes the Service objects on to the plan writer.
+_SERVICE = attrgetter("name", "display_name", "start_mode", "state", "path_name", "start_name")
+_POOL = attrgetter("name", "managed_runtime_version", "enable_32bit", "identity_type", "user_name")
+_TASK = attrgetter("task_name", "execute", "run_as")
+_LISTENER = attrgetter("local_address", "local_port", "process_name")
+_MODULE = attrgetter("name", "image")
+_DRIVER = attrgetter("name", "service_type")
+_DISPLAY_NAME = attrgetter("display_name")
+_NAME = attrgetter("name")
+
+
+def _each(key, items: list | None) -> tuple | None:
+    """Return `key` of each item, or None for an absent section (absent and empty are different facts)."""
+    return None if items is None else tuple(map(key, items))
+
+
+def inputs_key(vm: VM) -> tuple:
+    """Return every inventory value `derive` reads of `vm` as one hashable value, the machine's own names aside.
+
+    Two workloads with equal keys get equal facts unless an account names one of their machines
+    (`account_prefixes`): decide.py derives the facts once per key. tests/test_facts.py checks that
+    this reads everything `derive` reads.
+    """
+    tags = vm.tags
+    common = (tags.get("osPin"), tags.get("trust"), tags.get("exposure"), tags.get("zone"), len(vm.hard_drives),
+              tuple(vm.collection_errors), tuple(vm.removed_secrets))
+    guest = vm.guest
+    if guest is None:
+        return common
+    sites = guest.iis_sites
+    return (common, guest.os_name, guest.os_version, guest.fqdn.partition(".")[1:],
+            None if guest.features is None else tuple(guest.features),
+            _each(_SERVICE, guest.services), _each(_DRIVER, guest.drivers), _each(_DISPLAY_NAME, guest.software),
+            guest.dotnet_framework_release, None if guest.dotnet_runtimes is None else tuple(guest.dotnet_runtimes),
+            None if sites is None else tuple([
+                (s.name, tuple(s.bindings), s.physical_path, s.windows_authentication,
+                 tuple([a.physical_path for a in s.applications])) for s in sites]),
+            _each(_POOL, guest.app_pools), _each(_MODULE, guest.iis_modules), _each(_LISTENER, guest.listeners),
+            guest.connections is None, _each(_NAME, guest.connection_strings), _each(_TASK, guest.scheduled_tasks))
+
+
+def account_prefixes(vm: VM) -> frozenset[str]:
+    """Return the `NAME\\` prefixes of the guest's accounts, lower-case.
+
+    Whether such an account is a domain account depends on the machine's names (`is_domain_account`),
+    which `inputs_key` leaves out: facts derived for one machine hold for another with the same key
+    when none of these prefixes is a name of either.
+    """
+    guest = vm.guest
+    if guest is None:
+        return frozenset()
+    accounts = ([p.user_name for p in guest.app_pools or []] + [s.start_name for s in guest.services or []]
+                + [t.run_as for t in guest.scheduled_tasks or []])
+    return frozenset(a.strip().lower().split("\\", 1)[0] for a in accounts if "\\" in a)
