@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 from . import graph as g
 from .contract.model import Target
 from .decide import Decision, Finding, decide_all, estate_facts
-from .dependencies import Resolver, edges_from_guests, read_dependency_csv
+from .dependencies import Edge, Resolver, edges_from_guests, read_dependency_csv
 from .core.windows import OS_BUILDS
 from .inventory import read_estate
-from .model import VM
+from .model import VM, Estate
 from .output import cyclic_gc_paused, json_chunks, write_tree
 from .plan import build_plan
 from .report import report_chunks
 from .rules import RULES
-from .waves import MIXED, Unit, environment_class, plan_waves
+from .waves import MIXED, Unit, Wave, environment_class, plan_waves
 
 if TYPE_CHECKING:
     from .generate.files import GenerateOptions
@@ -78,34 +78,45 @@ def assess(inventories: list[Path], dependency_csvs: list[Path], options: Option
     decisions = decide_all(estate.vms, facts, extra)  # look-alike workloads worked out once
     progress.step("rules", f"decided {len(decisions)} workloads: {_summary(decisions)}")
 
-    graph = g.build_graph((vm.vm_id for vm in estate.vms), edges.values())
-    cycles, hubs = g.cycles(graph), g.most_depended_on(graph)
-    # Shared infrastructure leaves the graph: everything depends on it, so it would chain every
-    # application into one move group.
-    infrastructure = {vid for vid, d in decisions.items() if {f.rule for f in d.findings} & INFRASTRUCTURE_RULES}
-    graph.remove_nodes_from(infrastructure)
-    by_id = {vm.vm_id: vm for vm in estate.vms}
-    groups = g.move_groups(graph, lambda n: _application_key(by_id[n]), options.chatty_connections)
-    group_ids = {f"mg-{i:04d}": members for i, (members, _) in enumerate(groups, start=1)}
-    migrating = {vid for vid, d in decisions.items() if d.target != Target.VM}
-    units = [
-        Unit(id=gid, members=[m for m in members if m in migrating],
-             environment=_unit_environment([by_id[m] for m in members if m in migrating]),
-             late=any(_is_late(by_id[m], decisions[m]) for m in members if m in migrating), groups=[gid])
-        for gid, members in group_ids.items() if any(m in migrating for m in members)
-    ]
-    waves = plan_waves(units, graph, options.min_wave_size, options.max_wave_size)
-    del graph  # networkx keeps a dict per node and per edge: gone before the plan is built
+    cycles, hubs, groups, waves, infrastructure = _graph_stage(estate, edges, decisions, options)
     progress.step("graph", f"{len(groups)} move groups, {len(waves)} waves, {len(infrastructure)} shared infrastructure")
 
     plan = build_plan(
         estate=estate, decisions=decisions, edges=list(edges.values()), cycles=cycles, hubs=hubs,
-        groups=list(zip(group_ids, groups)), waves=waves,
+        groups=groups, waves=waves,
         infrastructure=infrastructure, options=options, host_build=OS_BUILDS[options.host_os],
         rules=RULES, dependency_warnings=dependency_warnings,
     )
     progress.step("plan", "built the plan")
     return plan
+
+
+def _graph_stage(estate: Estate, edges: dict[tuple[str, str], Edge], decisions: dict[str, Decision],
+                 options: Options) -> tuple[list[list[str]], list[tuple[str, int]],
+                                            list[tuple[str, tuple[list[str], list[str]]]], list[Wave], set[str]]:
+    """Return the cycles, the most depended-on VMs, the move groups as (id, (members, reasons)),
+    the waves and the shared infrastructure's VM ids."""
+    graph = g.build_graph((vm.vm_id for vm in estate.vms), edges)
+    cycles, hubs = g.cycles(graph), g.most_depended_on(graph)
+    # Shared infrastructure leaves the graph: everything depends on it, so it would chain every
+    # application into one move group.
+    infrastructure = {vid for vid, d in decisions.items() if {f.rule for f in d.findings} & INFRASTRUCTURE_RULES}
+    graph = graph.without(infrastructure)
+    environment = _environment_classes(estate.vms)
+    groups = g.move_groups(graph, _application_keys(estate.vms, environment).get, options.chatty_connections)
+    group_ids = {f"mg-{i:04d}": members for i, (members, _) in enumerate(groups, start=1)}
+    migrating = {vid for vid, d in decisions.items() if d.target != Target.VM}
+    units = []
+    for gid, members in group_ids.items():
+        moving = [m for m in members if m in migrating]
+        if moving:
+            classes = {environment[m] for m in moving}
+            units.append(Unit(id=gid, members=moving, environment=classes.pop() if len(classes) == 1 else MIXED,
+                              late=any(_is_late(decisions[m]) for m in moving), groups=[gid]))
+    # Waves are worked out between units: the graph's edges collapse to the pairs of units they join.
+    owner = {m: unit.id for unit in units for m in unit.members}
+    waves = plan_waves(units, g.between(graph, owner), options.min_wave_size, options.max_wave_size)
+    return cycles, hubs, list(zip(group_ids, groups)), waves, infrastructure
 
 
 def assess_into(out: Path, inventories: list[Path], dependency_csvs: list[Path], options: Options,
@@ -147,25 +158,27 @@ def _merge_findings(notes: list[tuple[str, str]], vms: list[VM]) -> dict[str, li
     return extra
 
 
-def _application_key(vm: VM) -> str | None:
-    """Return the application a VM belongs to: its `app` tag within its environment class.
+def _environment_classes(vms: list[VM]) -> dict[str, str]:
+    """Return each VM's environment class by VM id (environment_class of its `env` tag, each
+    distinct tag classified once)."""
+    classes = {env: environment_class(env) for env in {vm.tags.get("env", "") for vm in vms}}
+    return {vm.vm_id: classes[vm.tags.get("env", "")] for vm in vms}
+
+
+def _application_keys(vms: list[VM], environment: dict[str, str]) -> dict[str, str]:
+    """Return the application each VM with an `app` tag belongs to, by VM id: the tag within
+    the VM's environment class.
 
     The dev and prod instances of one application are different deployments: keying by class keeps
     wave condition 5 (never mix) from fighting condition 2 (one application together).
     """
-    app = vm.tag("app")
-    return f"{app}/{environment_class(vm.tag('env'))}" if app else None
+    return {vm.vm_id: f"{app}/{environment[vm.vm_id]}" for vm in vms if (app := vm.tag("app"))}
 
 
-def _unit_environment(vms: list[VM]) -> str:
-    classes = {environment_class(vm.tag("env")) for vm in vms}
-    return classes.pop() if len(classes) == 1 else MIXED
-
-
-def _is_late(vm: VM, decision: Decision) -> bool:
+def _is_late(decision: Decision) -> bool:
     """High criticality, or high complexity (three or more conditions to address)."""
-    warnings = sum(1 for f in decision.findings if f.severity == "warning")
-    return vm.tag("criticality") == "high" or warnings >= 3
+    return (decision.vm.tag("criticality") == "high"
+            or sum(1 for f in decision.findings if f.severity == "warning") >= 3)
 
 
 def _summary(decisions: dict[str, Decision]) -> str:

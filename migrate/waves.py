@@ -11,6 +11,7 @@ except a move group larger than the maximum, which gets a wave of its own.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import networkx as nx
 
@@ -45,15 +46,11 @@ class Wave:
     notes: list[str] = field(default_factory=list)
 
 
-def unit_dependencies(units: list[Unit], depends: nx.DiGraph) -> nx.DiGraph:
-    """Return a DiGraph over unit ids with an edge a → b when a member of a depends on one of b."""
-    owner = {m: u.id for u in units for m in u.members}
+def unit_graph(units: list[Unit], depends: Iterable[tuple[str, str]]) -> nx.DiGraph:
+    """Return a DiGraph over unit ids with an edge a → b for each pair (a, b) of `depends`."""
     graph = nx.DiGraph()
     graph.add_nodes_from(u.id for u in units)
-    for a, b in depends.edges:
-        ua, ub = owner.get(a), owner.get(b)
-        if ua and ub and ua != ub:
-            graph.add_edge(ua, ub)
+    graph.add_edges_from(depends)
     return graph
 
 
@@ -78,9 +75,11 @@ def merge_cyclic_units(units: list[Unit], graph: nx.DiGraph) -> tuple[list[Unit]
     return merged, dag
 
 
-def plan_waves(units: list[Unit], depends: nx.DiGraph, min_size: int = 1, max_size: int = 50) -> list[Wave]:
-    """Return waves over `units`; `depends` holds member → member dependency edges."""
-    units, dag = merge_cyclic_units(units, unit_dependencies(units, depends))
+def plan_waves(units: list[Unit], depends: Iterable[tuple[str, str]], min_size: int = 1,
+               max_size: int = 50) -> list[Wave]:
+    """Return waves over `units`; `depends` holds a pair of unit ids (a, b) when a member of a
+    depends on a member of b (graph.between works them out from the members' dependencies)."""
+    units, dag = merge_cyclic_units(units, unit_graph(units, depends))
     by_id = {u.id: u for u in units}
     # Dependencies first; among the units ready to go, non-production, then early-safe, then by name.
     order = nx.lexicographical_topological_sort(
