@@ -124,6 +124,7 @@ _VALUES: dict[str, str] = {}
 # resolver reads them as another type, then single-quoted (they hold no quote). Most values
 # hyperdock writes (names, image references, paths, versions) are such; the analysis, a Python loop
 # over every character, took a third of the YAML time at 50k VMs.
+_IMPLICIT = _PlainDumper.yaml_implicit_resolvers  # first character → the patterns that may read another type
 _SIMPLE = re.compile(r"(?!\.\.\.)[A-Za-z0-9_./\\][A-Za-z0-9_./\\-]*(?::[A-Za-z0-9_./\\-]+)*")
 
 
@@ -131,7 +132,9 @@ def _spelling(value: str, key: bool) -> tuple[str, bool]:
     """Return (text, quoted) for a string scalar as PyYAML's emitter chooses its style; raise _NotAlike
     for double quotes or what the emitters write differently."""
     if _SIMPLE.fullmatch(value) and not (key and len(value) > _KEY_LIMIT):
-        if yaml.resolver.Resolver.resolve(_FLOATS, ScalarNode, value, (True, False)) == _STR:
+        # The resolver tries its patterns by first character: most names start with one it has none for.
+        if (value[0] not in _IMPLICIT and None not in _IMPLICIT) \
+                or yaml.resolver.Resolver.resolve(_FLOATS, ScalarNode, value, (True, False)) == _STR:
             return value, False
         return "'" + value + "'", True
     return _analyzed_spelling(value, key)
