@@ -161,12 +161,19 @@ class _FreeTree:
             fc, fm, fh = tree[node]
             if fc < c or fm < m or fh < h:
                 continue
-            if node >= size:
-                if rejects is not None and rejects(node - size):
+            while node < size:  # down the left child while it has room, keeping each right one for later
+                node *= 2
+                fc, fm, fh = tree[node]
+                if fc >= c and fm >= m and fh >= h:
+                    stack.append(node + 1)
                     continue
-                return node - size
-            stack.append(2 * node + 1)
-            stack.append(2 * node)
+                node += 1
+                fc, fm, fh = tree[node]
+                if fc < c or fm < m or fh < h:
+                    break  # room in the range's maxima, but in no one host of it
+            else:
+                if rejects is None or not rejects(node - size):
+                    return node - size
         return None
 
     def set(self, index: int, left: tuple[int, int, int]) -> None:
