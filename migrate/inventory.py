@@ -63,7 +63,7 @@ def read_estate(paths: Iterable[Path]) -> Estate:
     estate = Estate()
     by_id: dict[str, VM] = {}
     collected: dict[str, str] = {}
-    records: dict[str, Record] = {}
+    records: dict[str, dict] = {}  # the record each kept VM was read from, to compare duplicates by
     for path in paths:
         document = load_document(path)
         where = str(path)
@@ -82,19 +82,19 @@ def read_estate(paths: Iterable[Path]) -> Estate:
         for host_record in hosts:
             host = _host(host_record)
             estate.hosts.append(host)
-            for vm_record in host_record.records("vms") or []:
+            for i, data in enumerate(_vm_objects(host_record)):
                 # The full reader only for a record the fast path finds unusual: it names what is wrong.
-                vm = fast.vm(vm_record.data, host, where) or _vm(vm_record, host)
+                vm = fast.vm(data, host, where) or _vm(Record(data, where, f"{host_record.field('vms')}[{i}]"), host)
                 previous = by_id.get(vm.vm_id)
                 if previous is None:
                     by_id[vm.vm_id] = vm
                     collected[vm.vm_id] = collected_at
-                    records[vm.vm_id] = vm_record
+                    records[vm.vm_id] = data
                     continue
-                keep, drop = _newer(previous, collected[vm.vm_id], records[vm.vm_id], vm, collected_at, vm_record)
+                keep, drop = _newer(previous, collected[vm.vm_id], records[vm.vm_id], vm, collected_at, data)
                 by_id[vm.vm_id] = keep
                 if keep is vm:
-                    collected[vm.vm_id], records[vm.vm_id] = collected_at, vm_record
+                    collected[vm.vm_id], records[vm.vm_id] = collected_at, data
                 estate.merge_notes.append((
                     vm.vm_id,
                     f"VMId {vm.vm_id} appears twice ({drop.source}, host {drop.host}; and {keep.source}, "
@@ -105,7 +105,17 @@ def read_estate(paths: Iterable[Path]) -> Estate:
     return estate
 
 
-def _newer(a: VM, a_when: str, a_record: Record, b: VM, b_when: str, b_record: Record) -> tuple[VM, VM]:
+def _vm_objects(host: Record) -> list[dict]:
+    """Return a host's VM objects. A Record per VM (which names its place in messages) is made only
+    when the fast path hands a VM to the full reader; `records` makes them all, for its messages,
+    when the list is not a plain list of objects."""
+    value = host.raw("vms")
+    if type(value) is list and all(type(item) is dict for item in value):
+        return value
+    return [record.data for record in host.records("vms") or []]
+
+
+def _newer(a: VM, a_when: str, a_record: dict, b: VM, b_when: str, b_record: dict) -> tuple[VM, VM]:
     """Pick which of two records of one VM to keep: the later collection, then the running one, then
     the greater content, so the choice never depends on the order the files were given in."""
     key_a = (a_when, a.state == "Running")
@@ -115,12 +125,12 @@ def _newer(a: VM, a_when: str, a_record: Record, b: VM, b_when: str, b_record: R
     return (b, a) if key_b > key_a else (a, b)
 
 
-def _content_key(record: Record) -> bytes:
+def _content_key(record: dict) -> bytes:
     """Return a canonical form of a record's content (keys sorted), to compare two records by."""
     try:
-        return orjson.dumps(record.data, default=repr, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+        return orjson.dumps(record, default=repr, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
     except (orjson.JSONEncodeError, TypeError):  # integers past 64 bits in fields hyperdock ignores
-        return repr(sorted(record.data.items(), key=repr)).encode("utf-8", "backslashreplace")
+        return repr(sorted(record.items(), key=repr)).encode("utf-8", "backslashreplace")
 
 
 def _host(record: Record) -> Host:

@@ -1,13 +1,17 @@
 """The fast path of the inventory reader: a VM record in its common, clean shape, read with plain
 dict access.
 
-`fast_vm` accepts only what the full reader (`inventory._vm`) would read to the same VM: exact
-property names, JSON types as the collector writes them, values within range. Anything else (a
-name in another case, a number where text is expected, a bare object for a list, a value the
+`FastReader.vm` accepts only what the full reader (`inventory._vm`) would read to the same VM:
+exact property names, JSON types as the collector writes them, values within range. Anything else
+(a name in another case, a number where text is expected, a bare object for a list, a value the
 reader would refuse) makes it return None, and the full reader reads that record again: it names
-the problem with its usual message, or accepts the unusual shape. So messages never differ, and
-a clean 50k-VM inventory is read about three times faster (no Record per object, no field path
-per value).
+the problem with its usual message, or accepts the unusual shape. So messages never differ.
+
+Why it is fast: a few Python operations per object rather than per value. An object's property
+names are checked with one set comparison; its text values are checked together (`_texts`: one
+join proves they are all text, one scan finds no lone surrogate), a list of text the same way; the
+model's dataclasses are built with positional arguments (keyword calls cost about three times as
+much); an enum value in its usual spelling is one dict look-up.
 """
 
 from __future__ import annotations
@@ -26,87 +30,102 @@ class _Unusual(Exception):
     """The record is not in the shape the fast path reads: the full reader takes it."""
 
 
-def _keys(*names: str) -> tuple[frozenset[str], frozenset[str]]:
-    return frozenset(names), frozenset(n.lower() for n in names)
+class _Keys:
+    """The properties the full reader reads on one kind of object. Other properties are ignored by
+    both readers, unless one differs from a read property only in case (the full reader matches case
+    insensitively): then the object is unusual."""
+
+    __slots__ = ("exact", "lowered", "clean")
+
+    def __init__(self, *names: str):
+        self.exact = frozenset(names)
+        self.lowered = frozenset(name.lower() for name in names)
+        self.clean: dict[tuple, bool] = {}  # objects of one inventory share their key sets: each checked once
+
+    def check(self, value: Any) -> dict:
+        """Return `value` if it is an object whose read properties are all spelled exactly."""
+        if type(value) is not dict:
+            raise _Unusual
+        if value.keys() <= self.exact:
+            return value
+        names = tuple(value)
+        clean = self.clean.get(names)
+        if clean is None:
+            clean = all(type(k) is str and (k in self.exact or k.lower() not in self.lowered) for k in names)
+            if len(self.clean) > 4096:
+                self.clean.clear()
+            self.clean[names] = clean
+        if not clean:
+            raise _Unusual
+        return value
 
 
-# The properties the full reader looks at, per object. Other properties are ignored by both
-# readers, unless one differs from a read property only in case (the full reader matches case
-# insensitively): then the record is unusual.
-_VM = _keys("Name", "VMId", "Generation", "State", "ProcessorCount", "MemoryStartup", "MemoryAssigned",
+_VM = _Keys("Name", "VMId", "Generation", "State", "ProcessorCount", "MemoryStartup", "MemoryAssigned",
             "DynamicMemoryEnabled", "Notes", "Tags", "CollectionErrors", "NetworkAdapters", "HardDrives", "Guest")
-_ADAPTER = _keys("Name", "SwitchName", "MacAddress", "IPAddresses", "VlanId")
-_DRIVE = _keys("Path", "VhdType", "Size", "FileSize", "DvdMediaType")
-_GUEST = _keys("OSName", "OSVersion", "FullyQualifiedDomainName", "PartOfDomain", "Features", "Services", "Drivers",
+_ADAPTER = _Keys("Name", "SwitchName", "MacAddress", "IPAddresses", "VlanId")
+_DRIVE = _Keys("Path", "VhdType", "Size", "FileSize", "DvdMediaType")
+_GUEST = _Keys("OSName", "OSVersion", "FullyQualifiedDomainName", "PartOfDomain", "Features", "Services", "Drivers",
                "Software", "DotNetFrameworkRelease", "DotNetRuntimes", "IISSites", "AppPools", "IISModules",
                "CollectedVia", "Listeners", "Connections", "ConnectionStrings", "ScheduledTasks")
-_SERVICE = _keys("Name", "DisplayName", "StartMode", "State", "PathName", "StartName")
-_DRIVER = _keys("Name", "PathName", "ServiceType", "State")
-_SOFTWARE = _keys("DisplayName", "DisplayVersion", "Publisher")
-_SITE = _keys("Name", "Bindings", "PhysicalPath", "ApplicationPool", "Applications", "WindowsAuthentication")
-_APPLICATION = _keys("Path", "PhysicalPath", "ApplicationPool")
-_POOL = _keys("Name", "ManagedRuntimeVersion", "Enable32BitAppOnWin64", "IdentityType", "UserName")
-_MODULE = _keys("Name", "Image")
-_LISTENER = _keys("LocalAddress", "LocalPort", "ProcessName")
-_CONNECTION = _keys("RemoteAddress", "RemotePort", "ProcessName")
-_CONNECTION_STRING = _keys("File", "Name", "Provider")
-_TASK = _keys("TaskName", "Execute", "RunAs", "Triggers")
-
-_CLEAN_KEYS: dict[tuple, bool] = {}  # objects of one inventory share their key sets: each checked once
+_SERVICE = _Keys("Name", "DisplayName", "StartMode", "State", "PathName", "StartName")
+_DRIVER = _Keys("Name", "PathName", "ServiceType", "State")
+_SOFTWARE = _Keys("DisplayName", "DisplayVersion", "Publisher")
+_SITE = _Keys("Name", "Bindings", "PhysicalPath", "ApplicationPool", "Applications", "WindowsAuthentication")
+_APPLICATION = _Keys("Path", "PhysicalPath", "ApplicationPool")
+_POOL = _Keys("Name", "ManagedRuntimeVersion", "Enable32BitAppOnWin64", "IdentityType", "UserName")
+_MODULE = _Keys("Name", "Image")
+_LISTENER = _Keys("LocalAddress", "LocalPort", "ProcessName")
+_CONNECTION = _Keys("RemoteAddress", "RemotePort", "ProcessName")
+_CONNECTION_STRING = _Keys("File", "Name", "Provider")
+_TASK = _Keys("TaskName", "Execute", "RunAs", "Triggers")
 
 
-def _object(value: Any, keys: tuple[frozenset[str], frozenset[str]]) -> dict:
-    """Return `value` if it is an object whose read properties are all spelled exactly."""
-    if type(value) is not dict:
+def _texts(values: tuple) -> tuple:
+    """Return text values as the full reader reads them (null as ""), all checked in one go.
+
+    Callers read absent properties as "", so a null is the only non-text value the join meets in
+    the common case. Anything but text or null (a number, a list) is unusual, and so is a lone
+    surrogate (which the full reader refuses)."""
+    try:
+        joined = "".join(values)
+    except TypeError:
+        values = tuple("" if v is None else v for v in values)
+        try:
+            joined = "".join(values)
+        except TypeError:
+            raise _Unusual from None
+    if not joined.isascii() and _SURROGATE.search(joined):
         raise _Unusual
-    names = tuple(value)
-    clean = _CLEAN_KEYS.get((names, keys[0]))
-    if clean is None:
-        exact, lowered = keys
-        clean = all(type(k) is str and (k in exact or k.lower() not in lowered) for k in names)
-        if len(_CLEAN_KEYS) > 4096:
-            _CLEAN_KEYS.clear()
-        _CLEAN_KEYS[(names, keys[0])] = clean
-    if not clean:
-        raise _Unusual
-    return value
+    return values
 
 
-def _text(value: Any, default: str = "") -> str:
-    if value is None:
-        return default
-    if type(value) is not str or (not value.isascii() and _SURROGATE.search(value)):
-        raise _Unusual
-    return value
-
-
-def _required(value: Any) -> str:
-    if value is None or value == "":
-        raise _Unusual
-    return _text(value)
-
-
-def _integer(value: Any, minimum: int | None = None, maximum: int = MAX_INTEGER) -> int | None:
+def _strings(value: Any) -> list[str] | None:
+    """Return a copy of a list of text, or None for null; a null item, a non-text item, a bare value are unusual."""
     if value is None:
         return None
-    if type(value) is not int or (minimum is not None and value < minimum) or value > maximum:
+    if type(value) is not list:
         raise _Unusual
-    return value
+    try:
+        joined = "".join(value)  # a TypeError unless every item is text
+    except TypeError:
+        raise _Unusual from None
+    if not joined.isascii() and _SURROGATE.search(joined):
+        raise _Unusual
+    return list(value)
 
 
-def _boolean(value: Any) -> bool | None:
-    if value is None or type(value) is bool:
-        return value
+def _number(value: Any, minimum: int = 0, maximum: int = MAX_INTEGER) -> bool:
+    """True for null or an integer (not a boolean, not a float) from `minimum` to `maximum`."""
+    return value is None or (type(value) is int and minimum <= value <= maximum)
+
+
+def _flag(value: Any) -> bool:
+    """Return a boolean property as the full reader's bool(record.boolean(...)); only true, false, null."""
+    if value is None or value is False:
+        return False
+    if value is True:
+        return True
     raise _Unusual
-
-
-def _enum(value: Any, names: dict[str, str], default: str = "") -> str:
-    """`names`: lower-case name -> name. Integers and digit strings are left to the full reader."""
-    if value is None or value == "":
-        return default
-    if type(value) is not str or value.lower() not in names:
-        raise _Unusual
-    return names[value.lower()]
 
 
 def _list(value: Any) -> list | None:
@@ -115,18 +134,162 @@ def _list(value: Any) -> list | None:
     raise _Unusual
 
 
-def _strings(value: Any) -> list[str] | None:
-    items = _list(value)
-    if items is None:
+def _required(value: str) -> str:
+    if not value:
+        raise _Unusual
+    return value
+
+
+class _Names(dict):
+    """An enum's names as the full reader takes them (any case): name -> canonical name. A value in
+    another case is looked up lower-cased (and remembered); anything else is unusual (integers and
+    digit strings included: the full reader reads those)."""
+
+    def __init__(self, names_by_value: dict[int, str]):
+        self._lowered = {name.lower(): name for name in names_by_value.values()}
+        super().__init__(self._lowered)
+        self.update({name: name for name in names_by_value.values()})
+
+    def __missing__(self, value: Any) -> str:
+        name = self._lowered.get(value.lower()) if type(value) is str else None
+        if name is None:
+            raise _Unusual
+        if len(self) < 4096:
+            self[value] = name
+        return name
+
+
+class FastReader:
+    """Reads clean VM records; built once per run with the full reader's enums and tag rules."""
+
+    def __init__(self, *, vm_states, vhd_types, identities, start_modes, service_states, max_processors,
+                 note_pair, tag_keys):
+        self.vm_states, self.vhd_types = _Names(vm_states), _Names(vhd_types)
+        self.identities, self.start_modes = _Names(identities), _Names(start_modes)
+        self.service_states = _Names(service_states)
+        self.max_processors = max_processors
+        self.note_pair, self.tag_keys = note_pair, tag_keys
+        self._tag_names: dict[tuple, tuple] = {}  # Tags property names -> planning tag names
+
+    def vm(self, data: Any, host: Host, where: str) -> VM | None:
+        """Return the VM `data` describes, as the full reader would; None when it is not clean."""
+        try:
+            return self._vm(_VM.check(data), host, where)
+        except _Unusual:
+            return None
+
+    def _vm(self, d: dict, host: Host, where: str) -> VM:
+        get = d.get
+        name, vm_id, notes, state = _texts((get("Name", ""), get("VMId", ""), get("Notes", ""), get("State", "")))
+        generation, processors = get("Generation"), get("ProcessorCount")
+        startup, assigned = get("MemoryStartup"), get("MemoryAssigned")
+        if (not name or not vm_id or name_problem(name) or not _number(generation, 1, 2)
+                or not (_number(processors, 1, self.max_processors) and _number(startup) and _number(assigned))):
+            raise _Unusual
+        # Positional, in the field order of model.VM.
+        vm = VM(name, vm_id.strip().lower(), host.name, where, host.cluster, generation,
+                self.vm_states[state] if state else "", processors, startup, assigned,
+                _flag(get("DynamicMemoryEnabled")), notes, self._tags(notes, get("Tags")))
+        vm.collection_errors = _strings(get("CollectionErrors")) or []
+        adapters, drives, guest = _list(get("NetworkAdapters")), _list(get("HardDrives")), get("Guest")
+        if adapters:
+            vm.network_adapters = [_adapter(a) for a in adapters]
+        if drives:
+            vm.hard_drives = [h for h in map(self._drive, drives) if h is not None]
+        if guest is not None:
+            vm.guest = self._guest(_GUEST.check(guest))
+        return vm
+
+    def _tags(self, notes: str, raw: Any) -> dict[str, str]:
+        """Planning tags as the full reader's _tags: `key=value` pairs in Notes, overridden by Tags."""
+        tags: dict[str, str] = {}
+        if notes:
+            for key, value in self.note_pair.findall(notes):
+                tags[self.tag_keys.get(key.lower(), key)] = value.strip()
+        if raw is not None:
+            if type(raw) is not dict:
+                raise _Unusual
+            keys = tuple(raw)
+            names = self._tag_names.get(keys)
+            if names is None:
+                names = tuple(self.tag_keys.get(key.lower(), key) for key in _texts(keys))
+                if None in keys or len(self._tag_names) > 4096:
+                    raise _Unusual  # a null name: the full reader's (and never remembered)
+                self._tag_names[keys] = names
+            tags.update(zip(names, _texts(tuple(raw.values()))))
+        return tags
+
+    def _drive(self, d: Any) -> HardDrive | None:
+        get = _DRIVE.check(d).get
+        path, vhd_type = _texts((get("Path", ""), get("VhdType", "")))
+        if get("DvdMediaType") is not None or path.strip().strip('"').lower().endswith(".iso"):
+            return None  # an optical drive, as the full reader's _is_optical
+        size, file_size = get("Size"), get("FileSize")
+        if not (_number(size) and _number(file_size)):
+            raise _Unusual
+        return HardDrive(path, self.vhd_types[vhd_type] if vhd_type else "", size, file_size)
+
+    def _guest(self, d: dict) -> Guest:
+        get = d.get
+        os_name, os_version, fqdn, collected_via = _texts((
+            get("OSName", ""), get("OSVersion", ""), get("FullyQualifiedDomainName", ""), get("CollectedVia", "")))
+        features, domain, release = get("Features"), get("PartOfDomain"), get("DotNetFrameworkRelease")
+        if features is not None:
+            # Text only: Get-WindowsFeature objects are the full reader's (_strings raises on them).
+            features = sorted(set(_strings(features)), key=str.lower)
+        if not (_number(release) and (domain is None or type(domain) is bool)):
+            raise _Unusual
+        # Positional, in the field order of model.Guest.
+        return Guest(
+            os_name, os_version, fqdn, domain, features,
+            _each(get("Services"), self._service), _each(get("Drivers"), _driver),
+            _each(get("Software"), _software), release, _strings(get("DotNetRuntimes")),
+            _each(get("IISSites"), _site), _each(get("AppPools"), self._pool), _each(get("IISModules"), _module),
+            collected_via, _each(get("Listeners"), _listener), _each(get("Connections"), _connection),
+            _each(get("ConnectionStrings"), _connection_string), _each(get("ScheduledTasks"), _task),
+        )
+
+    def _service(self, r: Any) -> Service:
+        get = _SERVICE.check(r).get
+        name, display, mode, state, path, account = _texts((get("Name", ""), get("DisplayName", ""),
+                                                            get("StartMode", ""), get("State", ""),
+                                                            get("PathName", ""), get("StartName", "")))
+        return Service(_required(name), display, self.start_modes[mode] if mode else "",
+                       self.service_states[state] if state else "", path, account)
+
+    def _pool(self, r: Any) -> AppPool:
+        get = _POOL.check(r).get
+        name, runtime, identity, user = _texts((get("Name", ""), get("ManagedRuntimeVersion", ""),
+                                                get("IdentityType", ""), get("UserName", "")))
+        return AppPool(_required(name), runtime, _flag(get("Enable32BitAppOnWin64")),
+                       self.identities[identity] if identity else "ApplicationPoolIdentity", user)
+
+
+def _each(value: Any, build) -> list | None:
+    """Return the objects `build` reads from a list property; null and [] are kept as read."""
+    if type(value) is list:
+        return list(map(build, value)) if value else value
+    if value is None:
         return None
-    if any(item is None for item in items):
-        raise _Unusual  # a null in a list of text is refused by the full reader
-    return [_text(item) for item in items]
+    raise _Unusual
 
 
-def _each(value: Any, keys, build) -> list | None:
-    items = _list(value)
-    return None if items is None else [build(_object(item, keys)) for item in items]
+def _driver(r: Any) -> Driver:
+    get = _DRIVER.check(r).get
+    name, path, kind, state = _texts((get("Name", ""), get("PathName", ""), get("ServiceType", ""), get("State", "")))
+    return Driver(_required(name), path, kind, state)
+
+
+def _software(r: Any) -> Software:
+    get = _SOFTWARE.check(r).get
+    name, version, publisher = _texts((get("DisplayName", ""), get("DisplayVersion", ""), get("Publisher", "")))
+    return Software(_required(name), version, publisher)
+
+
+def _module(r: Any) -> IISModule:
+    get = _MODULE.check(r).get
+    name, image = _texts((get("Name", ""), get("Image", "")))
+    return IISModule(_required(name), image)
 
 
 def _port(value: Any) -> int:
@@ -135,155 +298,59 @@ def _port(value: Any) -> int:
     return value
 
 
-def _lowered(names_by_value: dict[int, str]) -> dict[str, str]:
-    return {name.lower(): name for name in names_by_value.values()}
+def _listener(r: Any) -> Listener:
+    get = _LISTENER.check(r).get
+    address, process = _texts((get("LocalAddress", ""), get("ProcessName", "")))
+    return Listener(address, _port(get("LocalPort")), process)
 
 
-class FastReader:
-    """Reads clean VM records; built once per run with the full reader's enums and tag rules."""
-
-    def __init__(self, *, vm_states, vhd_types, identities, start_modes, service_states, max_processors,
-                 note_pair, tag_keys):
-        self.vm_states, self.vhd_types = _lowered(vm_states), _lowered(vhd_types)
-        self.identities, self.start_modes = _lowered(identities), _lowered(start_modes)
-        self.service_states = _lowered(service_states)
-        self.max_processors = max_processors
-        self.note_pair, self.tag_keys = note_pair, tag_keys
-
-    def _tags(self, notes: str, raw: Any) -> dict[str, str]:
-        """Planning tags as the full reader's _tags: `key=value` pairs in Notes, overridden by Tags."""
-        tags: dict[str, str] = {}
-        for key, value in self.note_pair.findall(notes):
-            tags[self.tag_keys.get(key.lower(), key)] = value.strip()
-        if raw is not None:
-            if type(raw) is not dict:
-                raise _Unusual
-            for key, value in raw.items():
-                key = _text(key)
-                tags[self.tag_keys.get(key.lower(), key)] = "" if value is None else _text(value)
-        return tags
-
-    def vm(self, data: Any, host: Host, where: str) -> VM | None:
-        """Return the VM `data` describes, as the full reader would; None when it is not clean."""
-        try:
-            return self._vm(_object(data, _VM), host, where)
-        except _Unusual:
-            return None
-
-    def _vm(self, d: dict, host: Host, where: str) -> VM:
-        get = d.get
-        notes = _text(get("Notes"))
-        name = _required(get("Name"))
-        generation = _integer(get("Generation"), 1)
-        if name_problem(name) or generation not in (None, 1, 2):
-            raise _Unusual
-        vm = VM(
-            name=name,
-            vm_id=_required(get("VMId")).strip().lower(),
-            host=host.name,
-            cluster=host.cluster,
-            source=where,
-            generation=generation,
-            state=_enum(get("State"), self.vm_states),
-            processor_count=_integer(get("ProcessorCount"), 1, self.max_processors),
-            memory_startup=_integer(get("MemoryStartup"), 0),
-            memory_assigned=_integer(get("MemoryAssigned"), 0),
-            dynamic_memory=bool(_boolean(get("DynamicMemoryEnabled"))),
-            notes=notes,
-            tags=self._tags(notes, get("Tags")),
-        )
-        vm.collection_errors = _strings(get("CollectionErrors")) or []
-        vm.network_adapters = _each(get("NetworkAdapters"), _ADAPTER, _adapter) or []
-        vm.hard_drives = [h for h in _each(get("HardDrives"), _DRIVE, self._drive) or [] if h is not None]
-        guest = get("Guest")
-        if guest is not None:
-            vm.guest = self._guest(_object(guest, _GUEST))
-        return vm
-
-    def _drive(self, d: dict) -> HardDrive | None:
-        path = _text(d.get("Path"))
-        if d.get("DvdMediaType") is not None or path.strip().strip('"').lower().endswith(".iso"):
-            return None  # an optical drive, as the full reader's _is_optical
-        return HardDrive(path=path, vhd_type=_enum(d.get("VhdType"), self.vhd_types),
-                         size=_integer(d.get("Size"), 0), file_size=_integer(d.get("FileSize"), 0))
-
-    def _guest(self, d: dict) -> Guest:
-        get = d.get
-        features = _list(get("Features"))
-        if features is not None:
-            if any(type(f) is not str for f in features):
-                raise _Unusual  # Get-WindowsFeature objects: the full reader's
-            features = sorted({_text(f) for f in features}, key=str.lower)
-        return Guest(
-            os_name=_text(get("OSName")),
-            os_version=_text(get("OSVersion")),
-            fqdn=_text(get("FullyQualifiedDomainName")),
-            part_of_domain=_boolean(get("PartOfDomain")),
-            features=features,
-            services=_each(get("Services"), _SERVICE, self._service),
-            drivers=_each(get("Drivers"), _DRIVER, lambda r: Driver(
-                name=_required(r.get("Name")), path_name=_text(r.get("PathName")),
-                service_type=_text(r.get("ServiceType")), state=_text(r.get("State")))),
-            software=_each(get("Software"), _SOFTWARE, lambda r: Software(
-                display_name=_required(r.get("DisplayName")), display_version=_text(r.get("DisplayVersion")),
-                publisher=_text(r.get("Publisher")))),
-            dotnet_framework_release=_integer(get("DotNetFrameworkRelease"), 0),
-            dotnet_runtimes=_strings(get("DotNetRuntimes")),
-            iis_sites=_each(get("IISSites"), _SITE, _site),
-            app_pools=_each(get("AppPools"), _POOL, self._pool),
-            iis_modules=_each(get("IISModules"), _MODULE, lambda r: IISModule(
-                name=_required(r.get("Name")), image=_text(r.get("Image")))),
-            collected_via=_text(get("CollectedVia")),
-            listeners=_each(get("Listeners"), _LISTENER, lambda r: Listener(
-                local_address=_text(r.get("LocalAddress")), local_port=_port(r.get("LocalPort")),
-                process_name=_text(r.get("ProcessName")))),
-            connections=_each(get("Connections"), _CONNECTION, lambda r: Connection(
-                remote_address=_required(r.get("RemoteAddress")), remote_port=_port(r.get("RemotePort")),
-                process_name=_text(r.get("ProcessName")))),
-            connection_strings=_each(get("ConnectionStrings"), _CONNECTION_STRING, lambda r: ConnectionString(
-                file=_text(r.get("File")), name=_required(r.get("Name")), provider=_text(r.get("Provider")))),
-            scheduled_tasks=_each(get("ScheduledTasks"), _TASK, _task),
-        )
-
-    def _service(self, r: dict) -> Service:
-        return Service(
-            name=_required(r.get("Name")), display_name=_text(r.get("DisplayName")),
-            start_mode=_enum(r.get("StartMode"), self.start_modes), state=_enum(r.get("State"), self.service_states),
-            path_name=_text(r.get("PathName")), start_name=_text(r.get("StartName")),
-        )
-
-    def _pool(self, r: dict) -> AppPool:
-        return AppPool(
-            name=_required(r.get("Name")), managed_runtime_version=_text(r.get("ManagedRuntimeVersion")),
-            enable_32bit=bool(_boolean(r.get("Enable32BitAppOnWin64"))),
-            identity_type=_enum(r.get("IdentityType"), self.identities, default="ApplicationPoolIdentity"),
-            user_name=_text(r.get("UserName")),
-        )
+def _connection(r: Any) -> Connection:
+    get = _CONNECTION.check(r).get
+    address, process = _texts((get("RemoteAddress", ""), get("ProcessName", "")))
+    return Connection(_required(address), _port(get("RemotePort")), process)
 
 
-def _adapter(r: dict) -> NetworkAdapter:
-    return NetworkAdapter(
-        name=_text(r.get("Name")), switch_name=_text(r.get("SwitchName")), mac_address=_text(r.get("MacAddress")),
-        ip_addresses=_strings(r.get("IPAddresses")) or [], vlan_id=_integer(r.get("VlanId"), 0),
-    )
+def _connection_string(r: Any) -> ConnectionString:
+    get = _CONNECTION_STRING.check(r).get
+    file, name, provider = _texts((get("File", ""), get("Name", ""), get("Provider", "")))
+    return ConnectionString(file, _required(name), provider)
 
 
-def _site(r: dict) -> IISSite:
-    bindings = _strings(r.get("Bindings")) or []
-    if any(binding_problem(b) for b in bindings):
+def _adapter(r: Any) -> NetworkAdapter:
+    get = _ADAPTER.check(r).get
+    name, switch, mac = _texts((get("Name", ""), get("SwitchName", ""), get("MacAddress", "")))
+    vlan = get("VlanId")
+    if not _number(vlan):
         raise _Unusual
-    return IISSite(
-        name=_required(r.get("Name")), bindings=bindings, physical_path=_text(r.get("PhysicalPath")),
-        application_pool=_text(r.get("ApplicationPool")),
-        applications=[IISApplication(path=_required(a.get("Path")), physical_path=_text(a.get("PhysicalPath")),
-                                     application_pool=_text(a.get("ApplicationPool")))
-                      for a in (_object(item, _APPLICATION) for item in _list(r.get("Applications")) or [])],
-        windows_authentication=bool(_boolean(r.get("WindowsAuthentication"))),
-    )
+    return NetworkAdapter(name, switch, mac, _strings(get("IPAddresses")) or [], vlan)
 
 
-def _task(r: dict) -> ScheduledTask:
-    if r.get("Triggers") is not None:
+_GOOD_BINDINGS: set[str] = set()  # bindings binding_problem passed: each distinct one checked once
+
+
+def _site(r: Any) -> IISSite:
+    get = _SITE.check(r).get
+    name, path, pool = _texts((get("Name", ""), get("PhysicalPath", ""), get("ApplicationPool", "")))
+    bindings = _strings(get("Bindings")) or []
+    for binding in bindings:
+        if binding not in _GOOD_BINDINGS:
+            if binding_problem(binding):
+                raise _Unusual
+            if len(_GOOD_BINDINGS) < 4096:
+                _GOOD_BINDINGS.add(binding)
+    applications = [_application(a) for a in _list(get("Applications")) or ()]
+    return IISSite(_required(name), bindings, path, pool, applications, _flag(get("WindowsAuthentication")))
+
+
+def _application(r: Any) -> IISApplication:
+    get = _APPLICATION.check(r).get
+    path, physical, pool = _texts((get("Path", ""), get("PhysicalPath", ""), get("ApplicationPool", "")))
+    return IISApplication(_required(path), physical, pool)
+
+
+def _task(r: Any) -> ScheduledTask:
+    get = _TASK.check(r).get
+    if get("Triggers") is not None:
         raise _Unusual  # triggers are checked by the full reader
-    return ScheduledTask(task_name=_required(r.get("TaskName")), execute=_text(r.get("Execute")),
-                         run_as=_text(r.get("RunAs")))
+    name, execute, run_as = _texts((get("TaskName", ""), get("Execute", ""), get("RunAs", "")))
+    return ScheduledTask(_required(name), execute, run_as)
