@@ -129,3 +129,53 @@ def test_artifact_check_finds_literals_in_dockerfiles_and_scripts(out, tmp_path)
     assert "line 2" in found[0][1] and "LeakedInLayer" not in found[0][1]
     result = run_cli("policy", "check", "--artifacts", str(folder))
     assert result.returncode != 0 and SECRETS in result.stdout and "abc123" not in result.stdout
+
+
+# Texts with and without secret-looking values, matches at their very start and end included.
+SCRUB_TEXTS = [text for text, _ in PLANTED.values()] + [
+    "password=x", "pwd:1", "-password p", "/pwd p", "--token t", "https://u:p@h", "-----BEGIN RSA PRIVATE KEY-----",
+    "key=v", "x key=v", "$password = 1", "%PWD%", "monkey=banana", "C:\\VMs\\a.vhdx", "http/*:80:", "", "k", "@",
+]
+
+
+@pytest.mark.parametrize("text", SCRUB_TEXTS)
+def test_a_match_in_one_text_is_a_match_in_the_joined_texts(text):
+    """scrub_estate searches a VM's texts joined by newlines: whatever matches alone matches there
+    too, whatever its neighbours, and every prefix or suffix of a text is a text of its own."""
+    from migrate.core.secrets import SECRET
+
+    neighbours = ["", "a", "$", "@", "x-", "http://u", "password", "\\", "-"]
+    for piece in {text[:i] for i in range(len(text) + 1)} | {text[i:] for i in range(len(text) + 1)}:
+        if SECRET.search(piece):
+            for before in neighbours:
+                for after in neighbours:
+                    assert SECRET.search("\n".join([before, piece, after])), (before, piece, after)
+
+
+def test_each_scrubbed_field_is_still_scrubbed_among_clean_ones(tmp_path):
+    """One VM per field, the secret in that field, beside VMs whose texts are clean (and cached clean)."""
+    from migrate.inventory import read_estate
+
+    secret = "svc.exe -password=Leak-1"
+    fields = [
+        lambda r: r.update(Notes=secret), lambda r: r["Tags"].update(owner=secret),
+        lambda r: r.update(CollectionErrors=["ok", secret]), lambda r: r["HardDrives"][0].update(Path=secret),
+        lambda r: r["Guest"]["Services"].append({"Name": "S", "PathName": secret}),
+        lambda r: r["Guest"]["Services"].append({"Name": "S", "DisplayName": secret}),
+        lambda r: r["Guest"]["Drivers"].append({"Name": "D", "PathName": secret}),
+        lambda r: r["Guest"]["ScheduledTasks"].append({"TaskName": "T", "Execute": secret}),
+        lambda r: r["Guest"]["IISSites"].append({"Name": "W", "PhysicalPath": secret}),
+        lambda r: r["Guest"]["IISSites"].append({"Name": "W", "Bindings": ["http/*:80:", "net.tcp/" + secret]}),
+        lambda r: r["Guest"]["IISSites"].append({"Name": "W", "Applications": [{"Path": "/a", "PhysicalPath": secret}]}),
+        lambda r: r["Guest"]["ConnectionStrings"].append({"Name": "C", "File": secret}),
+    ]
+    records = []
+    for i, plant in enumerate(fields):
+        clean, planted = vm(f"CLEAN{i}", tags={"owner": "ops"}), vm(f"LEAK{i}", tags={"owner": "ops"})
+        plant(planted)
+        records += [clean, planted]
+    path = write_json(tmp_path / "inv.json", inventory(*records))
+    estate = read_estate([path])
+    for found in estate.vms:
+        assert bool(found.removed_secrets) == found.name.startswith("LEAK"), found.name
+        assert "Leak-1" not in repr(found), found.name
