@@ -179,3 +179,25 @@ def test_each_scrubbed_field_is_still_scrubbed_among_clean_ones(tmp_path):
     for found in estate.vms:
         assert bool(found.removed_secrets) == found.name.startswith("LEAK"), found.name
         assert "Leak-1" not in repr(found), found.name
+
+
+def test_scrub_hints_cover_every_secret():
+    """scrub_estate searches only texts holding one of scrub._HINTS: every key of the pattern holds
+    one, every text that matches holds one; the pattern is the one the hints were derived from."""
+    import hashlib
+    import itertools
+
+    from migrate.core import secrets
+    from migrate.scrub import _HINTS, _may_hold_secret
+
+    assert hashlib.sha256(secrets.SECRET.pattern.encode()).hexdigest() == (
+        "8522b088f56182867d18a88b419f0dc8a9e1cf0cf0adbbffaee3a395278dc6a0"), "SECRET changed: derive scrub._HINTS again"
+    for key in secrets._KEYS.split("|"):
+        parts = key.split("[_-]?")
+        for seps in itertools.product(["", "_", "-"], repeat=len(parts) - 1):
+            word = parts[0] + "".join(s + p for s, p in zip(seps, parts[1:]))
+            assert any(hint in word for hint in _HINTS), word
+    texts = SCRUB_TEXTS + ["SVC.EXE -PASSWORD=X", "Api-Key: 1", "x ACCESS_TOKEN=1", "a \u212aEY=1", "pa\u017f\u017fword=1"]
+    for text in texts:
+        if secrets.SECRET.search(text):
+            assert _may_hold_secret(text), text
