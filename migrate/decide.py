@@ -91,21 +91,22 @@ class Decider:
         """Return each VM's decision by VMId, `extra[VMId]` findings after the rules' own."""
         outcomes, decisions = self.outcomes, {}
         for vm in vms:
-            o = outcomes.get(inputs_key(vm))
+            key = inputs_key(vm)
+            o = outcomes.get(key)
             if o is None or (o.prefixes and not o.prefixes.isdisjoint(machine_names(vm))):
-                o = self._outcome(vm)
+                o = self._outcome(vm, key)
             more = extra.get(vm.vm_id)
             decisions[vm.vm_id] = Decision(vm, o.fit, o.target, o.image_os, o.base_image, o.confidence,
                                            [*o.findings, *more, *o.tail] if more else list(o.all_findings), o.facts)
         return decisions
 
-    def _outcome(self, vm: VM) -> _Outcome:
+    def _outcome(self, vm: VM, key: tuple) -> _Outcome:
         """Return the workload's outcome, kept for its inputs key unless it depends on the machine's names."""
         prefixes = account_prefixes(vm)
         outcome = _outcome(derive(vm, self.estate), self._evaluate, prefixes)
         # An account `THISVM\\user` is local to this VM: facts that depend on that hold for it alone.
         if not prefixes or prefixes.isdisjoint(machine_names(vm)):
-            self.outcomes[inputs_key(vm)] = outcome
+            self.outcomes[key] = outcome
         return outcome
 
     def _evaluate(self, facts: WorkloadFacts) -> tuple[tuple[Rule, str], ...]:
