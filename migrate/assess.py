@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from . import graph as g
 from .contract.model import Target
 from .decide import Decision, Finding, decide_all, estate_facts
-from .dependencies import Edge, Resolver, edges_from_guests, read_dependency_csv
+from .dependencies import Edge, Resolver, add_distinct_rows, edges_from_guests
+from .dependency_reader import DependencyReader
 from .core.windows import OS_BUILDS
 from .inventory import read_estate
 from .model import VM, Estate
@@ -63,12 +64,14 @@ def assess(inventories: list[Path], dependency_csvs: list[Path], options: Option
            progress: Progress | None = None) -> dict:
     """Return the plan for the estate in `inventories`, with dependencies from guests and CSVs."""
     progress = progress or Progress(enabled=False)
-    estate = read_estate(inventories)
-    progress.step("read", f"read {len(estate.vms)} VMs on {len(estate.hosts)} hosts from {len(inventories)} file(s)")
+    # Large exports are read by a child process meanwhile (dependency_reader.CHILD_FROM_BYTES).
+    with DependencyReader(dependency_csvs) as exports:
+        estate = read_estate(inventories)
+        progress.step("read", f"read {len(estate.vms)} VMs on {len(estate.hosts)} hosts from {len(inventories)} file(s)")
 
-    resolver = Resolver(estate.vms)
-    edges = edges_from_guests(estate.vms, resolver)
-    reads = [read_dependency_csv(path, resolver, edges) for path in dependency_csvs]
+        resolver = Resolver(estate.vms)
+        edges = edges_from_guests(estate.vms, resolver)
+        reads = [add_distinct_rows(rows, resolver, edges) for rows in exports]
     rows = sum(r.rows for r in reads)
     progress.step("dependencies", f"aggregated {rows} dependency rows and guest connections into {len(edges)} edges")
     dependency_warnings = [w for w in (r.warning() for r in reads) if w]
