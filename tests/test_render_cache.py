@@ -69,3 +69,17 @@ def test_the_cache_keeps_at_most_its_size(monkeypatch):
         assert render_dockerfile(w, w.name, cache) == render_dockerfile(w, w.name)
         assert len(cache) <= 2
     assert [key[0].ports for key in cache] == [(82,), (80,)]
+
+
+def test_exec_form_lines_are_json_dumps():
+    """The Dockerfile's exec-form lists are written as json.dumps writes them, for any string."""
+    import json
+    import random
+
+    from migrate.generate.dockerfile import _exec_form
+
+    rng = random.Random(16)
+    alphabet = 'aZ09 \\/"\'`$\t\n\x00\x7f\u00e9\u2018\u4e2d\U0001f600\ud800'
+    for _ in range(300):
+        items = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(6))) for _ in range(rng.randrange(5))]
+        assert _exec_form(items) == json.dumps(items), items

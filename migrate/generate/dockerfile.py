@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from json.encoder import encode_basestring_ascii
 from dataclasses import dataclass, field, replace
 
 from ..contract.model import AppPool, Container, Workload
@@ -36,6 +37,12 @@ _COPY_START = f"COPY {json.dumps(['start.ps1', 'C:/hyperdock/'])}"
 _WRAPPED_ENTRYPOINT = f"ENTRYPOINT {json.dumps(entrypoint())}"
 
 
+def _exec_form(items: list[str]) -> str:
+    """Return `json.dumps(items)` for a list of strings: the same escaping (the stdlib's own C
+    function), without json.dumps' setup for each call, which cost more than the escaping."""
+    return "[" + ", ".join(map(encode_basestring_ascii, items)) + "]"
+
+
 def _run(statements: list[str]) -> str:
     # `# escape=`` ` makes a trailing backtick the line continuation, as Windows Dockerfiles use.
     return "RUN " + "; `\n    ".join(statements)
@@ -56,7 +63,7 @@ class _Parts:
 
     def copy(self, source: str, target: str) -> None:
         """COPY a content folder to its folder in the image."""
-        self.copies.append(f"COPY {json.dumps([source, _slashes(target) + '/'])}")
+        self.copies.append(f"COPY {_exec_form([source, _slashes(target) + '/'])}")
         self.content_folders.append(target)
 
 
@@ -140,9 +147,9 @@ def _render_shared(container: Container, image: str, image_os: str) -> _Shared:
     lines.extend(sorted(set(parts.copies), key=parts.copies.index))
     if parts.registrations:
         lines.append(_run(parts.registrations))
-    if wrapped:
-        lines += _wrapper(container, image, parts)
     port = _dotnet_port(container, image)
+    if wrapped:
+        lines += _wrapper(container, image, port, parts)
     if port:
         # .NET 8+ images listen on ASPNETCORE_HTTP_PORTS (8080 by default); keep the VM's port.
         lines.append(f"ENV ASPNETCORE_HTTP_PORTS={port}")
@@ -160,7 +167,9 @@ def _add_sites(parts: _Parts, container: Container, nano: bool) -> None:
     pools = {p.name: p for p in container.app_pools}
     if container.iis_sites and not nano:
         parts.setup.extend(iis_prologue())
-    application_parts = {p.name: p for p in container_parts(container) if p.kind == "application"}
+    # Parts of their own are applications outside their site's folder: none where no site has one.
+    application_parts = ({p.name: p for p in container_parts(container) if p.kind == "application"}
+                         if any(site.applications for site in container.iis_sites) else {})
     for site_id, site in enumerate(container.iis_sites, start=1):
         folder = site_label(site.name)
         path = safe_container_path(site.physical_path, folder)
@@ -219,7 +228,7 @@ def _add_tasks(parts: _Parts, container: Container) -> None:
         parts.files[f"content/{content}/README.txt"] = _placeholder(f"scheduled task {task.task_name!r}", task.execute)
 
 
-def _wrapper(container: Container, image: str, parts: _Parts) -> list[str]:
+def _wrapper(container: Container, image: str, port: int | None, parts: _Parts) -> list[str]:
     """The entry point's parts: ServiceMonitor where the image lacks it, LogMonitor, its config and start.ps1
     (without its first line, which names the workload: start_script_heading)."""
     lines = []
@@ -232,7 +241,6 @@ def _wrapper(container: Container, image: str, parts: _Parts) -> list[str]:
     parts.files["LogMonitorConfig.json"] = logmonitor_config(container, parts.log_folders)
     sites = container.iis_sites
     main_pool = sites[0].pool if sites else None
-    port = _dotnet_port(container, image)
     parts.files["start.ps1"] = start_script_body(container, main_pool, [s.name for s in container.services],
                                                  {"ASPNETCORE_HTTP_PORTS": str(port)} if port else None,
                                                  sorted(set(parts.content_folders)))
@@ -310,7 +318,7 @@ def _healthcheck(container: Container, image_os: str, nano: bool) -> str:
     ports = container.ports
     options = "HEALTHCHECK --interval=30s --timeout=10s CMD "
     if nano:
-        return options + json.dumps(_HTTP_PROBE + [f"http://localhost:{ports[0]}/"]) if ports else "HEALTHCHECK NONE"
+        return options + _exec_form(_HTTP_PROBE + [f"http://localhost:{ports[0]}/"]) if ports else "HEALTHCHECK NONE"
     binding = _probe_binding(container)
     has_curl = OS_BUILDS[image_os] >= OS_BUILDS["ltsc2019"]
     if binding and has_curl:
@@ -321,7 +329,7 @@ def _healthcheck(container: Container, image_os: str, nano: bool) -> str:
             command += ["-k"] + (["--resolve", f"{host}:{port}:127.0.0.1"] if host else []) + [f"https://{name}:{port}/"]
         else:
             command += (["-H", f"Host:{host}"] if host else []) + [f"http://localhost:{port}/"]
-        return options + json.dumps(command)
+        return options + _exec_form(command)
     if container.services and not container.iis_sites:
         probe = (f"if ((Get-Service -Name {ps_quote(container.services[0].name)}).Status -eq 'Running') "
                  "{ exit 0 } else { exit 1 }")
@@ -330,7 +338,7 @@ def _healthcheck(container: Container, image_os: str, nano: bool) -> str:
                  "{ exit 0 } else { exit 1 }")
     else:
         return "HEALTHCHECK NONE"
-    return options + json.dumps(["powershell", "-NoProfile", "-Command", probe])
+    return options + _exec_form(["powershell", "-NoProfile", "-Command", probe])
 
 
 def _entrypoint(container: Container, nano: bool) -> str:
@@ -343,7 +351,7 @@ def _entrypoint(container: Container, nano: bool) -> str:
         binary = service.path_name
         folder = folder_of(binary, service_label(service.name))
         exe, _ = split_command(rebase_command(binary, folder))
-        return f"ENTRYPOINT {json.dumps([exe])}"
+        return f"ENTRYPOINT {_exec_form([exe])}"
     tasks = container.scheduled_tasks
     if tasks and tasks[0].execute:
         # A batch workload: the first task runs once in the foreground; the orchestrator schedules it.
@@ -351,6 +359,6 @@ def _entrypoint(container: Container, nano: bool) -> str:
         if not _PLAIN_ARGUMENT.fullmatch(exe):
             # Quotes, control characters and non-ASCII do not survive Docker for Windows' command
             # line: PowerShell gets the path as Base64 instead.
-            return f"ENTRYPOINT {json.dumps(['powershell', '-NoProfile', '-Command', f'& {ps_quote(exe)}; exit $LASTEXITCODE'])}"
-        return f"ENTRYPOINT {json.dumps([exe])}"
+            return f"ENTRYPOINT {_exec_form(['powershell', '-NoProfile', '-Command', f'& {ps_quote(exe)}; exit $LASTEXITCODE'])}"
+        return f"ENTRYPOINT {_exec_form([exe])}"
     return 'ENTRYPOINT ["powershell", "-NoLogo", "-Command", "Write-Output \'no entry point found in the inventory\'; exit 1"]'
