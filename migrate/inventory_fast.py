@@ -99,8 +99,8 @@ def _texts(values: tuple) -> tuple:
     return values
 
 
-def _strings(value: Any) -> list[str] | None:
-    """Return a copy of a list of text, or None for null; a null item, a non-text item, a bare value are unusual."""
+def _text_list(value: Any) -> list[str] | None:
+    """Return a list of text as read, or None for null; a null item, a non-text item, a bare value are unusual."""
     if value is None:
         return None
     if type(value) is not list:
@@ -111,7 +111,13 @@ def _strings(value: Any) -> list[str] | None:
         raise _Unusual from None
     if not joined.isascii() and _SURROGATE.search(joined):
         raise _Unusual
-    return list(value)
+    return value
+
+
+def _strings(value: Any) -> list[str] | None:
+    """Return a copy of a list of text (YAML aliases can share one list between records), or None."""
+    value = _text_list(value)
+    return None if value is None else list(value)
 
 
 def _number(value: Any, minimum: int = 0, maximum: int = MAX_INTEGER) -> bool:
@@ -125,12 +131,6 @@ def _flag(value: Any) -> bool:
         return False
     if value is True:
         return True
-    raise _Unusual
-
-
-def _list(value: Any) -> list | None:
-    if value is None or type(value) is list:
-        return value
     raise _Unusual
 
 
@@ -190,12 +190,14 @@ class FastReader:
         vm = VM(name, vm_id.strip().lower(), host.name, where, host.cluster, generation,
                 self.vm_states[state] if state else "", processors, startup, assigned,
                 _flag(get("DynamicMemoryEnabled")), notes, self._tags(notes, get("Tags")))
-        vm.collection_errors = _strings(get("CollectionErrors")) or []
-        adapters, drives, guest = _list(get("NetworkAdapters")), _list(get("HardDrives")), get("Guest")
+        errors, guest = get("CollectionErrors"), get("Guest")
+        if errors is not None:
+            vm.collection_errors = _strings(errors)
+        adapters, drives = _each(get("NetworkAdapters"), _adapter), _each(get("HardDrives"), self._drive)
         if adapters:
-            vm.network_adapters = [_adapter(a) for a in adapters]
+            vm.network_adapters = adapters
         if drives:
-            vm.hard_drives = [h for h in map(self._drive, drives) if h is not None]
+            vm.hard_drives = [h for h in drives if h is not None]
         if guest is not None:
             vm.guest = self._guest(_GUEST.check(guest))
         return vm
@@ -216,7 +218,10 @@ class FastReader:
                 if None in keys or len(self._tag_names) > 4096:
                     raise _Unusual  # a null name: the full reader's (and never remembered)
                 self._tag_names[keys] = names
-            tags.update(zip(names, _texts(tuple(raw.values()))))
+            values = _texts(tuple(raw.values()))
+            if not tags:
+                return dict(zip(names, values))
+            tags.update(zip(names, values))
         return tags
 
     def _drive(self, d: Any) -> HardDrive | None:
@@ -236,7 +241,7 @@ class FastReader:
         features, domain, release = get("Features"), get("PartOfDomain"), get("DotNetFrameworkRelease")
         if features is not None:
             # Text only: Get-WindowsFeature objects are the full reader's (_strings raises on them).
-            features = sorted(set(_strings(features)), key=str.lower)
+            features = sorted(set(_text_list(features)), key=str.lower)
         if not (_number(release) and (domain is None or type(domain) is bool)):
             raise _Unusual
         # Positional, in the field order of model.Guest.
@@ -338,7 +343,7 @@ def _site(r: Any) -> IISSite:
                 raise _Unusual
             if len(_GOOD_BINDINGS) < 4096:
                 _GOOD_BINDINGS.add(binding)
-    applications = [_application(a) for a in _list(get("Applications")) or ()]
+    applications = _each(get("Applications"), _application) or []
     return IISSite(_required(name), bindings, path, pool, applications, _flag(get("WindowsAuthentication")))
 
 
