@@ -190,7 +190,8 @@ class VM:
 
     def tag(self, key: str) -> str:
         """Return the tag's value lower-cased, or "" when it is not set."""
-        return self.tags.get(key, "").strip().lower()
+        value = self.tags.get(key)
+        return value.strip().lower() if value else ""  # most tags are unset: no str calls for them
 
     def ip_addresses(self) -> list[str]:
         """Return every IP address on the VM's adapters, in adapter order."""
