@@ -180,6 +180,8 @@ class _FreeTree:
         """Record what host `index` has free, and the maxima above it."""
         tree = self.tree
         node = index + self.size
+        if tree[node] == left:
+            return  # e.g. a host already full in a port's tree stays full
         tree[node] = left
         node //= 2
         while node:

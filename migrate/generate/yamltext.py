@@ -303,18 +303,19 @@ def _block_sequence(out: list, data: list, indent: int, inline: bool) -> None:
 
 def _block_text(documents: list) -> str:
     """Return the YAML stream PyYAML writes for `documents`, for the documents this module writes itself."""
-    texts = []
+    out: list[str] = []
     for document in documents:
-        out: list[str] = []
+        if out:
+            out.append("\n---")
         if type(document) is dict and document:
             _block_mapping(out, document, 0, False)
         elif type(document) is list and document:
             _block_sequence(out, document, 0, False)
         else:
             raise _NotAlike
-        text = "".join(out)
-        texts.append((text[1:] if not texts else "---" + text) + "\n")
-    return "".join(texts)
+    out.append("\n")
+    out[0] = out[0][1:]  # every line is written with the line break before it; the first has none
+    return "".join(out)
 
 
 def dump_yaml_all(documents: list) -> str:
