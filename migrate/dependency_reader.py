@@ -111,6 +111,9 @@ def _size(paths: list[Path]) -> int:
 def _child(paths: list[str], conn: Connection) -> None:
     """The child process: each export's distinct rows as Arrow IPC, in order, up to the first
     InputError (sent as its parts); anything else ends it with ("failed",)."""
+    # One core is the parent's, busy with the inventory: Arrow's threads take the others (a second
+    # thread on a 2-core machine only slowed the parent down).
+    pa.set_cpu_count(max(1, (os.cpu_count() or 2) - 1))
     try:
         for path in paths:
             try:
