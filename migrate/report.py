@@ -44,15 +44,21 @@ def report_chunks(plan: dict, generated=None) -> Iterator[str]:
     out("")
     if generated is not None:
         _definitions(plan, generated, out)
-    for section in (_waves, _shared, _graph, _groups):
-        section(plan, out)
-        yield _taken(lines)
+    by_name = _by_name(plan)
+    _waves(plan, by_name, out)
+    yield _taken(lines)
+    _shared(plan, out)
+    _graph(plan, out)
+    yield _taken(lines)
+    _groups(plan, by_name, out)
+    yield _taken(lines)
     out("## Findings per workload")
     out("")
     workloads = plan["workloads"]
+    tables: dict[int, str] = {}
     for start in range(0, len(workloads), _BATCH):
         for w in workloads[start:start + _BATCH]:
-            _workload(w, out, generated)
+            _workload(w, out, generated, tables)
         yield _taken(lines)
     yield _taken(lines)
 
@@ -98,8 +104,7 @@ def _by_name(plan: dict) -> dict[str, dict]:
     return by_name
 
 
-def _waves(plan: dict, out) -> None:
-    by_name = _by_name(plan)
+def _waves(plan: dict, by_name: dict[str, dict], out) -> None:
     out("## Waves")
     out("")
     if not plan["waves"]:
@@ -149,33 +154,30 @@ def _graph(plan: dict, out) -> None:
         out("")
 
 
-def _groups(plan: dict, out) -> None:
-    by_name = _by_name(plan)
+_NODE_IDS = tuple(f"n{i}" for i in range(MAX_DIAGRAM_NODES))
+
+
+def _groups(plan: dict, by_name: dict[str, dict], out) -> None:
     out("## Move groups")
     out("")
     for group in plan["moveGroups"]:
-        waves = ", ".join(str(n) for n in group["waves"]) or "none (stays VM)"
+        waves = ", ".join(map(str, group["waves"])) or "none (stays VM)"
         reasons = ", ".join(group["reasons"]) or "alone"
-        out(f"### {_cell(group['id'])}: {', '.join(_cell(n) for n in group['workloads'][:8])}"
-            f"{' …' if len(group['workloads']) > 8 else ''}")
-        out("")
-        out(f"Wave {waves}; held together by: {reasons}.")
-        out("")
         members = group["workloads"]
+        out(f"### {_cell(group['id'])}: {', '.join(map(_cell, members[:8]))}{' …' if len(members) > 8 else ''}\n\n"
+            f"Wave {waves}; held together by: {reasons}.\n")
         if 1 < len(members) <= MAX_DIAGRAM_NODES:
-            out("```mermaid")
-            out("flowchart LR")
-            ids = {name: f"n{i}" for i, name in enumerate(members)}
-            for name in members:
-                w = by_name[name]
-                out(f'  {ids[name]}["{_mermaid(name)}<br/>{w["target"]}"]')
-            for name in members:
+            out("```mermaid\nflowchart LR")
+            ids = dict(zip(members, _NODE_IDS))
+            for name, node in ids.items():
+                out(f'  {node}["{_mermaid(name)}<br/>{by_name[name]["target"]}"]')
+            for name, node in ids.items():
                 for dep in by_name[name]["dependsOn"]:
-                    if dep["name"] in ids:
-                        ports = ",".join(str(p) for p in dep["ports"][:4])
-                        out(f"  {ids[name]} -->|{ports}| {ids[dep['name']]}")
-            out("```")
-            out("")
+                    target = ids.get(dep["name"])
+                    if target is not None:
+                        ports = dep["ports"]  # most edges have one port: formatted as it is, not joined
+                        out(f"  {node} -->|{ports[0] if len(ports) == 1 else ','.join(map(str, ports[:4]))}| {target}")
+            out("```\n")
 
 
 def _mermaid(text: str) -> str:
@@ -224,24 +226,29 @@ def _aks(aks: dict, out) -> None:
         out("")
 
 
-def _workload(w: dict, out, generated=None) -> None:
-    """One workload's heading, base image, files and findings table."""
+def _workload(w: dict, out, generated, tables: dict[int, str]) -> None:
+    """One workload's heading, base image, files and findings table.
+
+    `tables` holds the findings tables rendered so far by id() of their list: assess's plan shares one
+    list among the workloads with the same findings (migrate/plan.py), so each is rendered once. Every
+    list stays alive in the plan while the report is rendered, so an id is never reused meanwhile.
+    """
     wave = f"wave {w['wave']}" if w["wave"] else "no wave"
-    out(f"### {_cell(w['name'])}: {TARGET_LABEL[w['target']]} ({_cell(w['fit'])}, {wave})")
-    out("")
     if w["baseImage"]:
-        out(f"Base image {_code(w['baseImage'])} ({_cell(w['baseImageReason'])}). Host {_cell(w['host'])}; "
-            f"confidence {_cell(w['confidence'])}.")
+        image = (f"Base image {_code(w['baseImage'])} ({_cell(w['baseImageReason'])}). Host {_cell(w['host'])}; "
+                 f"confidence {_cell(w['confidence'])}.")
     else:
-        out(f"Host {_cell(w['host'])}; confidence {_cell(w['confidence'])}.")
-    out("")
+        image = f"Host {_cell(w['host'])}; confidence {_cell(w['confidence'])}."
+    out(f"### {_cell(w['name'])}: {TARGET_LABEL[w['target']]} ({_cell(w['fit'])}, {wave})\n\n{image}\n")
     files = generated.files.get(w["vmId"], []) if generated is not None else []
     if files:
         out("Files: " + ", ".join(f"[{f.split('/')[-1] if f.startswith('containers/') and f.endswith('Dockerfile') else f}]({f})"
-                                  for f in files if not f.endswith("README.txt")) + ".")
-        out("")
-    out("| rule | severity | finding | remediation |")
-    out("|---|---|---|---|")
-    for f in w["findings"]:
-        out(f"| {_code(f['rule'])} | {_cell(f['severity'])} | {_cell(f['message'])} | {_cell(f['remediation'])} |")
-    out("")
+                                  for f in files if not f.endswith("README.txt")) + ".\n")
+    findings = w["findings"]
+    table = tables.get(id(findings))
+    if table is None:
+        table = tables[id(findings)] = "\n".join([
+            "| rule | severity | finding | remediation |", "|---|---|---|---|",
+            *(f"| {_code(f['rule'])} | {_cell(f['severity'])} | {_cell(f['message'])} | {_cell(f['remediation'])} |"
+              for f in findings), ""])
+    out(table)
