@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from .contract.model import Target
 
@@ -55,15 +55,27 @@ def report_chunks(plan: dict, generated=None) -> Iterator[str]:
     out("## Findings per workload")
     out("")
     workloads = plan["workloads"]
-    tables: dict[int, str] = {}
+    seen = _Rendered(tables={}, images={})
     for start in range(0, len(workloads), _BATCH):
         for w in workloads[start:start + _BATCH]:
-            _workload(w, out, generated, tables)
+            _workload(w, out, generated, seen)
         yield _taken(lines)
     yield _taken(lines)
 
 
 _BATCH = 500  # workloads per chunk of report_chunks
+
+
+class _Rendered(NamedTuple):
+    """Parts of the per-workload sections rendered so far, rendered once for the workloads that repeat them.
+
+    `tables`: findings tables by id() of their list; assess's plan shares one list among the workloads
+    with the same findings (migrate/plan.py). Every list stays alive in the plan while the report is
+    rendered, so an id is not reused meanwhile. `images`: the base image and host line, by its values.
+    """
+
+    tables: dict[int, str]
+    images: dict[tuple, str]
 
 
 def _taken(lines: list[str]) -> str:
@@ -105,6 +117,7 @@ def _by_name(plan: dict) -> dict[str, dict]:
 
 
 def _waves(plan: dict, by_name: dict[str, dict], out) -> None:
+    rows: dict[tuple, str] = {}
     out("## Waves")
     out("")
     if not plan["waves"]:
@@ -120,8 +133,13 @@ def _waves(plan: dict, by_name: dict[str, dict], out) -> None:
         out("|---|---|---|---|---|---|")
         for name in wave["workloads"]:
             w = by_name[name]
-            out(f"| {_cell(name)} | {w['target']} | {w['fit']} | {_code(w['baseImage'])} | {_cell(w['moveGroup'])} | "
-                f"{_cell(w['tags'].get('app', ''))} |")
+            # The row after the name is the same for a move group's members: rendered once (all strings).
+            key = (w["target"], w["fit"], w["baseImage"], w["moveGroup"], w["tags"].get("app", ""))
+            rest = rows.get(key)
+            if rest is None:
+                rest = rows[key] = (f"| {w['target']} | {w['fit']} | {_code(w['baseImage'])} | {_cell(w['moveGroup'])} | "
+                                    f"{_cell(key[4])} |")
+            out(f"| {_cell(name)} {rest}")
         out("")
 
 
@@ -172,11 +190,12 @@ def _groups(plan: dict, by_name: dict[str, dict], out) -> None:
             for name, node in ids.items():
                 out(f'  {node}["{_mermaid(name)}<br/>{by_name[name]["target"]}"]')
             for name, node in ids.items():
+                arrow = f"  {node} -->|"
                 for dep in by_name[name]["dependsOn"]:
                     target = ids.get(dep["name"])
                     if target is not None:
                         ports = dep["ports"]  # most edges have one port: formatted as it is, not joined
-                        out(f"  {node} -->|{ports[0] if len(ports) == 1 else ','.join(map(str, ports[:4]))}| {target}")
+                        out(f"{arrow}{ports[0] if len(ports) == 1 else ','.join(map(str, ports[:4]))}| {target}")
             out("```\n")
 
 
@@ -226,28 +245,27 @@ def _aks(aks: dict, out) -> None:
         out("")
 
 
-def _workload(w: dict, out, generated, tables: dict[int, str]) -> None:
-    """One workload's heading, base image, files and findings table.
-
-    `tables` holds the findings tables rendered so far by id() of their list: assess's plan shares one
-    list among the workloads with the same findings (migrate/plan.py), so each is rendered once. Every
-    list stays alive in the plan while the report is rendered, so an id is never reused meanwhile.
-    """
+def _workload(w: dict, out, generated, seen: _Rendered) -> None:
+    """One workload's heading, base image, files and findings table."""
     wave = f"wave {w['wave']}" if w["wave"] else "no wave"
-    if w["baseImage"]:
-        image = (f"Base image {_code(w['baseImage'])} ({_cell(w['baseImageReason'])}). Host {_cell(w['host'])}; "
-                 f"confidence {_cell(w['confidence'])}.")
-    else:
-        image = f"Host {_cell(w['host'])}; confidence {_cell(w['confidence'])}."
+    key = (w["baseImage"], w["baseImageReason"], w["host"], w["confidence"])  # strings (or None), by the schema
+    image = seen.images.get(key)
+    if image is None:
+        if w["baseImage"]:
+            image = (f"Base image {_code(w['baseImage'])} ({_cell(w['baseImageReason'])}). Host {_cell(w['host'])}; "
+                     f"confidence {_cell(w['confidence'])}.")
+        else:
+            image = f"Host {_cell(w['host'])}; confidence {_cell(w['confidence'])}."
+        seen.images[key] = image
     out(f"### {_cell(w['name'])}: {TARGET_LABEL[w['target']]} ({_cell(w['fit'])}, {wave})\n\n{image}\n")
     files = generated.files.get(w["vmId"], []) if generated is not None else []
     if files:
         out("Files: " + ", ".join(f"[{f.split('/')[-1] if f.startswith('containers/') and f.endswith('Dockerfile') else f}]({f})"
                                   for f in files if not f.endswith("README.txt")) + ".\n")
     findings = w["findings"]
-    table = tables.get(id(findings))
+    table = seen.tables.get(id(findings))
     if table is None:
-        table = tables[id(findings)] = "\n".join([
+        table = seen.tables[id(findings)] = "\n".join([
             "| rule | severity | finding | remediation |", "|---|---|---|---|",
             *(f"| {_code(f['rule'])} | {_cell(f['severity'])} | {_cell(f['message'])} | {_cell(f['remediation'])} |"
               for f in findings), ""])

@@ -11,7 +11,6 @@ import json
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
 
 import jsonschema
 import jsonschema_rs
@@ -251,8 +250,7 @@ def workload_document(w: Workload) -> dict:
         confidence=w.confidence, base_image=w.base_image, base_image_reason=w.base_image_reason,
         image_os=w.image_os, wave=w.wave, move_group=w.move_group, shared_infrastructure=w.shared_infrastructure,
         tags=dict(w.tags), resources=resources_entry(r.cpus, r.memory_mib, r.memory_assigned_mib, r.dynamic_memory),
-        depends_on=dependency_entries([e.name for e in w.depends_on], [e.vm_id for e in w.depends_on],
-                                      [list(e.ports) for e in w.depends_on], [e.connections for e in w.depends_on]),
+        depends_on=[dependency_entry(e.name, e.vm_id, list(e.ports), e.connections) for e in w.depends_on],
         external_dependencies=list(w.external_dependencies),
         container=_container_document(w.container) if w.container is not None else None,
         findings=[finding_document(f) for f in w.findings], rules=list(w.rules))
@@ -264,10 +262,9 @@ def resources_entry(cpus: int | None, memory_mib: int | None, memory_assigned_mi
             "dynamicMemory": dynamic_memory}
 
 
-def dependency_entries(names: Iterable[str], vm_ids: Iterable[str], ports: Iterable[list[int]],
-                       connections: Iterable[int]) -> list[dict]:
-    """Return `dependsOn` entries from four parallel columns (one call for any number: 390k at 50k VMs)."""
-    return [{"name": n, "vmId": v, "ports": p, "connections": c} for n, v, p, c in zip(names, vm_ids, ports, connections)]
+def dependency_entry(name: str, vm_id: str, ports: list[int], connections: int) -> dict:
+    """One `dependsOn` entry: the VM depended on, the ports and how many connections were seen."""
+    return {"name": name, "vmId": vm_id, "ports": ports, "connections": connections}
 
 
 def finding_document(f) -> dict:
