@@ -149,42 +149,47 @@ def _fill_config_tokens(folders: list[str]) -> list[str]:
     secret file. The config is rendered from a token-only copy kept at the first start, so a restart
     with other values rewrites it (idempotent). The filled file is in the container's writable layer
     only (these settings cannot come from anywhere else); values are never printed, only names."""
-    return [
-        "# Tokens no configuration builder fills (machineKey keys, identity/SMTP passwords, CLR 2.0 configs).",
-        f"$templates = {ps_quote(TEMPLATES_DIR)}",
-        "$sha = [System.Security.Cryptography.SHA256]::Create()",
-        f"foreach ($folder in @({ps_list(folders)})) {{",
-        "    if (-not (Test-Path -LiteralPath $folder)) { continue }",
-        "    $configs = @(Get-ChildItem -LiteralPath $folder -Recurse -Filter '*.config' | Where-Object { -not $_.PSIsContainer })",
-        "    foreach ($config in $configs) {",
-        "        $hash = [BitConverter]::ToString($sha.ComputeHash([Text.Encoding]::UTF8.GetBytes($config.FullName.ToLowerInvariant())))",
-        "        $template = Join-Path -Path $templates -ChildPath ($hash.Replace('-', '') + '.config')",
-        "        if (-not (Test-Path -LiteralPath $template)) {",
-        "            if (-not (Select-String -LiteralPath $config.FullName -Pattern '\\$\\{\\w+\\}' -Quiet)) { continue }",
-        "            New-Item -ItemType Directory -Path $templates -Force | Out-Null",
-        "            Copy-Item -LiteralPath $config.FullName -Destination $template",
-        "        }",
-        "        $xml = New-Object -TypeName System.Xml.XmlDocument",
-        "        $xml.PreserveWhitespace = $true",
-        "        $xml.Load($template)",
-        "        $unset = New-Object -TypeName System.Collections.Generic.List[string]",
-        f"        foreach ($attribute in @($xml.SelectNodes({ps_quote(UNFED_TOKENS_XPATH)}))) {{",
-        "            $attribute.Value = [regex]::Replace($attribute.Value, '\\$\\{(\\w+)\\}', {",
-        "                param($match)",
-        "                $token = $match.Groups[1].Value",
-        "                $value = [Environment]::GetEnvironmentVariable($token)",
-        f"                $file = Join-Path -Path {ps_quote(SECRETS_DIR)} -ChildPath $token",
-        "                if (-not $value -and (Test-Path -LiteralPath $file)) { $value = (Get-Content -LiteralPath $file -Raw).TrimEnd() }",
-        "                if ($value) { return $value }",
-        "                $unset.Add($token)",
-        "                return $match.Value",
-        "            })",
-        "        }",
-        "        $xml.Save($config.FullName)",
-        "        foreach ($token in $unset) { Write-Output ('hyperdock: ' + $config.FullName + ': ' + $token + ' is not set') }",
-        "    }",
-        "}",
-    ]
+    return [*_FILL_TOKENS_START, f"foreach ($folder in @({ps_list(folders)})) {{", *_FILL_TOKENS_REST]
+
+
+# _fill_config_tokens' lines before and after the one that names the folders, written once.
+_FILL_TOKENS_START = (
+    "# Tokens no configuration builder fills (machineKey keys, identity/SMTP passwords, CLR 2.0 configs).",
+    f"$templates = {ps_quote(TEMPLATES_DIR)}",
+    "$sha = [System.Security.Cryptography.SHA256]::Create()",
+)
+_FILL_TOKENS_REST = (
+    "    if (-not (Test-Path -LiteralPath $folder)) { continue }",
+    "    $configs = @(Get-ChildItem -LiteralPath $folder -Recurse -Filter '*.config' | Where-Object { -not $_.PSIsContainer })",
+    "    foreach ($config in $configs) {",
+    "        $hash = [BitConverter]::ToString($sha.ComputeHash([Text.Encoding]::UTF8.GetBytes($config.FullName.ToLowerInvariant())))",
+    "        $template = Join-Path -Path $templates -ChildPath ($hash.Replace('-', '') + '.config')",
+    "        if (-not (Test-Path -LiteralPath $template)) {",
+    "            if (-not (Select-String -LiteralPath $config.FullName -Pattern '\\$\\{\\w+\\}' -Quiet)) { continue }",
+    "            New-Item -ItemType Directory -Path $templates -Force | Out-Null",
+    "            Copy-Item -LiteralPath $config.FullName -Destination $template",
+    "        }",
+    "        $xml = New-Object -TypeName System.Xml.XmlDocument",
+    "        $xml.PreserveWhitespace = $true",
+    "        $xml.Load($template)",
+    "        $unset = New-Object -TypeName System.Collections.Generic.List[string]",
+    f"        foreach ($attribute in @($xml.SelectNodes({ps_quote(UNFED_TOKENS_XPATH)}))) {{",
+    "            $attribute.Value = [regex]::Replace($attribute.Value, '\\$\\{(\\w+)\\}', {",
+    "                param($match)",
+    "                $token = $match.Groups[1].Value",
+    "                $value = [Environment]::GetEnvironmentVariable($token)",
+    f"                $file = Join-Path -Path {ps_quote(SECRETS_DIR)} -ChildPath $token",
+    "                if (-not $value -and (Test-Path -LiteralPath $file)) { $value = (Get-Content -LiteralPath $file -Raw).TrimEnd() }",
+    "                if ($value) { return $value }",
+    "                $unset.Add($token)",
+    "                return $match.Value",
+    "            })",
+    "        }",
+    "        $xml.Save($config.FullName)",
+    "        foreach ($token in $unset) { Write-Output ('hyperdock: ' + $config.FullName + ': ' + $token + ' is not set') }",
+    "    }",
+    "}",
+)
 
 
 def _certificate(bindings: list[tuple[str, int, str]]) -> list[str]:
