@@ -10,7 +10,7 @@ from . import __version__
 from .commands import COMMANDS
 from .core.cli import EXIT_BAD_INPUT, OneLineParser
 from .core.errors import InputError
-from .output import interrupts_raise
+from .interrupts import interrupts_raise
 
 EXIT_INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in hyperdock, not in the input

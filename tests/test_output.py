@@ -155,6 +155,53 @@ def test_a_killed_runs_temporary_file_is_removed(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inv.json"]
 
 
+def test_a_running_processs_temporary_is_kept(tmp_path):
+    running = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        busy = tmp_path / f".out.hyperdock-{running.pid}.new"
+        busy.mkdir()
+        write_tree(tmp_path / "out", {"plan.json": "{}"})
+        assert siblings(tmp_path / "out") == [busy.name, "out"]
+        assert running.poll() is None  # probed, not signalled
+    finally:
+        running.communicate(b"")
+
+
+class _Kernel32:
+    """Win32 calls as ctypes gives them, answering from `processes` ({pid: exit code, or an error
+    number from OpenProcess}). Only the query calls exist: a probe reaching for TerminateProcess or
+    GenerateConsoleCtrlEvent would fail with AttributeError."""
+
+    def __init__(self, processes: dict[int, int | str]) -> None:
+        self.processes, self.error, self.opened, self.closed = processes, 0, [], []
+
+    def OpenProcess(self, access, inherit, pid):  # noqa: N802 - the Win32 name
+        self.opened.append(access)
+        answer = self.processes.get(pid, "87")  # ERROR_INVALID_PARAMETER: no such process
+        if isinstance(answer, str):
+            self.error = int(answer)
+            return None
+        return 1000 + pid
+
+    def GetExitCodeProcess(self, handle, code):  # noqa: N802
+        code._obj.value = self.processes[handle - 1000]
+        return 1
+
+    def CloseHandle(self, handle):  # noqa: N802
+        self.closed.append(handle)
+        return 1
+
+
+def test_the_windows_probe_only_queries_and_reads_the_exit_code():
+    from migrate.result_folder import _windows_process_exists
+
+    kernel32 = _Kernel32({10: 259, 11: 0, 12: "5"})  # running (STILL_ACTIVE), ended, another user's (access denied)
+    exists = [_windows_process_exists(pid, kernel32, lambda: kernel32.error) for pid in (10, 11, 12, 13)]
+    assert exists == [True, False, True, False]
+    assert set(kernel32.opened) == {0x1000}  # PROCESS_QUERY_LIMITED_INFORMATION: no right to end or signal it
+    assert kernel32.closed == [1010, 1011]
+
+
 def test_out_that_is_the_working_folder_is_updated_in_place(tmp_path, monkeypatch):
     out = tmp_path / "out"
     write_tree(out, {"plan.json": "1", "k8s/old.yaml": "old"})
@@ -201,7 +248,7 @@ def _streamed(out: Path, files: dict[str, str | bytes], spawn_after: int) -> int
     with tree_writer(out, spawn_after=spawn_after) as writer:
         for relative, content in files.items():
             writer.put(relative, content)
-        pid = writer._child.pid if writer._child is not None else None
+        pid = writer._children[0].pid if writer._children else None
     return pid
 
 
@@ -243,10 +290,12 @@ def test_an_exception_while_streaming_ends_the_writer_process_and_writes_nothing
     with pytest.raises(KeyboardInterrupt):
         with tree_writer(out, spawn_after=0) as writer:
             writer.put("containers/web01/Dockerfile", "FROM x\n")
-            pid = writer._child.pid
+            pids = [child.pid for child in writer._children]
             raise KeyboardInterrupt
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)  # ended and reaped
+    assert len(pids) == 2
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # ended and reaped
     assert tree(out) == before
     assert siblings(out) == ["out"]
 

@@ -21,7 +21,8 @@ from ..contract import packaged
 from ..contract.model import Plan, Workload
 from ..contract.names import parameters_secret
 from ..contract.plan_io import read_plan
-from ..output import interrupts_deferred, to_json, write_file
+from ..interrupts import interrupts_deferred
+from ..output import to_json, write_file
 from .archive import is_archive, unpack
 from .configs import (SCANNED_EXTENSIONS, ConfigError, holds_secret, is_config_file, rewrite_config,
                       rewrite_json_settings)
