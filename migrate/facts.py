@@ -12,7 +12,9 @@ that each is read), so two workloads with equal signatures get the same rule res
 may be cached by it. Fields outside the signature (`compare=False`) are read only by the
 decision (the base image also reads pools_32bit, framework_release, has_dotnet_runtimes,
 service_binaries and features_to_install, so a whole decision is not a function of the signature
-alone) and by the plan writer. A rule that needs a new fact adds a field here, derived in `derive`.
+alone) and by the plan writer. A rule that needs a new fact adds a field here, derived in `derive`;
+an inventory value `derive` did not read before goes into `inputs_key` too, since facts are derived
+once per distinct key (tests/test_rule_cache.py checks the key holds all that `derive` reads).
 """
 
 from __future__ import annotations
