@@ -35,7 +35,8 @@ class DependencyGraph:
 
     def codes(self) -> list[int]:
         """Return the codes of the nodes in the graph (those not left out)."""
-        return [c for c in range(len(self.nodes)) if c not in self.left_out] if self.left_out else list(range(len(self.nodes)))
+        every = range(len(self.nodes))
+        return [c for c in every if c not in self.left_out] if self.left_out else list(every)
 
     def components(self) -> list[list[int]]:
         """Return the strongly connected components as lists of codes (worked out once)."""
@@ -59,7 +60,8 @@ class DependencyGraph:
                 targets[c], connections[c] = [], []
             elif not gone.isdisjoint(ends):
                 kept = [i for i, t in enumerate(ends) if t not in gone]
-                targets[c], connections[c] = [ends[i] for i in kept], [connections[c][i] for i in kept]
+                targets[c] = [ends[i] for i in kept]
+                connections[c] = [self.connections[c][i] for i in kept]
         smaller = DependencyGraph(self.nodes, targets, connections, self.left_out | gone)
         if self._components is not None:
             smaller._components = []
