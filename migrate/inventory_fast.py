@@ -215,8 +215,10 @@ class FastReader:
             names = self._tag_names.get(keys)
             if names is None:
                 names = tuple(self.tag_keys.get(key.lower(), key) for key in _texts(keys))
-                if None in keys or len(self._tag_names) > 4096:
-                    raise _Unusual  # a null name: the full reader's (and never remembered)
+                if None in keys:
+                    raise _Unusual  # a null name (YAML): the full reader's
+                if len(self._tag_names) > 4096:  # a bound, should every VM have tags of its own
+                    self._tag_names.clear()
                 self._tag_names[keys] = names
             values = _texts(tuple(raw.values()))
             if not tags:
