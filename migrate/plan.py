@@ -8,7 +8,6 @@ so the same input gives byte-identical output.
 from __future__ import annotations
 
 from collections import Counter
-from operator import attrgetter
 from typing import Iterable
 
 from . import __version__
@@ -50,7 +49,7 @@ def build_plan(*, estate: Estate, decisions: dict[str, Decision], edges: list[Ed
                   group_of.get(vid), vid in infrastructure, shared)
         for vid in ids
     ]
-    name = lambda vid: by_id[vid].name  # noqa: E731
+    name = {vid: vm.name for vid, vm in by_id.items()}.__getitem__  # C-level in the maps below
     return plan_entry(
         generator=f"hyperdock {__version__}", host_os=options.host_os, host_build=f"10.0.{host_build}",
         options={"tenancy": options.tenancy, "minWaveSize": options.min_wave_size,
@@ -59,20 +58,20 @@ def build_plan(*, estate: Estate, decisions: dict[str, Decision], edges: list[Ed
         summary=_summary(decisions),
         workloads=workloads,
         waves=[
-            {"wave": w.number, "environment": w.environment, "workloads": sorted(name(m) for m in w.members),
+            {"wave": w.number, "environment": w.environment, "workloads": sorted(map(name, w.members)),
              "moveGroups": sorted(set(w.groups)), "notes": w.notes}
             for w in waves
         ],
         move_groups=[
-            {"id": gid, "workloads": sorted(name(m) for m in members),
+            {"id": gid, "workloads": sorted(map(name, members)),
              "applications": sorted({app for app in (by_id[m].tag("app") for m in members) if app}),
              "reasons": reasons, "waves": sorted({wave_of[m] for m in members if m in wave_of})}
             for gid, (members, reasons) in groups
         ],
-        shared_infrastructure=sorted(name(v) for v in infrastructure),
+        shared_infrastructure=sorted(map(name, infrastructure)),
         graph={
             "mostDependedOn": [{"name": name(n), "vmId": n, "dependants": k} for n, k in hubs],
-            "cycles": [[name(n) for n in c] for c in cycles],
+            "cycles": [list(map(name, c)) for c in cycles],
             "external": [{"address": a, "dependants": sorted(name(n) for n in deps if n in by_id)}
                          for a, deps in g.external_dependencies(edges)],
             "connections": CONNECTIONS_DEFINITION,
@@ -121,20 +120,19 @@ def _dependencies(edges: list[Edge], by_id: dict[str, VM], rank: dict[str, int]
     return depends, external
 
 
-_FINDING_VALUES = attrgetter("rule", "severity", "message", "remediation")
-
-
 class _Shared:
     """One document per distinct value, for the sub-documents look-alike workloads repeat."""
 
     def __init__(self) -> None:
-        self._findings: dict[tuple[tuple[str, ...], ...], tuple[list[dict], list[str]]] = {}
+        self._findings: dict[tuple[int, ...], tuple[list[dict], list[str]]] = {}
         self._tags: dict[tuple, dict] = {}
         self._resources: dict[tuple, dict] = {}
 
     def findings(self, findings: list[Finding]) -> tuple[list[dict], list[str]]:
         """Return the findings' documents and their sorted rule ids."""
-        key = tuple(map(_FINDING_VALUES, findings))  # tuples, hashed and compared in C (a Finding's __hash__ is Python)
+        # By identity: look-alike workloads carry the same Finding objects (decide.Decider), and every
+        # one stays alive in `decisions` while the plan is built, so an id is not reused meanwhile.
+        key = tuple(map(id, findings))
         found = self._findings.get(key)
         if found is None:
             found = self._findings[key] = ([finding_document(f) for f in findings], sorted({f.rule for f in findings}))
