@@ -95,6 +95,21 @@ def test_a_vm_workload_needs_only_what_the_schema_requires():
     assert next(w for w in plan.workloads if w.vm_id == vm["vmId"]).tags == {}
 
 
+def test_equal_parts_of_workloads_are_read_once_and_unequal_ones_stay_apart():
+    document = read_plan_document(EXAMPLE / "plan.json")
+    first = next(w for w in document["workloads"] if w["target"] != "vm")
+    twins = [copy.deepcopy(first) | {"vmId": f"twin-{i}", "name": f"twin{i}"} for i in range(3)]
+    twins[1]["resources"]["cpus"] = float(twins[1]["resources"]["cpus"] or 1)  # 2 and 2.0: equal in Python, not in JSON
+    twins[2]["container"]["ports"] = twins[2]["container"]["ports"] + [65000]
+    document["workloads"] += twins
+    plan = plan_from_document(document)
+    a, b, c = plan.workloads[-3:]
+    assert a.container is b.container and a.findings is b.findings  # one object, built once
+    assert c.container != a.container and c.container.ports[-1] == 65000
+    assert type(b.resources.cpus) is float and type(a.resources.cpus) is int
+    assert to_json(plan_document(plan)) == to_json(document)  # and every value as it was read
+
+
 def test_hosts_document_of_a_capacity_plan_passes_its_schema():
     import jsonschema
 

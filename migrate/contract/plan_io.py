@@ -117,6 +117,7 @@ _CONTAINER_KEYS = ("windowsFeatures", "ports", "iisSites", "appPools", "services
 def plan_from_document(document: dict, where: str = "plan.json") -> Plan:
     """Return the Plan of a plan@1 document that passed its schema; InputError for a container workload
     without what assess always writes for one (a plan edited by hand, or by another version)."""
+    typed = _Typed()
     workloads = []
     for i, w in enumerate(document["workloads"]):
         if w["target"] in CONTAINER_TARGETS:
@@ -126,7 +127,7 @@ def plan_from_document(document: dict, where: str = "plan.json") -> Plan:
                 raise InputError(where, f"expected what `hyperdock assess` writes for a {w['target']} workload; "
                                         "re-run `hyperdock assess` to write it again", missing[0])
         try:
-            workloads.append(_workload(w))
+            workloads.append(typed.workload(w))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InputError(where, f"cannot read this workload ({type(exc).__name__}: {str(exc)[:80]}); "
                                     "re-run `hyperdock assess` to write it again", f"workloads[{i}]") from None
@@ -137,25 +138,66 @@ def plan_from_document(document: dict, where: str = "plan.json") -> Plan:
         shared_infrastructure=document["sharedInfrastructure"], graph=document["graph"], rules=document["rules"])
 
 
-def _workload(d: dict) -> Workload:
-    target = Target(d["target"])
-    container = target in CONTAINER_TARGETS
-    resources = d["resources"] if container else d.get("resources") or {}
-    return Workload(
-        name=d["name"], vm_id=d["vmId"], host=d["host"], target=target, fit=Fit(d["fit"]),
-        base_image=d["baseImage"], wave=d["wave"], move_group=d["moveGroup"],
-        findings=tuple(Finding(f["rule"], f["severity"], f["message"], f.get("remediation")) for f in d["findings"]),
-        cluster=d.get("cluster"), confidence=d.get("confidence"), base_image_reason=d.get("baseImageReason"),
-        image_os=d["imageOS"] if container else d.get("imageOS"), shared_infrastructure=d.get("sharedInfrastructure", False),
-        tags=d["tags"] if container else d.get("tags") or {},
-        resources=Resources(resources.get("cpus"), resources.get("memoryMiB"), resources.get("memoryAssignedMiB"),
-                            resources.get("dynamicMemory")),
-        depends_on=tuple(Dependency(e["name"], e["vmId"], tuple(e["ports"]), e["connections"])
-                         for e in (d["dependsOn"] if container else d.get("dependsOn") or [])),
-        external_dependencies=tuple(d.get("externalDependencies") or ()),
-        container=_container(d["container"]) if container else None,
-        rules=tuple(d.get("rules") or ()),
-    )
+# Enum members by value: a dict lookup where Target(value) is a Python-level call (a value that is
+# none of them still goes through the enum, for its ValueError).
+_TARGETS = {t.value: t for t in Target}
+_FITS = {f.value: f for f in Fit}
+
+
+class _Typed:
+    """Builds a plan's Workloads; each distinct container, findings list and resources object once.
+
+    Workloads of one estate mostly share them (at 10k VMs of the benchmark estate: 2 containers, 1
+    findings list, 9 resources), and building a Container is some twenty objects. The key of each
+    is its JSON (orjson, in C): equal keys, equal objects. The objects are
+    frozen, so sharing them is safe."""
+
+    def __init__(self) -> None:
+        self._containers: dict[bytes, Container] = {}
+        self._findings: dict[bytes, tuple[Finding, ...]] = {}
+        self._resources: dict[bytes, Resources] = {}
+
+    def workload(self, d: dict) -> Workload:
+        target = _TARGETS.get(d["target"]) or Target(d["target"])
+        container = target in CONTAINER_TARGETS
+        get = d.get
+        resources = d["resources"] if container else get("resources") or {}
+        depends_on = d["dependsOn"] if container else get("dependsOn") or []
+        return Workload(
+            name=d["name"], vm_id=d["vmId"], host=d["host"], target=target, fit=_FITS.get(d["fit"]) or Fit(d["fit"]),
+            base_image=d["baseImage"], wave=d["wave"], move_group=d["moveGroup"], findings=self.findings(d["findings"]),
+            cluster=get("cluster"), confidence=get("confidence"), base_image_reason=get("baseImageReason"),
+            image_os=d["imageOS"] if container else get("imageOS"), shared_infrastructure=get("sharedInfrastructure", False),
+            tags=d["tags"] if container else get("tags") or {},
+            resources=self.resources(resources),
+            depends_on=tuple([Dependency(e["name"], e["vmId"], tuple(e["ports"]), e["connections"]) for e in depends_on]),
+            external_dependencies=tuple(get("externalDependencies") or ()),
+            container=self.container(d["container"]) if container else None,
+            rules=tuple(get("rules") or ()),
+        )
+
+    def container(self, d: dict) -> Container:
+        key = orjson.dumps(d)
+        found = self._containers.get(key)
+        if found is None:
+            found = self._containers[key] = _container(d)
+        return found
+
+    def findings(self, findings: list[dict]) -> tuple[Finding, ...]:
+        key = orjson.dumps(findings)
+        found = self._findings.get(key)
+        if found is None:
+            found = self._findings[key] = tuple(Finding(f["rule"], f["severity"], f["message"], f.get("remediation"))
+                                                for f in findings)
+        return found
+
+    def resources(self, r: dict) -> Resources:
+        key = orjson.dumps(r)  # not a tuple of the values: 1, 1.0 and true are equal in one
+        found = self._resources.get(key)
+        if found is None:
+            found = self._resources[key] = Resources(r.get("cpus"), r.get("memoryMiB"), r.get("memoryAssignedMiB"),
+                                                     r.get("dynamicMemory"))
+        return found
 
 
 def _container(d: dict) -> Container:
