@@ -186,11 +186,12 @@ def _groups(plan: dict, by_name: dict[str, dict], out) -> None:
             f"Wave {waves}; held together by: {reasons}.\n")
         if 1 < len(members) <= MAX_DIAGRAM_NODES:
             out("```mermaid\nflowchart LR")
+            # A name repeated in a group (VMs of one name) keeps its last id and a line per member.
             ids = dict(zip(members, _NODE_IDS))
-            for name, node in ids.items():
-                out(f'  {node}["{_mermaid(name)}<br/>{by_name[name]["target"]}"]')
-            for name, node in ids.items():
-                arrow = f"  {node} -->|"
+            for name in members:
+                out(f'  {ids[name]}["{_mermaid(name)}<br/>{by_name[name]["target"]}"]')
+            for name in members:
+                arrow = f"  {ids[name]} -->|"
                 for dep in by_name[name]["dependsOn"]:
                     target = ids.get(dep["name"])
                     if target is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import json
 import shutil
 from pathlib import Path
@@ -88,6 +90,24 @@ def test_report_has_tables_findings_and_mermaid(sample_run, plan):
     assert "```mermaid\nflowchart LR" in report
     assert "`block.domain-controller`" in report
     assert "| container, process isolation |" in report
+
+
+def test_report_draws_a_line_per_group_member_even_when_names_repeat(plan):
+    # VMs may share a name (assess warns); the diagram keeps a node line per member, in member order,
+    # as it always has, so a faster renderer cannot silently change report.md.
+    from migrate.report import report_chunks
+    plan = copy.deepcopy(plan)
+    group = next(g for g in plan["moveGroups"] if 2 < len(g["workloads"]) <= 12)
+    first, second = group["workloads"][:2]
+    group["workloads"][1] = first
+    for workload in plan["workloads"]:
+        if workload["name"] == second:
+            workload["name"] = first
+    report = "".join(report_chunks(plan))
+    diagram = report.split(f"### {group['id']}:", 1)[1].split("```mermaid\n", 1)[1].split("```", 1)[0]
+    nodes = [line for line in diagram.splitlines() if line.startswith("  n") and "-->" not in line]
+    assert len(nodes) == len(group["workloads"])
+    assert nodes[0] == nodes[1] and nodes[0].startswith("  n1[")
 
 
 def test_same_input_gives_identical_files(tmp_path, sample_run):
