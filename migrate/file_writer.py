@@ -1,12 +1,11 @@
-"""Creating a result's files: in this process, or in writer processes beside the renderer.
+"""Creating a result's files: in this process, or in a writer process beside the renderer.
 
 `TreeWriter` takes files one at a time (see `output.tree_writer`). Up to `spawn_after` files are
-held and written when the result is finished. Past that, writer processes create them as they
+held and written when the result is finished. Past that, a writer process creates them as they
 come: creating 200k files (50k VMs) is mostly the kernel's work, which then runs beside the
 rendering of the next files instead of after it. Threads did not do: each waits for the GIL after
-every system call, and on this ext4 disk four threads of one process spent twice the kernel time
-of one (contention inside the kernel), while two processes spent about the same as one.
-"""
+every system call, and on the 2-core ext4 machine four threads of one process spent twice the
+kernel time of one."""
 
 from __future__ import annotations
 
@@ -25,12 +24,16 @@ from .core.errors import InputError
 # produced, so a large result is never held whole as well as the data it is made from.
 Content = Union[str, bytes, Iterable[Union[str, bytes]]]
 
-# Files held and written in one go before the writer processes take over. Below it, starting them
-# (about 20 ms each) costs more than the overlap gains.
-SPAWN_AFTER = 2000
-# Writer processes: files are dealt to them in turn. Two, so the kernel's file creation uses both
-# cores of a 2-core machine while the renderer waits on a full pipe; more only contend.
-WRITERS = 2
+# Files held and written in one go before a writer process takes over. Measured on the shared 2-core
+# machine: starting one (`python -I -S`) takes about 25 ms (10 ms of CPU), and creating a file there
+# 100 to 250 us of kernel time (5 to 12 s per 40k files, 46 s per 200k), so past a few hundred files
+# the overlap pays for the start.
+SPAWN_AFTER = 500
+# Writer processes, files dealt to them in turn. One: on that machine at 50k VMs two spent 62 s of
+# kernel time where one spent 46 s, and took longer (68.6 s against 62.5 s): the kernel's file
+# creation did not scale over two processes there. Creating the files is the bottleneck (the
+# renderer waited 47 s of 62 on the pipe); a faster disk or a quiet machine may favour two.
+WRITERS = 1
 # Path length and content length of each file sent to a writer process, then the two.
 _FRAME = struct.Struct("<IQ")
 # Bytes a pipe to a writer holds (Linux: F_SETPIPE_SZ, at most /proc/sys/fs/pipe-max-size, 1 MiB by

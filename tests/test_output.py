@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from migrate.core.errors import InputError
+from migrate.file_writer import WRITERS, TreeWriter
 from migrate.output import MANIFEST, json_chunks, json_text, to_json, tree_writer, write_file, write_tree
 
 
@@ -260,8 +261,10 @@ def many() -> dict:
     return files
 
 
-@pytest.mark.parametrize("spawn_after", [0, 10, 100_000], ids=["process-from-the-first", "process-after-ten", "held"])
-def test_a_streamed_result_is_the_same_as_a_whole_one(tmp_path, spawn_after):
+@pytest.mark.parametrize("spawn_after,writers", [(0, 1), (0, 2), (10, 2), (100_000, 1)],
+                         ids=["process-from-the-first", "two-processes", "two-after-ten", "held"])
+def test_a_streamed_result_is_the_same_as_a_whole_one(tmp_path, spawn_after, writers, monkeypatch):
+    monkeypatch.setattr(TreeWriter.__init__, "__defaults__", (spawn_after, writers))
     write_tree(tmp_path / "whole", many())
     pid = _streamed(tmp_path / "streamed", dict(reversed(many().items())), spawn_after)
     assert (pid is None) == (spawn_after > len(many()))
@@ -292,7 +295,7 @@ def test_an_exception_while_streaming_ends_the_writer_process_and_writes_nothing
             writer.put("containers/web01/Dockerfile", "FROM x\n")
             pids = [child.pid for child in writer._children]
             raise KeyboardInterrupt
-    assert len(pids) == 2
+    assert len(pids) == WRITERS
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)  # ended and reaped
