@@ -8,7 +8,9 @@
 
 Every step runs in a fresh process; wall times include interpreter start and imports for both
 the step and its floor, except the program's (registration only, as pulumi_hosts.py). Peak
-memory is the process's maximum RSS (from wait4).
+memory is the larger of the process's maximum RSS (from wait4) and the largest sum of the RSS of
+the process and its descendants seen by sampling /proc every 20 ms (assess reads a big
+dependency CSV in a child process, which wait4's figure would leave out; Linux only).
 
     python benchmarks/floors.py                   # 50000 VMs, 100 hosts
     python benchmarks/floors.py --vms 1000 10000 50000 --hosts 10 100
@@ -23,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -91,18 +94,45 @@ print(json.dumps({"seconds": time.perf_counter() - started, "resources": len(mon
 """
 
 
+def tree_rss_kib(pid: int) -> int:
+    """Return the resident memory of `pid` and all its descendants, in KiB (0 for what is gone)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/status") as status:
+                total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    pending.extend(int(child) for child in children.read().split())
+        except (OSError, ValueError):
+            continue  # exited while being read
+    return total
+
+
 def run_measured(command: list[str], cwd: Path = ROOT) -> tuple[float, float, str]:
-    """Run `command`; return (wall seconds, its peak RSS in MiB from wait4, its stdout). Raise if it fails."""
+    """Run `command`; return (wall seconds, its peak RSS in MiB: wait4's or the sampled process
+    tree's, whichever is larger; its stdout). Raise if it fails."""
     started = time.perf_counter()
     with open(os.devnull, "w") as null, tempfile.TemporaryFile("w+") as out:
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=null, text=True)
+        tree_peak, done = [0], threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.02):
+                tree_peak[0] = max(tree_peak[0], tree_rss_kib(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
+        done.set()
+        sampler.join()
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode:
             raise RuntimeError(f"{' '.join(command[:5])}… exited {process.returncode}")
         out.seek(0)
-        return wall, usage.ru_maxrss / 1024, out.read()
+        return wall, max(usage.ru_maxrss, tree_peak[0]) / 1024, out.read()
 
 
 def row(step: str, seconds: float, peak: float, floor_name: str, floor_seconds: float, floor_peak: float) -> str:
