@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Iterator, NamedTuple
 
 from .contract.model import Target
+from .contract.names import data_mount
 
 _MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 ._:/-]")
 TARGET_LABEL = {Target.PROCESS: "container, process isolation", Target.HYPERV: "container, Hyper-V isolation",
@@ -246,6 +247,15 @@ def _aks(aks: dict, out) -> None:
         out("")
 
 
+@lru_cache(maxsize=None)
+def _data_drives(drives: tuple[str, ...]) -> str:
+    """The note on a container's volumes for the VM's other drives: where they are, and that they start empty."""
+    where = ", ".join(f"`{drive}:` at `{data_mount(drive)}`" for drive in drives)
+    return (f"Data drives: the VM's {where}, each a volume of its own (compose, Kubernetes, the hosts' `docker run`). "
+            "A new volume is empty: copy the data in before the cut-over, and point settings and scripts that "
+            "name these drives at their folders.\n")
+
+
 def _workload(w: dict, out, generated, seen: _Rendered) -> None:
     """One workload's heading, base image, files and findings table."""
     wave = f"wave {w['wave']}" if w["wave"] else "no wave"
@@ -259,6 +269,9 @@ def _workload(w: dict, out, generated, seen: _Rendered) -> None:
             image = f"Host {_cell(w['host'])}; confidence {_cell(w['confidence'])}."
         seen.images[key] = image
     out(f"### {_cell(w['name'])}: {TARGET_LABEL[w['target']]} ({_cell(w['fit'])}, {wave})\n\n{image}\n")
+    drives = (w.get("container") or {}).get("dataDrives")
+    if drives:
+        out(_data_drives(tuple(drives)))
     files = generated.files.get(w["vmId"], []) if generated is not None else []
     if files:
         out("Files: " + ", ".join(f"[{f.split('/')[-1] if f.startswith('containers/') and f.endswith('Dockerfile') else f}]({f})"

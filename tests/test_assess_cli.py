@@ -110,6 +110,20 @@ def test_report_draws_a_line_per_group_member_even_when_names_repeat(plan):
     assert nodes[0] == nodes[1] and nodes[0].startswith("  n1[")
 
 
+def test_report_says_where_data_drives_are_mounted_and_that_they_start_empty(plan):
+    from migrate.contract.names import data_mount, data_volume_name
+    from migrate.report import report_chunks
+    report = "".join(report_chunks(plan))
+    sections = {part.split(":", 1)[0]: part for part in report.split("\n### ")[1:]}
+    with_drives = [w for w in plan["workloads"] if (w.get("container") or {}).get("dataDrives")]
+    assert [w["name"] for w in with_drives] == ["ORDERSVC01"]  # the sample's app on D:
+    assert f"`D:` at `{data_mount('D')}`" in sections["ORDERSVC01"] and "is empty" in sections["ORDERSVC01"]
+    assert sum("Data drives:" in text for text in sections.values()) == 1
+    # What the report says is what compose mounts (the golden compose files of the same sample).
+    compose = "".join(f.read_text(encoding="utf-8") for f in (ROOT / "tests/golden/sample/compose").glob("*.yaml"))
+    assert f"- {data_volume_name('ordersvc01', 'D')}:{data_mount('D')}" in compose
+
+
 def test_same_input_gives_identical_files(tmp_path, sample_run):
     # Copied inputs in another folder: only the inputs' names differ, and they are relative here.
     result = run_cli("assess", *SAMPLE, "--out", str(tmp_path / "again"), "--quiet")
