@@ -27,7 +27,7 @@ from .result_folder import (MANIFEST, MANIFEST_HEADER, check_conflicts, os_error
                             remove_stale_temporaries, swap, temporary_name)
 
 __all__ = ["MANIFEST", "Content", "cyclic_gc_paused", "json_chunks", "json_text", "to_json", "tree_writer",
-           "write_file", "write_files", "write_tree"]
+           "write_file", "write_tree"]
 
 
 def to_json(document: object) -> bytes:
@@ -180,8 +180,3 @@ def write_file(path: Path, content: Content) -> None:
         raise os_error(path, exc) from None
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def write_files(out_dir: Path, files: dict[str, Content]) -> None:
-    """Former name of `write_tree`, kept for callers outside the command line (benchmarks)."""
-    write_tree(out_dir, files)

@@ -18,7 +18,7 @@ from migrate.cli import main
 from migrate.generate import configbuilders
 from migrate.generate.files import generate
 from migrate.contract.model import Plan
-from migrate.output import write_files
+from migrate.output import write_tree
 from migrate.package.parts import content_parts
 from migrate.contract.plan_io import read_plan
 
@@ -33,7 +33,7 @@ def template(tmp_path_factory) -> Path:
     """The sample plan's generated folder (plan.json, containers/...), as `assess --generate` leaves it."""
     out = tmp_path_factory.mktemp("package") / "out"
     files, _ = generate(read_plan(PLAN))
-    write_files(out, files)
+    write_tree(out, files)
     shutil.copy(PLAN, out / "plan.json")
     return out
 
