@@ -8,7 +8,6 @@ import json
 import yaml
 
 from conftest import guest, inventory, run_cli, vm, vm_id, write_json
-from migrate.generate.compose import escape_interpolation
 from migrate.generate.files import dump_yaml
 from migrate.contract.names import unique_labels
 from migrate.report import _cell, _code
@@ -37,7 +36,11 @@ def test_generated_hosts_list_each_label_once(tmp_path):
 
 
 def test_compose_values_never_interpolate():
-    document = escape_interpolation({"services": {"a": {"labels": {"io.hyperdock.vm-id": "${HOME}$x"}, "expose": ["80"]}}})
+    from plan_fixtures import typed_plan
+    from migrate.generate.compose import compose_document
+
+    plan = typed_plan([{"name": "a", "vmId": "${HOME}$x", "container": {"ports": [80]}}])
+    document = compose_document(plan.workloads, plan.labels, "registry.invalid/x")
     assert document["services"]["a"]["labels"]["io.hyperdock.vm-id"] == "$${HOME}$$x"
 
 

@@ -20,8 +20,8 @@ from ..contract.names import TLS_DIR, credential_spec_file, data_mount, data_vol
 def compose_document(workloads: list[Workload], labels: dict[str, str], registry: str) -> dict:
     """Return the compose document for `workloads` (container targets only); `labels` by vmId.
 
-    Every string value goes through `_escaped` as it is set (what `escape_interpolation` does to a
-    finished document, without copying it); keys are names hyperdock derives and stay as they are.
+    Every string value goes through `_escaped` as it is set; keys are names hyperdock derives and
+    stay as they are.
     """
     by_id = {w.vm_id: w for w in workloads}
     networks: set[str] = set()
@@ -73,21 +73,10 @@ def compose_document(workloads: list[Workload], labels: dict[str, str], registry
 
 
 def _escaped(text: str) -> str:
-    """Return `text` with every `$` doubled (see escape_interpolation)."""
+    """Return `text` with every `$` doubled: Compose interpolates `${...}` anywhere, and no value
+    hyperdock writes (a VMId, a path from the inventory) is meant as a variable."""
     return text.replace("$", "$$")
 
 
 # A tenant's network, worked out once per tenant rather than once per workload and peer.
 _network = lru_cache(maxsize=4096)(tenant_network)
-
-
-def escape_interpolation(value):
-    """Return `value` with every `$` in its strings doubled: Compose interpolates `${...}` anywhere,
-    and no value hyperdock writes (a VMId, a path from the inventory) is meant as a variable."""
-    if isinstance(value, str):
-        return value.replace("$", "$$")
-    if isinstance(value, dict):
-        return {k: escape_interpolation(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [escape_interpolation(v) for v in value]
-    return value
