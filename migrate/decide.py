@@ -57,7 +57,7 @@ def evaluate(facts: WorkloadFacts, rules: list[Rule] = RULES) -> list[tuple[Rule
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     """A Decision but its VM, shared by the workloads with one inputs key; `findings` go before the
-    reader's extra findings, `tail` after them, and `all_findings` is both with none between."""
+    reader's extra findings, `tail` after them."""
 
     fit: Fit
     target: Target
@@ -66,7 +66,6 @@ class _Outcome:
     confidence: str
     findings: tuple[Finding, ...]
     tail: tuple[Finding, ...]
-    all_findings: tuple[Finding, ...]
     facts: WorkloadFacts | None
     prefixes: frozenset[str] = frozenset()  # facts.account_prefixes: reused only on machines named none of these
 
@@ -95,9 +94,8 @@ class Decider:
             o = outcomes.get(key)
             if o is None or (o.prefixes and not o.prefixes.isdisjoint(machine_names(vm))):
                 o = self._outcome(vm, key)
-            more = extra.get(vm.vm_id)
             decisions[vm.vm_id] = Decision(vm, o.fit, o.target, o.image_os, o.base_image, o.confidence,
-                                           [*o.findings, *more, *o.tail] if more else list(o.all_findings), o.facts)
+                                           [*o.findings, *extra.get(vm.vm_id, ()), *o.tail], o.facts)
         return decisions
 
     def _outcome(self, vm: VM, key: tuple) -> _Outcome:
@@ -128,7 +126,7 @@ def _outcome(facts: WorkloadFacts, evaluate_rules, prefixes: frozenset[str] = fr
     fit = _fit(fired, facts)
     confidence = _confidence(facts)
     if fit in (Fit.NOT_READY, Fit.UNKNOWN):
-        return _Outcome(fit, Target.VM, None, None, confidence, findings, (), findings, None, prefixes)
+        return _Outcome(fit, Target.VM, None, None, confidence, findings, (), None, prefixes)
     isolation_rules = [r.id for r, _ in fired if r.isolation == Isolation.HYPERV]
     target = Target.HYPERV if isolation_rules else Target.PROCESS
     tail = ()
@@ -138,8 +136,7 @@ def _outcome(facts: WorkloadFacts, evaluate_rules, prefixes: frozenset[str] = fr
             f"process isolation: {facts.image_os} image on {facts.estate.host_os} hosts, one tenant and zone per host",
             "None: process isolation is the denser choice.",
         ),)
-    return _Outcome(fit, target, facts.image_os, _base_image(facts), confidence, findings, tail, findings + tail,
-                    facts, prefixes)
+    return _Outcome(fit, target, facts.image_os, _base_image(facts), confidence, findings, tail, facts, prefixes)
 
 
 def _fit(fired: list[tuple[Rule, str]] | tuple[tuple[Rule, str], ...], facts: WorkloadFacts) -> Fit:
